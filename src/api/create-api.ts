@@ -1,0 +1,47 @@
+/** Builds the Koa application: middleware order lives here (errors first). */
+import Koa from 'koa'
+import Router from '@koa/router'
+import { AppError, NotFoundError } from '../shared/errors.ts'
+import type { ApiDeps } from './api-deps.ts'
+import { errorHandler } from './middleware/error-handler.ts'
+import { jsonBody } from './middleware/json-body.ts'
+import { requestId } from './middleware/request-id.ts'
+import { requestLog } from './middleware/request-log.ts'
+import { healthRoutes } from './routes/health.routes.ts'
+import { workspaceRoutes } from './routes/workspaces.routes.ts'
+
+export type RouteRegistrar = (router: Router, deps: ApiDeps) => void
+
+export const ROUTES: ReadonlyArray<RouteRegistrar> = [healthRoutes, workspaceRoutes]
+
+export function createApi(
+  deps: ApiDeps,
+  extraRoutes: ReadonlyArray<RouteRegistrar> = [],
+): { app: Koa; router: Router } {
+  const app = new Koa({ proxy: false })
+  app.silent = true
+  const router = new Router()
+  for (const register of [...ROUTES, ...extraRoutes]) register(router, deps)
+
+  app.use(requestId)
+  app.use(errorHandler(deps.logger))
+  app.use(requestLog(deps.logger))
+  app.use(jsonBody)
+  app.use(router.routes())
+  app.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () =>
+        new AppError('method not allowed for this path', {
+          code: 'method_not_allowed',
+          status: 405,
+        }),
+      notImplemented: () =>
+        new AppError('method not implemented', { code: 'not_implemented', status: 501 }),
+    }),
+  )
+  app.use((ctx) => {
+    throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`)
+  })
+  return { app, router }
+}

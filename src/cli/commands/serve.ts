@@ -1,0 +1,45 @@
+/** `weir serve`: the server (API, scheduler, embedded worker) until SIGTERM/SIGINT. */
+import { parseArgs } from 'node:util'
+import { createApp } from '../../app.ts'
+import { redactConfig } from '../../config/load-config.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { CONFIG_OPTIONS, loadCommandConfig, tryParse } from '../config-args.ts'
+import type { Command } from '../index.ts'
+import { onShutdownSignal } from '../signals.ts'
+
+export const serveCommand: Command = {
+  summary: 'Run the Weir server: HTTP API, WebSocket log streams, scheduler and embedded worker.',
+  usage: 'weir serve [--config FILE] [--listen HOST:PORT]',
+  async run(ctx) {
+    const args = tryParse(() =>
+      parseArgs({
+        args: [...ctx.argv],
+        options: CONFIG_OPTIONS,
+        allowPositionals: false,
+        strict: true,
+      }),
+    )
+    if (!args) return 1
+    const loaded = loadCommandConfig(ctx, { listen: args.values.listen }, args.values.config)
+    if (!loaded) return 1
+    const { config } = loaded
+    const logger = createLogger({ level: config.log_level })
+    logger.info({ config: redactConfig(config) }, 'starting weir')
+    try {
+      const app = await createApp(config, { logger })
+      onShutdownSignal(
+        async (signal) => {
+          logger.info({ signal }, 'shutting down')
+          await app.stop()
+          logger.info('stopped')
+        },
+        (msg) => logger.info(msg),
+      )
+      await app.listen()
+      return 0
+    } catch (e) {
+      logger.fatal({ err: e }, 'weir could not start')
+      return 1
+    }
+  },
+}

@@ -1,0 +1,38 @@
+/** Shared option parsing for commands that read the server configuration. */
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.ts'
+import type { CommandContext } from './index.ts'
+
+export const CONFIG_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  listen: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Loads the config for a command; prints every problem and returns null when it is invalid. */
+export function loadCommandConfig(
+  ctx: CommandContext,
+  flags: Record<string, unknown>,
+  configPath?: string,
+): LoadedConfig | null {
+  try {
+    const loaded = loadConfig({ env: ctx.env, cwd: ctx.cwd, configPath, flags })
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+    return loaded
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`)
+      return null
+    }
+    throw e
+  }
+}
+
+/** Runs a parseArgs call; prints the problem and returns null on a bad flag. */
+export function tryParse<T>(parse: () => T): T | null {
+  try {
+    return parse()
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`)
+    return null
+  }
+}

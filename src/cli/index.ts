@@ -1,0 +1,56 @@
+/**
+ * Command table of the `weir` CLI. Each command is imported lazily, so `weir worker` and
+ * `weir validate` load no database code.
+ */
+export interface CommandContext {
+  readonly argv: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+}
+
+export interface Command {
+  readonly summary: string
+  readonly usage: string
+  run(ctx: CommandContext): Promise<number>
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.ts')).serveCommand,
+  validate: async () => (await import('./commands/validate.ts')).validateCommand,
+  migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
+}
+
+const GLOBAL_HELP = `weir — task orchestration server (Strøm-compatible workspaces)
+
+Usage: weir <command> [options]
+
+Commands:
+  serve      run the HTTP server, scheduler and embedded worker (what \`npm start\` runs)
+  validate   check workspace folders and print every problem (exit 1 on errors)
+  migrate    apply database migrations and exit
+
+Run \`weir <command> --help\` for a command's options.
+Configuration: server-config.yaml (or --config / WEIR_CONFIG); WEIR__SECTION__KEY env overrides.
+`
+
+export async function runCli(
+  argv: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(GLOBAL_HELP)
+    return name === undefined ? 1 : 0
+  }
+  const load = COMMANDS[name]
+  if (!load) {
+    process.stderr.write(`weir: unknown command '${name}'\n\n${GLOBAL_HELP}`)
+    return 1
+  }
+  const command = await load()
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`)
+    return 0
+  }
+  return command.run({ argv: rest, env, cwd: process.cwd() })
+}

@@ -1,0 +1,104 @@
+/**
+ * Schema of server-config.yaml: Strøm's keys where they overlap (listen, db.url,
+ * log_storage.local_dir, workspaces, worker_token, auth) plus Weir's own (ARCHITECTURE.md §8).
+ * Unknown keys are kept aside as warnings so a Strøm file with extra sections still loads.
+ */
+import { z } from 'zod'
+
+const positiveInt = z.number().int().positive()
+
+const LISTEN_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/
+const listenSchema = z.string().refine((s) => {
+  const m = LISTEN_RE.exec(s)
+  return m !== null && Number(m[2]) <= 65535
+}, 'expected host:port with a port of 0..65535, e.g. 0.0.0.0:8080')
+
+const workspaceSourceSchema = z.object({
+  type: z.enum(['folder', 'git']),
+  path: z.string().min(1).optional(),
+  url: z.string().optional(),
+  ref: z.string().optional(),
+  poll_interval_secs: positiveInt.optional(),
+})
+
+export const WORKSPACE_NAME_RE = /^[A-Za-z0-9_-]+$/
+
+export const configSchema = z
+  .object({
+    listen: listenSchema.default('0.0.0.0:8080'),
+    log_level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    db: z
+      .object({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+          .optional(),
+        data_dir: z.string().min(1).default('.weir/pgdata'),
+        pool_size: positiveInt.max(100).default(8),
+      })
+      .prefault({}),
+    log_storage: z.object({ local_dir: z.string().min(1).default('.weir/logs') }).prefault({}),
+    workspaces: z
+      .record(
+        z.string().regex(WORKSPACE_NAME_RE, 'workspace names use letters, digits, _ and -'),
+        workspaceSourceSchema,
+      )
+      .default({ default: { type: 'folder', path: 'workspaces/default' } }),
+    worker_token: z.string().min(8, 'worker_token must be at least 8 characters').optional(),
+    embedded_worker: z
+      .object({
+        enabled: z.boolean().default(true),
+        concurrency: positiveInt.max(256).default(4),
+      })
+      .prefault({}),
+    workers: z
+      .object({
+        heartbeat_interval_secs: positiveInt.max(60).default(3),
+        lease_ttl_secs: positiveInt.max(600).default(10),
+        lost_after_secs: positiveInt.max(3600).default(10),
+      })
+      .prefault({}),
+    scheduler: z
+      .object({
+        enabled: z.boolean().default(true),
+        catch_up: z.enum(['none', 'latest', 'all']).default('latest'),
+        max_catch_up: positiveInt.max(1000).default(10),
+      })
+      .prefault({}),
+    defaults: z
+      .object({
+        step_timeout_secs: positiveInt.max(86_400).default(3600),
+        job_timeout_secs: positiveInt.max(604_800).optional(),
+      })
+      .prefault({}),
+    shutdown: z
+      .object({ grace_ms: z.number().int().min(0).max(600_000).default(25_000) })
+      .prefault({}),
+    metrics: z.object({ token: z.string().min(8).optional() }).prefault({}),
+    auth: z
+      .object({
+        jwt_secret: z.string().min(16).optional(),
+        refresh_secret: z.string().min(16).optional(),
+        initial_user: z
+          .object({ email: z.string().email(), password: z.string().min(8) })
+          .optional(),
+      })
+      .optional(),
+  })
+  .strict()
+
+export type ConfigInput = z.input<typeof configSchema>
+export type ParsedConfig = z.output<typeof configSchema>
+
+/** The resolved, frozen configuration handed to the composition root. */
+export interface Config extends ParsedConfig {
+  /** Folder of the config file (or the working directory without one): base of relative paths. */
+  readonly baseDir: string
+  /** Absolute path of the config file in use, or null when running on defaults. */
+  readonly configFile: string | null
+}
+
+/** Top-level keys the schema knows; anything else is reported as a warning and ignored. */
+export const KNOWN_TOP_LEVEL_KEYS: ReadonlySet<string> = new Set(Object.keys(configSchema.shape))

@@ -1,0 +1,209 @@
+/**
+ * Loads the server configuration: defaults < server-config.yaml < environment < CLI flags.
+ * The only reader of process.env is the CLI, which passes the environment in here.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { parseDocument } from 'yaml'
+import { configSchema, KNOWN_TOP_LEVEL_KEYS, type Config } from './config-schema.ts'
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export interface LoadConfigOptions {
+  readonly env: Env
+  readonly cwd: string
+  /** `--config` flag; wins over WEIR_CONFIG. */
+  readonly configPath?: string
+  /** Values from CLI flags, as dotted key paths (`{ 'listen': '127.0.0.1:9000' }`). */
+  readonly flags?: Readonly<Record<string, unknown>>
+}
+
+export interface LoadedConfig {
+  readonly config: Config
+  readonly warnings: ReadonlyArray<string>
+}
+
+/** Every problem with the configuration, each with its key path and where the value came from. */
+export class ConfigError extends Error {
+  readonly issues: ReadonlyArray<string>
+  constructor(issues: ReadonlyArray<string>) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.issues = issues
+  }
+}
+
+/** Leaf keys that are strings even when an environment value looks like a number or boolean. */
+const STRING_KEYS = new Set([
+  'listen',
+  'db.url',
+  'db.data_dir',
+  'log_storage.local_dir',
+  'worker_token',
+  'metrics.token',
+  'auth.jwt_secret',
+  'auth.refresh_secret',
+  'auth.initial_user.password',
+])
+
+type Tree = Record<string, unknown>
+type Sources = Map<string, string>
+
+export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
+  const issues: string[] = []
+  const warnings: string[] = []
+  const sources: Sources = new Map()
+  const explicit = opts.configPath ?? opts.env.WEIR_CONFIG
+  const file = resolve(opts.cwd, explicit ?? 'server-config.yaml')
+  let tree: Tree = {}
+  let configFile: string | null = null
+  if (existsSync(file)) {
+    configFile = file
+    tree = readConfigFile(file, issues)
+  } else if (explicit !== undefined) {
+    issues.push(`config file ${file} does not exist`)
+  }
+  for (const key of Object.keys(tree)) {
+    if (!KNOWN_TOP_LEVEL_KEYS.has(key)) {
+      warnings.push(`${key}: unknown configuration section (ignored)`)
+      delete tree[key]
+    }
+  }
+  applyEnv(tree, opts.env, sources, issues)
+  for (const [path, value] of Object.entries(opts.flags ?? {})) {
+    if (value === undefined) continue
+    setPath(tree, path.split('.'), value)
+    sources.set(path, 'flag')
+  }
+  const baseDir = configFile ? dirname(configFile) : opts.cwd
+  const parsed = configSchema.safeParse(tree)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String).join('.') || '(root)'
+      const from = sourceOf(path, sources, configFile)
+      issues.push(`${path}: ${issue.message}${from}`)
+    }
+  } else {
+    checkWorkspaces(parsed.data.workspaces, issues)
+  }
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues)
+  const config = resolvePaths({ ...parsed.data, baseDir, configFile })
+  return { config: deepFreeze(config), warnings }
+}
+
+function readConfigFile(file: string, issues: string[]): Tree {
+  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true, prettyErrors: false })
+  for (const err of doc.errors) {
+    const pos = err.linePos?.[0]
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file
+    issues.push(`${where}: invalid YAML: ${err.message.split('\n')[0]}`)
+  }
+  if (doc.errors.length > 0) return {}
+  const value: unknown = doc.toJS()
+  if (value === null || value === undefined) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    issues.push(`${file}: the top level must be a mapping of configuration keys`)
+    return {}
+  }
+  return value as Tree
+}
+
+function applyEnv(tree: Tree, env: Env, sources: Sources, issues: string[]): void {
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('WEIR__') || raw === undefined) continue
+    const path = name.slice('WEIR__'.length).toLowerCase().split('__')
+    const key = path.join('.')
+    setPath(tree, path, STRING_KEYS.has(key) ? raw : parseScalar(raw))
+    sources.set(key, `env ${name}`)
+  }
+  const url = env.DATABASE_URL
+  if (url !== undefined && url !== '') {
+    const weirUrl = env.WEIR__DB__URL
+    if (weirUrl !== undefined && weirUrl !== url) {
+      issues.push('db.url: DATABASE_URL and WEIR__DB__URL are both set and differ; set only one')
+    }
+    setPath(tree, ['db', 'url'], url)
+    sources.set('db.url', 'env DATABASE_URL')
+  }
+}
+
+/** Environment values read as YAML scalars, so `true`, `8` and `null` keep their types. */
+function parseScalar(raw: string): unknown {
+  if (raw === 'true') return true
+  if (raw === 'false') return false
+  if (/^-?\d+$/.test(raw)) return Number(raw)
+  return raw
+}
+
+function setPath(tree: Tree, path: ReadonlyArray<string>, value: unknown): void {
+  let node = tree
+  for (const key of path.slice(0, -1)) {
+    const next = node[key]
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {}
+    node = node[key] as Tree
+  }
+  node[path[path.length - 1]!] = value
+}
+
+function sourceOf(path: string, sources: Sources, file: string | null): string {
+  for (const [key, source] of sources) {
+    if (path === key || path.startsWith(`${key}.`)) return ` (from ${source})`
+  }
+  return file ? ` (in ${file})` : ''
+}
+
+function checkWorkspaces(ws: Config['workspaces'], issues: string[]): void {
+  for (const [name, source] of Object.entries(ws)) {
+    if (source.type === 'folder' && !source.path) {
+      issues.push(`workspaces.${name}.path: a folder workspace needs a path`)
+    }
+    if (source.type === 'git' && !source.url) {
+      issues.push(`workspaces.${name}.url: a git workspace needs a url`)
+    }
+  }
+}
+
+function resolvePaths(c: Config): Config {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(c.baseDir, p))
+  const workspaces = Object.fromEntries(
+    Object.entries(c.workspaces).map(([name, s]) => [
+      name,
+      s.path ? { ...s, path: abs(s.path) } : s,
+    ]),
+  )
+  return {
+    ...c,
+    db: { ...c.db, data_dir: c.db.data_dir === 'memory' ? 'memory' : abs(c.db.data_dir) },
+    log_storage: { ...c.log_storage, local_dir: abs(c.log_storage.local_dir) },
+    workspaces,
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+/** A copy of the config safe to print or log: secrets replaced by a mask. */
+export function redactConfig(c: Config): unknown {
+  const mask = (v: string | undefined) => (v === undefined ? undefined : '******')
+  return {
+    ...c,
+    db: { ...c.db, url: c.db.url?.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:******@') },
+    worker_token: mask(c.worker_token),
+    metrics: { token: mask(c.metrics.token) },
+    auth: c.auth
+      ? {
+          ...c.auth,
+          jwt_secret: mask(c.auth.jwt_secret),
+          refresh_secret: mask(c.auth.refresh_secret),
+          initial_user: c.auth.initial_user
+            ? { email: c.auth.initial_user.email, password: '******' }
+            : undefined,
+        }
+      : undefined,
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * One database per test file. PostgreSQL (TEST_DATABASE_URL set): a clone of the migrated
+ * template database. PGlite: an instance booted from the migrated data-dir dump.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { createDb, type Database } from '../../src/db/create-db.ts'
+import { knownMigrations } from '../../src/db/migrate.ts'
+import { TABLE_COLUMNS } from '../../src/db/schema.ts'
+import { silentLogger } from '../../src/shared/logger.ts'
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined
+export const usingPostgres = TEST_DATABASE_URL !== undefined
+export const TEMPLATE_DB = 'weir_test_template'
+
+/** Path of the PGlite dump for the current migration set. */
+export function pgliteDumpPath(): string {
+  const tag = knownMigrations()
+    .join('+')
+    .replace(/[^A-Za-z0-9+_]/g, '')
+  return join(tmpdir(), `weir-test-pglite-${tag}.tar.gz`)
+}
+
+export function withDatabase(url: string, dbName: string): string {
+  const u = new URL(url)
+  u.pathname = `/${dbName}`
+  return u.toString()
+}
+
+/** Runs one statement on the server's maintenance connection (CREATE/DROP DATABASE). */
+export async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
+let counter = 0
+
+export interface TestDatabase extends Database {
+  /** Database name on PostgreSQL (for processes that need their own connection), or null. */
+  readonly name: string | null
+  readonly url: string | null
+}
+
+/** A fresh, migrated database for one test file. Call `close()` in `after`. */
+export async function createTestDb(): Promise<TestDatabase> {
+  if (TEST_DATABASE_URL) {
+    const name = `weir_t_${process.pid}_${++counter}`
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`)
+    const url = withDatabase(TEST_DATABASE_URL, name)
+    const database = await createDb({ kind: 'postgres', url, poolSize: 8 }, silentLogger())
+    return {
+      ...database,
+      name,
+      url,
+      async close() {
+        await database.close()
+        if (!process.env.KEEP_TEST_DB)
+          await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      },
+    }
+  }
+  const dump = pgliteDumpPath()
+  if (!existsSync(dump)) throw new Error(`missing ${dump}: the global test setup did not run`)
+  const blob = new Blob([readFileSync(dump)])
+  const instance = await PGlite.create({ loadDataDir: blob })
+  const database = await createDb({ kind: 'pglite', instance }, silentLogger())
+  return { ...database, name: null, url: null }
+}
+
+/** Empties every table (migration tables excepted), for `beforeEach`. */
+export async function truncateAll(database: Database): Promise<void> {
+  const tables = Object.keys(TABLE_COLUMNS).join(', ')
+  await sql.raw(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`).execute(database.db)
+}
+
+/** Skips the current test or suite on PGlite, saying why. */
+export function onlyOnPostgres(
+  ctx: Mocha.Context,
+  why = 'needs several connections to one PostgreSQL',
+): void {
+  if (!usingPostgres) {
+    ctx.skip()
+  }
+  void why
+}
