@@ -18,9 +18,16 @@ import type { Logger } from './shared/logger.ts'
 import { Releasers } from './shared/releasers.ts'
 import { loadWorkspace } from './workspace/load-workspace.ts'
 import { WorkspaceRegistry } from './workspace/workspace-registry.ts'
+import { hostname } from 'node:os'
+import { createEngineRuntime, type EngineRuntime } from './engine-runtime.ts'
+import { findJobById, listJobs, listStepsOfJob } from './db/repositories/job.repository.ts'
+import { secretValues } from './engine/local-step-source.ts'
+import { renderTemplate } from './engine/templates.ts'
 
 export interface AppOptions {
   readonly logger: Logger
+  /** The process environment (steps inherit it, minus Weir's own settings). */
+  readonly env?: Readonly<Record<string, string | undefined>>
   readonly clock?: Clock
   /** An already open database (tests); otherwise opened from config.db. */
   readonly database?: Database
@@ -31,6 +38,7 @@ export interface App {
   readonly config: Config
   readonly database: Database
   readonly registry: WorkspaceRegistry
+  readonly engine: EngineRuntime
   /** Starts listening on config.listen; resolves with the bound address. */
   listen(): Promise<AddressInfo>
   stop(): Promise<void>
@@ -76,12 +84,35 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       const ready = !shuttingDown && Object.values(checks).every((v) => v === 'ok')
       return { ready, shuttingDown, checks }
     }
+    const engine = createEngineRuntime({
+      config,
+      database,
+      registry,
+      clock,
+      logger,
+      env: opts.env ?? {},
+      releasers,
+      replicaId: `${hostname()}:${process.pid}`,
+    })
+    const db = database.db
     const deps: ApiDeps = {
       registry,
       clock,
       logger,
       readiness,
-      triggerFires: (ws) => listTriggerFires(database.db, ws),
+      triggerFires: (ws) => listTriggerFires(db, ws),
+      engine: {
+        createJob: (req) => engine.orchestrator.createJob(req),
+        cancelJob: (id) => engine.orchestrator.cancelJob(id),
+      },
+      jobs: {
+        get: (id) => findJobById(db, id),
+        steps: (id) => listStepsOfJob(db, id),
+        list: (f) => listJobs(db, f),
+      },
+      logs: { read: (jobId, o) => engine.logStore.read(jobId, o) },
+      secretsOf: (name) => secretValues(registry.getEntry(name).current ?? undefined, {}),
+      renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
     }
     const { app: api } = createApi(deps)
 
@@ -91,7 +122,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       config,
       database,
       registry,
+      engine,
       async listen() {
+        await engine.start()
         server = createServer(api.callback())
         const srv = server
         releasers.add('http server', () => closeServer(srv))

@@ -9,10 +9,19 @@ import { requestId } from './middleware/request-id.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { workspaceRoutes } from './routes/workspaces.routes.ts'
+import { executeRoutes } from './routes/execute.ts'
+import { jobRoutes } from './routes/jobs.routes.ts'
+import { logRoutes } from './routes/logs.routes.ts'
 
 export type RouteRegistrar = (router: Router, deps: ApiDeps) => void
 
-export const ROUTES: ReadonlyArray<RouteRegistrar> = [healthRoutes, workspaceRoutes]
+export const ROUTES: ReadonlyArray<RouteRegistrar> = [
+  healthRoutes,
+  workspaceRoutes,
+  executeRoutes,
+  jobRoutes,
+  logRoutes,
+]
 
 export function createApi(
   deps: ApiDeps,

@@ -51,6 +51,8 @@ export const configSchema = z
       .object({
         enabled: z.boolean().default(true),
         concurrency: positiveInt.max(256).default(4),
+        /** `spawner`: a small helper process spawns steps (fast even from a big server process). */
+        launcher: z.enum(['spawner', 'direct']).default('spawner'),
       })
       .prefault({}),
     workers: z

@@ -26,7 +26,7 @@ export const serveCommand: Command = {
     const logger = createLogger({ level: config.log_level })
     logger.info({ config: redactConfig(config) }, 'starting weir')
     try {
-      const app = await createApp(config, { logger })
+      const app = await createApp(config, { logger, env: ctx.env })
       onShutdownSignal(
         async (signal) => {
           logger.info({ signal }, 'shutting down')

@@ -1,0 +1,56 @@
+/** POST .../execute and job retries: strict input validation, then one job creation. */
+import type Router from '@koa/router'
+import { validateExecuteBody, validateInput } from '../../engine/input-schema.ts'
+import { BadRequestError, ValidationError } from '../../shared/errors.ts'
+import type { ApiDeps } from '../api-deps.ts'
+import { bodyOf } from '../middleware/json-body.ts'
+
+export async function executeTask(
+  deps: ApiDeps,
+  req: {
+    workspace: string
+    task: string
+    body: unknown
+    retryOfJobId: string | null
+    idempotencyKey: string | null
+  },
+): Promise<{ job_id: string }> {
+  const { workspace, task } = deps.registry.getRunnableTask(req.workspace, req.task)
+  const body = validateExecuteBody(req.body)
+  if (!body.ok) throw new ValidationError('invalid request body', body.issues)
+  const input = validateInput(task.input, task.declaresInput, body.input, {
+    renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
+  })
+  if (!input.ok) throw new ValidationError('invalid input', input.issues)
+  const { jobId } = await deps.engine.createJob({
+    workspace,
+    task,
+    input: input.value,
+    rawInput: body.input,
+    source: { type: 'api', id: null },
+    idempotencyKey: req.idempotencyKey,
+    retryOfJobId: req.retryOfJobId,
+  })
+  return { job_id: jobId }
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/
+
+export function executeRoutes(router: Router, deps: ApiDeps): void {
+  router.post('/api/workspaces/:ws/tasks/:task/execute', async (ctx) => {
+    const key = ctx.get('Idempotency-Key')
+    if (key !== '' && !IDEMPOTENCY_KEY.test(key)) {
+      throw new BadRequestError(
+        'Idempotency-Key must be 1-200 visible ASCII characters',
+        'Idempotency-Key',
+      )
+    }
+    ctx.body = await executeTask(deps, {
+      workspace: ctx.params.ws!,
+      task: ctx.params.task!,
+      body: bodyOf(ctx),
+      retryOfJobId: null,
+      idempotencyKey: key === '' ? null : key,
+    })
+  })
+}

@@ -1,0 +1,31 @@
+/** Job logs as JSONL text (API.md §6.2). */
+import type Router from '@koa/router'
+import { NotFoundError } from '../../shared/errors.ts'
+import type { ApiDeps } from '../api-deps.ts'
+import { intParam, parseJobId } from '../query.ts'
+
+function logsBody(lines: ReadonlyArray<string>, lastSeq: number) {
+  return { logs: lines.length === 0 ? '' : `${lines.join('\n')}\n`, last_seq: lastSeq }
+}
+
+export function logRoutes(router: Router, deps: ApiDeps): void {
+  router.get('/api/jobs/:id/logs', async (ctx) => {
+    const id = parseJobId(ctx.params.id)
+    if (!(await deps.jobs.get(id))) throw new NotFoundError(`job '${id}' not found`)
+    const afterSeq = intParam(ctx.query, 'after_seq', 0, 0)
+    const { lines, lastSeq } = await deps.logs.read(id, { afterSeq })
+    ctx.body = logsBody(lines, lastSeq)
+  })
+
+  router.get('/api/jobs/:id/steps/:step/logs', async (ctx) => {
+    const id = parseJobId(ctx.params.id)
+    const step = ctx.params.step!
+    if (!(await deps.jobs.get(id))) throw new NotFoundError(`job '${id}' not found`)
+    if (step !== '_server' && !(await deps.jobs.steps(id)).some((s) => s.name === step)) {
+      throw new NotFoundError(`step '${step}' not found in job '${id}'`)
+    }
+    const afterSeq = intParam(ctx.query, 'after_seq', 0, 0)
+    const { lines, lastSeq } = await deps.logs.read(id, { afterSeq, step })
+    ctx.body = logsBody(lines, lastSeq)
+  })
+}

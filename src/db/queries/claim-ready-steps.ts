@@ -1,0 +1,57 @@
+import { sql, type Transaction } from 'kysely'
+import type { StepRun } from '../../engine/job.ts'
+import { toStepRun } from '../repositories/job.repository.ts'
+import type { DB, StepRunRow } from '../schema.ts'
+
+export interface ClaimRequest {
+  readonly workerId: string
+  readonly limit: number
+  readonly leaseTtlSecs: number
+  /** The worker's tags: a step is eligible when its action's tags are a subset. */
+  readonly tags: ReadonlyArray<string>
+  /** In-process workers start the process right away: record started_at with the claim. */
+  readonly startNow: boolean
+}
+
+/**
+ * Claims up to `limit` ready steps for one worker, oldest first (ready_at, then id — ids are
+ * uuid v7, so creation order), and flips their pending jobs to running.
+ * Invariant: a running step has exactly one current lease_token. SKIP LOCKED means claimers
+ * never wait on each other or share a row; the job row is touched only with SKIP LOCKED (lock
+ * order is job before steps everywhere else, ARCHITECTURE.md §6): a finisher holding the job row
+ * derives `running` from the steps itself. A step is never taken before its ready_at (retry delay).
+ * Index: step_runs_ready (partial, status = 'ready').
+ */
+export async function claimReadySteps(trx: Transaction<DB>, req: ClaimRequest): Promise<StepRun[]> {
+  const { rows } = await sql<StepRunRow>`
+    WITH picked AS (
+      SELECT id FROM step_runs
+      WHERE status = 'ready' AND ready_at <= now() AND tags <@ ${JSON.stringify(req.tags)}::jsonb
+      ORDER BY ready_at, id
+      LIMIT ${req.limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE step_runs s SET
+      status = 'running',
+      worker_id = ${req.workerId},
+      lease_token = 'wlt_' || replace(gen_random_uuid()::text, '-', ''),
+      prev_lease_token = NULL,
+      lease_seq = 0,
+      lease_reply = NULL,
+      lease_expires_at = now() + make_interval(secs => ${req.leaseTtlSecs}),
+      claimed_at = now(),
+      started_at = CASE WHEN ${req.startNow} THEN now() ELSE NULL END,
+      stop_reason = NULL,
+      deadline_at = now() + make_interval(secs => (s.spec->>'timeoutSecs')::int + 30)
+    FROM picked WHERE s.id = picked.id
+    RETURNING s.*`.execute(trx)
+  if (rows.length === 0) return []
+  const jobIds = [...new Set(rows.map((r) => r.job_id))]
+  await sql`
+    UPDATE jobs SET status = 'running', started_at = coalesce(started_at, now())
+    WHERE id IN (
+      SELECT id FROM jobs WHERE id = ANY(${jobIds}::uuid[]) AND status = 'pending'
+      FOR UPDATE SKIP LOCKED
+    )`.execute(trx)
+  return rows.map(toStepRun)
+}

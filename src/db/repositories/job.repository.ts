@@ -1,0 +1,224 @@
+/** jobs and their step rows: insert, lock, read, list. */
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Job, JobListFilter, StepRun } from '../../engine/job.ts'
+import type { PlannedJob } from '../../engine/plan-job.ts'
+import type { StepSpec } from '../../engine/step-spec.ts'
+import { NotFoundError } from '../../shared/errors.ts'
+import type { DB, JobRow, StepRunRow } from '../schema.ts'
+
+const json = (v: unknown): string => JSON.stringify(v ?? null)
+
+export function toJob(r: JobRow): Job {
+  return {
+    id: r.id,
+    workspace: r.workspace,
+    taskName: r.task_name,
+    mode: r.mode,
+    status: r.status,
+    sourceType: r.source_type,
+    sourceId: r.source_id,
+    input: (r.input ?? {}) as Record<string, unknown>,
+    output: r.output ?? null,
+    errorMessage: r.error_message,
+    revision: r.revision,
+    retryOfJobId: r.retry_of_job_id,
+    cancelRequestedAt: r.cancel_requested_at,
+    timeoutAt: r.timeout_at,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+    logLastSeq: r.log_last_seq,
+  }
+}
+
+export function toStepRun(r: StepRunRow): StepRun {
+  return {
+    id: r.id,
+    jobId: r.job_id,
+    name: r.step_name,
+    position: r.position,
+    actionName: r.action_name,
+    actionType: r.action_type,
+    runner: r.runner,
+    status: r.status,
+    spec: r.spec as StepSpec,
+    dependsOn: r.depends_on as string[],
+    input: r.input ?? null,
+    output: r.output ?? null,
+    exitCode: r.exit_code,
+    errorMessage: r.error_message,
+    attempt: r.attempt,
+    workerId: r.worker_id,
+    leaseToken: r.lease_token,
+    leaseExpiresAt: r.lease_expires_at,
+    stopReason: r.stop_reason,
+    readyAt: r.ready_at,
+    claimedAt: r.claimed_at,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+  }
+}
+
+/** Inserts a planned job and all its steps (two multi-row statements). */
+export async function insertPlannedJob(
+  trx: Transaction<DB>,
+  p: PlannedJob,
+  logOwner: string | null,
+): Promise<void> {
+  await trx
+    .insertInto('jobs')
+    .values({
+      id: p.id,
+      workspace: p.workspace,
+      task_name: p.taskName,
+      mode: p.mode,
+      status: p.status,
+      source_type: p.source.type,
+      source_id: p.source.id,
+      input: json(p.input),
+      raw_input: json(p.rawInput),
+      revision: p.revision,
+      fire_key: p.fireKey,
+      idempotency_key: p.idempotencyKey,
+      retry_of_job_id: p.retryOfJobId,
+      timeout_at: p.timeoutAt,
+      created_at: p.createdAt,
+      completed_at: p.completedAt,
+      log_owner: logOwner,
+    })
+    .execute()
+  if (p.steps.length === 0) return
+  await trx
+    .insertInto('step_runs')
+    .values(
+      p.steps.map((s) => ({
+        id: s.id,
+        job_id: p.id,
+        step_name: s.name,
+        position: s.position,
+        action_name: s.actionName,
+        action_type: s.actionType,
+        runner: s.runner,
+        status: s.status,
+        spec: json(s.spec),
+        depends_on: json(s.dependsOn),
+        input: json(s.input),
+        tags: json(s.tags),
+        ready_at: s.readyAt,
+        error_message: s.errorMessage,
+        completed_at: s.completedAt,
+      })),
+    )
+    .execute()
+}
+
+export async function findJobIdByIdempotencyKey(
+  db: Kysely<DB>,
+  workspace: string,
+  taskName: string,
+  key: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('workspace', '=', workspace)
+    .where('task_name', '=', taskName)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst()
+  return row?.id
+}
+
+/**
+ * Locks the job row: every change to a job's steps after creation starts here (job before
+ * steps, ARCHITECTURE.md §6), so siblings finishing together serialise.
+ */
+export async function lockJobForUpdate(trx: Transaction<DB>, id: string): Promise<Job | undefined> {
+  const row = await trx
+    .selectFrom('jobs')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst()
+  return row ? toJob(row) : undefined
+}
+
+export async function findJobById(db: Kysely<DB>, id: string): Promise<Job | undefined> {
+  const row = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
+  return row ? toJob(row) : undefined
+}
+
+export async function getJobById(db: Kysely<DB>, id: string): Promise<Job> {
+  const job = await findJobById(db, id)
+  if (!job) throw new NotFoundError(`job '${id}' not found`)
+  return job
+}
+
+export async function listStepsOfJob(db: Kysely<DB>, jobId: string): Promise<StepRun[]> {
+  const rows = await db
+    .selectFrom('step_runs')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .orderBy('position')
+    .execute()
+  return rows.map(toStepRun)
+}
+
+export interface JobPatch {
+  readonly status?: Job['status']
+  readonly output?: unknown
+  readonly errorMessage?: string | null
+  readonly startedAt?: Date
+  readonly completedAt?: Date
+  readonly cancelRequestedAt?: Date
+}
+
+export async function updateJob(trx: Transaction<DB>, id: string, p: JobPatch): Promise<void> {
+  await trx
+    .updateTable('jobs')
+    .set({
+      ...(p.status !== undefined ? { status: p.status } : {}),
+      ...(p.output !== undefined ? { output: json(p.output) } : {}),
+      ...(p.errorMessage !== undefined ? { error_message: p.errorMessage } : {}),
+      ...(p.startedAt !== undefined
+        ? { started_at: sql<Date>`coalesce(started_at, ${p.startedAt})` }
+        : {}),
+      ...(p.completedAt !== undefined ? { completed_at: p.completedAt } : {}),
+      ...(p.cancelRequestedAt !== undefined ? { cancel_requested_at: p.cancelRequestedAt } : {}),
+    })
+    .where('id', '=', id)
+    .execute()
+}
+
+export async function setJobLogLastSeq(db: Kysely<DB>, id: string, lastSeq: number): Promise<void> {
+  await db.updateTable('jobs').set({ log_last_seq: lastSeq }).where('id', '=', id).execute()
+}
+
+/** Newest first (created_at desc, id desc); keyset cursor or bounded offset; optional total. */
+export async function listJobs(
+  db: Kysely<DB>,
+  f: JobListFilter,
+): Promise<{ jobs: Job[]; total: number | null }> {
+  let q = db.selectFrom('jobs')
+  if (f.workspace !== undefined) q = q.where('workspace', '=', f.workspace)
+  if (f.taskName !== undefined) q = q.where('task_name', '=', f.taskName)
+  if (f.statuses !== undefined && f.statuses.length > 0)
+    q = q.where('status', 'in', [...f.statuses])
+  if (f.sourceType !== undefined) q = q.where('source_type', '=', f.sourceType)
+  let page = q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit)
+  if (f.cursor) {
+    const c = f.cursor
+    page = page.where((eb) =>
+      eb.or([
+        eb('created_at', '<', c.createdAt),
+        eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)]),
+      ]),
+    )
+  } else if (f.offset > 0) {
+    page = page.offset(f.offset)
+  }
+  const [rows, total] = await Promise.all([
+    page.execute(),
+    f.count ? q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst() : undefined,
+  ])
+  return { jobs: rows.map(toJob), total: total ? Number(total.n) : null }
+}

@@ -1,0 +1,90 @@
+/** step_runs updates made by the orchestrator under the job lock. */
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { StepStatus } from '../../shared/statuses.ts'
+import type { DB } from '../schema.ts'
+
+export interface StepStatusChange {
+  readonly stepId: string
+  readonly status: StepStatus
+  readonly errorMessage: string | null
+  /** Ready steps become claimable at this time. */
+  readonly readyAt: Date | null
+}
+
+/** Applies decided status changes (pending → ready/skipped/failed, pending/ready → cancelled). */
+export async function applyStepChanges(
+  trx: Transaction<DB>,
+  changes: ReadonlyArray<StepStatusChange>,
+): Promise<void> {
+  for (const c of changes) {
+    const terminal = c.status !== 'ready' && c.status !== 'pending' && c.status !== 'running'
+    await trx
+      .updateTable('step_runs')
+      .set({
+        status: c.status,
+        error_message: c.errorMessage,
+        ready_at: c.readyAt,
+        completed_at: terminal ? sql<Date>`now()` : null,
+      })
+      .where('id', '=', c.stepId)
+      .where('status', 'in', ['pending', 'ready'])
+      .execute()
+  }
+}
+
+/** Records the rendered input of a claimed attempt (what the job detail shows). */
+export async function setStepInput(db: Kysely<DB>, stepId: string, input: unknown): Promise<void> {
+  await db
+    .updateTable('step_runs')
+    .set({ input: JSON.stringify(input) })
+    .where('id', '=', stepId)
+    .execute()
+}
+
+/** Marks a step started (first start only), under its lease. */
+export async function markStepStarted(
+  db: Kysely<DB>,
+  stepId: string,
+  leaseToken: string,
+): Promise<boolean> {
+  const res = await db
+    .updateTable('step_runs')
+    .set({ started_at: sql<Date>`coalesce(started_at, now())` })
+    .where('id', '=', stepId)
+    .where('lease_token', '=', leaseToken)
+    .where('status', '=', 'running')
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+/** Asks running steps of a job to stop (cancel or job timeout); workers see it on their next call. */
+export async function requestStop(
+  trx: Transaction<DB>,
+  jobId: string,
+  reason: string,
+): Promise<number> {
+  const res = await trx
+    .updateTable('step_runs')
+    .set({
+      stop_reason: reason,
+      deadline_at: sql<Date>`least(deadline_at, now() + interval '30 seconds')`,
+    })
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'running')
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows)
+}
+
+/** Outputs of the completed steps of a job, for rendering a claimed step. */
+export async function loadCompletedOutputs(
+  db: Kysely<DB>,
+  jobId: string,
+): Promise<Map<string, unknown>> {
+  const rows = await db
+    .selectFrom('step_runs')
+    .select(['step_name', 'output'])
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'completed')
+    .execute()
+  return new Map(rows.map((r) => [r.step_name, r.output ?? null]))
+}

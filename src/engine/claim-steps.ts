@@ -1,0 +1,100 @@
+/**
+ * Claims ready steps and renders them in the same transaction (ARCHITECTURE.md §2 step 4): the
+ * rendered input is stored with the claim, so the job detail shows it at once. Steps whose
+ * templates fail are returned apart and failed by the caller after commit (the job lock must be
+ * taken before step locks, so it cannot happen here).
+ */
+import type { Kysely } from 'kysely'
+import { claimReadySteps } from '../db/queries/claim-ready-steps.ts'
+import { insertEvents } from '../db/repositories/event.repository.ts'
+import { findJobById } from '../db/repositories/job.repository.ts'
+import { loadCompletedOutputs, setStepInput } from '../db/repositories/step-run.repository.ts'
+import type { DB } from '../db/schema.ts'
+import { withTransaction } from '../db/transaction.ts'
+import type { Workspace } from '../workspace/workspace.ts'
+import { AfterCommit } from './after-commit.ts'
+import type { Job, StepRun } from './job.ts'
+import { renderStep, type RenderedStep } from './render-step.ts'
+
+export interface ClaimedRender {
+  readonly step: StepRun
+  readonly job: Job
+  readonly rendered: RenderedStep
+}
+
+export interface ClaimBatch {
+  readonly ok: ClaimedRender[]
+  readonly failed: Array<{ step: StepRun; job: Job; error: string }>
+  readonly fx: AfterCommit
+}
+
+export async function claimAndRender(
+  db: Kysely<DB>,
+  req: {
+    workerId: string
+    workerName: string
+    limit: number
+    leaseTtlSecs: number
+    tags: ReadonlyArray<string>
+    startNow: boolean
+  },
+  workspaceFor: (name: string, revision: string) => Workspace | undefined,
+): Promise<ClaimBatch> {
+  return withTransaction(db, async (trx) => {
+    const batch: ClaimBatch = { ok: [], failed: [], fx: new AfterCommit() }
+    const steps = await claimReadySteps(trx, req)
+    const jobs = new Map<string, Job>()
+    const outputs = new Map<string, Map<string, unknown>>()
+    const started = new Set<string>()
+    for (const step of steps) {
+      if (!jobs.has(step.jobId)) {
+        jobs.set(step.jobId, (await findJobById(trx, step.jobId))!)
+        outputs.set(
+          step.jobId,
+          step.dependsOn.length > 0 ? await loadCompletedOutputs(trx, step.jobId) : new Map(),
+        )
+      }
+      const job = jobs.get(step.jobId)!
+      const ws = workspaceFor(job.workspace, job.revision)
+      try {
+        const rendered = renderStep(step.spec, {
+          jobId: job.id,
+          workspace: job.workspace,
+          taskName: job.taskName,
+          stepName: step.name,
+          attempt: step.attempt,
+          jobInput: job.input,
+          secret: ws?.secrets ?? {},
+          outputs: outputs.get(step.jobId)!,
+        })
+        await setStepInput(trx, step.id, rendered.input)
+        batch.ok.push({ step, job, rendered })
+      } catch (e) {
+        batch.failed.push({ step, job, error: (e as Error).message })
+      }
+      batch.fx.event('step.started', {
+        job_id: job.id,
+        workspace: job.workspace,
+        task_name: job.taskName,
+        step_name: step.name,
+        attempt: step.attempt,
+        worker_id: req.workerId,
+      })
+      batch.fx.line(
+        job.id,
+        `step ${step.name} started on worker ${req.workerName} (attempt ${step.attempt})`,
+      )
+      if (job.status === 'pending' && !started.has(job.id)) {
+        started.add(job.id)
+        batch.fx.event('job.started', {
+          job_id: job.id,
+          workspace: job.workspace,
+          task_name: job.taskName,
+          status: 'running',
+        })
+      }
+    }
+    await insertEvents(trx, batch.fx.events)
+    return batch
+  })
+}

@@ -1,0 +1,39 @@
+/** JobLogs over the log store: `_server` lines, and the end of a job's log (log_last_seq + hub end). */
+import type { Kysely } from 'kysely'
+import { setJobLogLastSeq } from '../db/repositories/job.repository.ts'
+import type { DB } from '../db/schema.ts'
+import type { Clock } from '../shared/clock.ts'
+import { coerceError } from '../shared/errors.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { JobStatus } from '../shared/statuses.ts'
+import type { LogHub } from '../logs/log-hub.ts'
+import type { LogStore } from '../logs/log-store.ts'
+import type { JobLogs } from './job-logs.ts'
+
+export function createJobLogWriter(d: {
+  store: LogStore
+  hub: LogHub
+  db: Kysely<DB>
+  clock: Clock
+  logger: Logger
+}): JobLogs {
+  const server = (jobId: string, line: string, stream: 'stdout' | 'stderr' = 'stdout') =>
+    d.store.append(jobId, [{ ts: d.clock.now().toISOString(), stream, step: '_server', line }])
+  return {
+    server(jobId, line, stream) {
+      server(jobId, line, stream).catch((e: unknown) =>
+        d.logger.error({ err: coerceError(e), jobId }, 'writing a server log line failed'),
+      )
+    },
+    async end(jobId: string, status: JobStatus, line: string) {
+      try {
+        const { lastSeq } = await server(jobId, line)
+        await setJobLogLastSeq(d.db, jobId, lastSeq)
+        d.hub.publishEnd(jobId, { status, lastSeq })
+        await d.store.close(jobId)
+      } catch (e) {
+        d.logger.error({ err: coerceError(e), jobId }, 'closing the job log failed')
+      }
+    },
+  }
+}

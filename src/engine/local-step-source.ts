@@ -1,0 +1,201 @@
+/**
+ * StepSource over this process's database and log store: the embedded worker's source, and the
+ * engine behind the remote worker routes. Claims wake on a local signal (and NOTIFY from other
+ * replicas); the slow safety poll only covers lost wake-ups.
+ */
+import type { Kysely } from 'kysely'
+import { extendLeases } from '../db/queries/extend-leases.ts'
+import type { DB } from '../db/schema.ts'
+import { coerceError } from '../shared/errors.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { WakeSignal } from '../shared/wake-signal.ts'
+import type { ExecLine } from '../worker/executors/script-executor.ts'
+import type {
+  ClaimedStep,
+  StepSource,
+  StopReason,
+  StopRequest,
+  WorkerOutcome,
+} from '../worker/step-source.ts'
+import type { Workspace } from '../workspace/workspace.ts'
+import type { AfterCommit } from './after-commit.ts'
+import { claimAndRender, type ClaimedRender } from './claim-steps.ts'
+import type { JobLogs } from './job-logs.ts'
+import type { Orchestrator } from './orchestrator.ts'
+
+export interface StepLogSink {
+  append(
+    jobId: string,
+    lines: ReadonlyArray<{ ts: string; stream: 'stdout' | 'stderr'; step: string; line: string }>,
+  ): Promise<unknown>
+  setSecrets(jobId: string, values: ReadonlyArray<string>): void
+}
+
+export interface LocalStepSourceDeps {
+  readonly db: Kysely<DB>
+  readonly orchestrator: Orchestrator
+  readonly logs: StepLogSink
+  readonly jobLogs: JobLogs
+  readonly wake: WakeSignal
+  readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
+  readonly onCommitted: (fx: AfterCommit) => void
+  readonly worker: {
+    readonly id: string
+    readonly name: string
+    readonly tags: ReadonlyArray<string>
+  }
+  readonly leaseTtlSecs: number
+  readonly safetyPollMs: number
+  readonly logger: Logger
+}
+
+export class LocalStepSource implements StepSource {
+  readonly #d: LocalStepSourceDeps
+  readonly #byJob = new Map<string, Set<string>>()
+  readonly #listeners = new Set<(req: StopRequest) => void>()
+
+  constructor(deps: LocalStepSourceDeps) {
+    this.#d = deps
+  }
+
+  async claim(max: number, signal: AbortSignal): Promise<ClaimedStep[]> {
+    while (!signal.aborted) {
+      const seen = this.#d.wake.generation
+      const steps = await this.claimNow(max, true)
+      if (steps !== null && steps.length > 0) return steps
+      if (steps === null) continue
+      await this.#d.wake.wait(seen, this.#d.safetyPollMs, signal)
+    }
+    return []
+  }
+
+  /** One claim attempt; null when some claimed steps failed to render (worth trying again at once). */
+  async claimNow(max: number, startNow: boolean): Promise<ClaimedStep[] | null> {
+    const d = this.#d
+    const batch = await claimAndRender(
+      d.db,
+      {
+        workerId: d.worker.id,
+        workerName: d.worker.name,
+        limit: max,
+        leaseTtlSecs: d.leaseTtlSecs,
+        tags: d.worker.tags,
+        startNow,
+      },
+      d.workspaceFor,
+    )
+    d.onCommitted(batch.fx)
+    for (const f of batch.failed) {
+      await d.orchestrator.finishStep(f.step.id, f.job.id, f.step.leaseToken, {
+        status: 'failed',
+        exitCode: null,
+        output: null,
+        errorMessage: `template error: ${f.error}`,
+      })
+    }
+    const claimed = batch.ok.map((c) => this.#toClaimed(c))
+    return claimed.length === 0 && batch.failed.length > 0 ? null : claimed
+  }
+
+  #toClaimed(c: ClaimedRender): ClaimedStep {
+    const ws = this.#d.workspaceFor(c.job.workspace, c.job.revision)
+    this.#d.logs.setSecrets(c.job.id, secretValues(ws, c.job.input))
+    let set = this.#byJob.get(c.job.id)
+    if (!set) this.#byJob.set(c.job.id, (set = new Set()))
+    set.add(c.step.id)
+    return {
+      stepId: c.step.id,
+      jobId: c.job.id,
+      workspace: c.job.workspace,
+      taskName: c.job.taskName,
+      stepName: c.step.name,
+      attempt: c.step.attempt,
+      leaseToken: c.step.leaseToken!,
+      action: c.rendered.action,
+      env: c.rendered.env,
+      cwd: c.step.spec.root,
+      timeoutSecs: c.step.spec.timeoutSecs,
+    }
+  }
+
+  async start(): Promise<void> {
+    // started_at is recorded with the claim for in-process workers
+  }
+
+  async appendLogs(step: ClaimedStep, lines: ReadonlyArray<ExecLine>): Promise<StopReason | null> {
+    await this.#d.logs.append(
+      step.jobId,
+      lines.map((l) => ({ ts: l.ts, stream: l.stream, step: step.stepName, line: l.line })),
+    )
+    return null
+  }
+
+  async heartbeat(steps: ReadonlyArray<ClaimedStep>): Promise<StopRequest[]> {
+    const extended = await extendLeases(
+      this.#d.db,
+      this.#d.worker.id,
+      steps.map((s) => ({ stepId: s.stepId, leaseToken: s.leaseToken })),
+      this.#d.leaseTtlSecs,
+    )
+    const byId = new Map(extended.map((e) => [e.id, e.stopReason]))
+    const stops: StopRequest[] = []
+    for (const s of steps) {
+      if (!byId.has(s.stepId)) stops.push({ stepId: s.stepId, reason: 'lease_lost' })
+      else if (byId.get(s.stepId))
+        stops.push({ stepId: s.stepId, reason: byId.get(s.stepId) as StopReason })
+    }
+    return stops
+  }
+
+  async complete(step: ClaimedStep, outcome: WorkerOutcome): Promise<void> {
+    for (const w of outcome.warnings)
+      this.#d.jobLogs.server(step.jobId, `step ${step.stepName}: ${w}`, 'stderr')
+    const set = this.#byJob.get(step.jobId)
+    set?.delete(step.stepId)
+    if (set?.size === 0) this.#byJob.delete(step.jobId)
+    const res = await this.#d.orchestrator.finishStep(
+      step.stepId,
+      step.jobId,
+      step.leaseToken,
+      outcome,
+    )
+    if (!res.ok)
+      this.#d.logger.warn(
+        { jobId: step.jobId, step: step.stepName },
+        'result discarded: the lease is no longer current',
+      )
+  }
+
+  onStop(listener: (req: StopRequest) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Forwards a job-level stop (cancel, job timeout) to the steps this source handed out. */
+  stopJob(jobId: string, reason: StopReason): void {
+    for (const stepId of this.#byJob.get(jobId) ?? []) {
+      for (const l of this.#listeners) {
+        try {
+          l({ stepId, reason })
+        } catch (e) {
+          this.#d.logger.warn({ err: coerceError(e) }, 'stop listener failed')
+        }
+      }
+    }
+  }
+}
+
+/** Values to mask in a job's logs: workspace secrets and the job's secret-looking inputs. */
+export function secretValues(
+  ws: Workspace | undefined,
+  input: Readonly<Record<string, unknown>>,
+): string[] {
+  const out: string[] = []
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') out.push(v)
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x)
+  }
+  if (ws) walk(ws.secrets)
+  void input
+  return out
+}

@@ -1,0 +1,277 @@
+/**
+ * The orchestrator applies the pure engine's decisions: load, decide, persist in one transaction,
+ * then run the collected effects after commit. The database is the only truth.
+ */
+import type { Kysely, Transaction } from 'kysely'
+import { insertEvents } from '../db/repositories/event.repository.ts'
+import {
+  findJobIdByIdempotencyKey,
+  insertPlannedJob,
+  listStepsOfJob,
+  lockJobForUpdate,
+  updateJob,
+} from '../db/repositories/job.repository.ts'
+import { applyStepChanges, requestStop } from '../db/repositories/step-run.repository.ts'
+import { finishStepAttempt } from '../db/queries/finish-step-attempt.ts'
+import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
+import type { DB } from '../db/schema.ts'
+import { withTransaction } from '../db/transaction.ts'
+import type { Clock } from '../shared/clock.ts'
+import { ConflictError, NotFoundError } from '../shared/errors.ts'
+import { newJobId, newStepRunId } from '../shared/ids.ts'
+import type { Logger } from '../shared/logger.ts'
+import { isTerminalJobStatus, type JobStatus, type StepStatus } from '../shared/statuses.ts'
+import type { TaskDef, Workspace } from '../workspace/workspace.ts'
+import { AfterCommit } from './after-commit.ts'
+import { decideAttemptEnd } from './attempt-end.ts'
+import type { Job, StepOutcome, StepRun } from './job.ts'
+import { finalizeJob, settleJob } from './settle-job.ts'
+import { planJob, type JobSource, type PlannedJob } from './plan-job.ts'
+
+export interface OrchestratorDeps {
+  readonly db: Kysely<DB>
+  readonly clock: Clock
+  readonly logger: Logger
+  /** The workspace version a job was planned from (or the serving one when evicted). */
+  readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
+  readonly onCommitted: (fx: AfterCommit) => void
+  readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
+  /** Replica that owns the logs of jobs created here. */
+  readonly logOwner: string | null
+}
+
+export interface CreateJobRequest {
+  readonly workspace: Workspace
+  readonly task: TaskDef
+  readonly input: Readonly<Record<string, unknown>>
+  readonly rawInput?: unknown
+  readonly source: JobSource
+  readonly fireKey?: string | null
+  readonly idempotencyKey?: string | null
+  readonly retryOfJobId?: string | null
+}
+
+export type FinishResult =
+  | { readonly ok: true; readonly stepStatus: StepStatus; readonly jobStatus: JobStatus }
+  | { readonly ok: false }
+
+export class Orchestrator {
+  readonly #d: OrchestratorDeps
+
+  constructor(deps: OrchestratorDeps) {
+    this.#d = deps
+  }
+
+  /** Plans and stores a job with all its steps in one transaction; `created` is false on an idempotent repeat. */
+  async createJob(req: CreateJobRequest): Promise<{ jobId: string; created: boolean }> {
+    const { db } = this.#d
+    if (req.idempotencyKey) {
+      const existing = await findJobIdByIdempotencyKey(
+        db,
+        req.workspace.name,
+        req.task.name,
+        req.idempotencyKey,
+      )
+      if (existing) return { jobId: existing, created: false }
+    }
+    const planned = planJob({
+      jobId: newJobId(),
+      newStepId: newStepRunId,
+      workspace: req.workspace,
+      task: req.task,
+      input: req.input,
+      rawInput: req.rawInput,
+      source: req.source,
+      now: this.#d.clock.now(),
+      defaultStepTimeoutSecs: this.#d.defaults.stepTimeoutSecs,
+      defaultJobTimeoutSecs: this.#d.defaults.jobTimeoutSecs,
+      fireKey: req.fireKey,
+      idempotencyKey: req.idempotencyKey,
+      retryOfJobId: req.retryOfJobId,
+    })
+    try {
+      const fx = await withTransaction(db, async (trx) => {
+        const fx = await this.insertJobs(trx, [planned])
+        await insertEvents(trx, fx.events)
+        return fx
+      })
+      this.#d.onCommitted(fx)
+      return { jobId: planned.id, created: true }
+    } catch (e) {
+      if (req.idempotencyKey && isPgError(e, UNIQUE_VIOLATION)) {
+        const existing = await findJobIdByIdempotencyKey(
+          db,
+          req.workspace.name,
+          req.task.name,
+          req.idempotencyKey,
+        )
+        if (existing) return { jobId: existing, created: false }
+      }
+      throw e
+    }
+  }
+
+  /** Inserts planned jobs inside the caller's transaction (also used for hook jobs and cron fires). */
+  async insertJobs(trx: Transaction<DB>, jobs: ReadonlyArray<PlannedJob>): Promise<AfterCommit> {
+    const fx = new AfterCommit()
+    for (const p of jobs) {
+      await insertPlannedJob(trx, p, this.#d.logOwner)
+      fx.event('job.created', {
+        job_id: p.id,
+        workspace: p.workspace,
+        task_name: p.taskName,
+        status: p.status,
+        source_type: p.source.type,
+        source_id: p.source.id,
+      })
+      fx.line(p.id, `job created (source: ${p.source.type}${p.source.id ? ` ${p.source.id}` : ''})`)
+      for (const s of p.steps) {
+        if (s.status === 'skipped')
+          fx.line(p.id, `step ${s.name} skipped${s.errorMessage ? `: ${s.errorMessage}` : ''}`)
+        if (s.status === 'failed')
+          fx.line(p.id, `step ${s.name} failed: ${s.errorMessage}`, 'stderr')
+      }
+      if (p.steps.some((s) => s.status === 'ready')) fx.ready = true
+      if (isTerminalJobStatus(p.status)) {
+        const job = await lockJobForUpdate(trx, p.id)
+        const steps = await listStepsOfJob(trx, p.id)
+        fx.merge(await finalizeJob(trx, this.#finalizeDeps(), job!, steps, p.status))
+      }
+    }
+    return fx
+  }
+
+  /**
+   * Ends the current attempt of a running step. With a lease token the update is fenced on it;
+   * `{ok: false}` means the lease is no longer current and nothing changed (409 lease_expired).
+   */
+  async finishStep(
+    stepId: string,
+    jobId: string,
+    leaseToken: string | null,
+    outcome: StepOutcome,
+  ): Promise<FinishResult> {
+    const result = await withTransaction(this.#d.db, async (trx) => {
+      const job = await lockJobForUpdate(trx, jobId)
+      if (!job) return null
+      const steps = await listStepsOfJob(trx, jobId)
+      const step = steps.find((s) => s.id === stepId)
+      if (
+        !step ||
+        step.status !== 'running' ||
+        (leaseToken !== null && step.leaseToken !== leaseToken)
+      )
+        return null
+      const now = this.#d.clock.now()
+      const end = decideAttemptEnd(job, step, outcome, now)
+      const applied = await finishStepAttempt(trx, { stepId, leaseToken, ...end.attempt })
+      if (!applied) return null
+      const fx = new AfterCommit()
+      for (const [line, stream] of end.lines) fx.line(jobId, line, stream)
+      fx.events.push(...end.events(job))
+      if (end.attempt.status === 'ready') fx.wakeAt.push(end.attempt.retryAt ?? now)
+      const updated = steps.map((s): StepRun => (s.id === stepId ? { ...s, ...end.patch } : s))
+      const jobStatus = await settleJob(trx, this.#finalizeDeps(), job, updated, fx)
+      await insertEvents(trx, fx.events)
+      return { fx, stepStatus: end.attempt.status, jobStatus }
+    })
+    if (!result) return { ok: false }
+    this.#d.onCommitted(result.fx)
+    return { ok: true, stepStatus: result.stepStatus, jobStatus: result.jobStatus }
+  }
+
+  /** Cancels a job (API.md §5.3): 409 when terminal; running steps are asked to stop. */
+  async cancelJob(jobId: string): Promise<{ status: JobStatus; cancelRequestedAt: Date }> {
+    const out = await withTransaction(this.#d.db, async (trx) => {
+      const job = await lockJobForUpdate(trx, jobId)
+      if (!job) throw new NotFoundError(`job '${jobId}' not found`)
+      if (isTerminalJobStatus(job.status)) throw new ConflictError(`job is already ${job.status}`)
+      const now = this.#d.clock.now()
+      const at = job.cancelRequestedAt ?? now
+      const fx = new AfterCommit()
+      const steps = await listStepsOfJob(trx, jobId)
+      const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
+      await applyStepChanges(
+        trx,
+        waiting.map((s) => ({
+          stepId: s.id,
+          status: 'cancelled',
+          errorMessage: null,
+          readyAt: null,
+        })),
+      )
+      const running = await requestStop(trx, jobId, 'cancel_requested')
+      if (!job.cancelRequestedAt) {
+        await updateJob(trx, jobId, { cancelRequestedAt: at })
+        fx.event('job.cancel_requested', {
+          job_id: jobId,
+          workspace: job.workspace,
+          task_name: job.taskName,
+          status: job.status,
+        })
+        fx.line(
+          jobId,
+          `cancel requested; ${running} running step${running === 1 ? '' : 's'} asked to stop`,
+        )
+      }
+      if (running > 0) fx.stops.push({ jobId, reason: 'cancel_requested' })
+      const cancelledJob: Job = { ...job, cancelRequestedAt: at }
+      const updated = steps.map((s): StepRun =>
+        waiting.includes(s) ? { ...s, status: 'cancelled' } : s,
+      )
+      const status = await settleJob(trx, this.#finalizeDeps(), cancelledJob, updated, fx)
+      await insertEvents(trx, fx.events)
+      return { fx, status, at }
+    })
+    this.#d.onCommitted(out.fx)
+    return { status: out.status, cancelRequestedAt: out.at }
+  }
+
+  /** Fails a job whose `timeout` passed: waiting steps fail, running ones are told to stop. */
+  async timeoutJob(jobId: string): Promise<void> {
+    const fx = await withTransaction(this.#d.db, async (trx) => {
+      const job = await lockJobForUpdate(trx, jobId)
+      const fx = new AfterCommit()
+      if (!job || isTerminalJobStatus(job.status)) return fx
+      const steps = await listStepsOfJob(trx, jobId)
+      const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
+      await applyStepChanges(
+        trx,
+        waiting.map((s) => ({
+          stepId: s.id,
+          status: 'failed',
+          errorMessage: 'job timed out',
+          readyAt: null,
+        })),
+      )
+      await updateJob(trx, jobId, { errorMessage: 'job timed out' })
+      if ((await requestStop(trx, jobId, 'timeout')) > 0)
+        fx.stops.push({ jobId, reason: 'timeout' })
+      fx.line(jobId, 'job timed out', 'stderr')
+      const updated = steps.map((s): StepRun =>
+        waiting.includes(s) ? { ...s, status: 'failed', errorMessage: 'job timed out' } : s,
+      )
+      await settleJob(
+        trx,
+        this.#finalizeDeps(),
+        { ...job, errorMessage: 'job timed out' },
+        updated,
+        fx,
+      )
+      await insertEvents(trx, fx.events)
+      return fx
+    })
+    this.#d.onCommitted(fx)
+  }
+
+  #finalizeDeps() {
+    return {
+      clock: this.#d.clock,
+      logger: this.#d.logger,
+      workspaceFor: this.#d.workspaceFor,
+      defaults: this.#d.defaults,
+      insertHookJobs: (trx: Transaction<DB>, jobs: ReadonlyArray<PlannedJob>) =>
+        this.insertJobs(trx, jobs),
+    }
+  }
+}

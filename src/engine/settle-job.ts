@@ -1,0 +1,152 @@
+/**
+ * After a step changed, inside the job's transaction: advance pending steps, derive the job
+ * status and, when it became terminal, finish the job and insert its hook jobs (exactly once,
+ * since the job row is locked and a terminal job never changes again).
+ */
+import type { Transaction } from 'kysely'
+import { updateJob } from '../db/repositories/job.repository.ts'
+import { applyStepChanges } from '../db/repositories/step-run.repository.ts'
+import type { DB } from '../db/schema.ts'
+import type { Clock } from '../shared/clock.ts'
+import type { Logger } from '../shared/logger.ts'
+import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
+import type { Workspace } from '../workspace/workspace.ts'
+import { AfterCommit } from './after-commit.ts'
+import { advanceSteps } from './advance-job.ts'
+import { JOB_TIMED_OUT } from './attempt-end.ts'
+import type { Job, StepRun } from './job.ts'
+import { deriveJobStatus, failedStepsMessage, jobOutput, type StepSnapshot } from './job-status.ts'
+import { planHookJobs } from './plan-hook-jobs.ts'
+import type { PlannedJob } from './plan-job.ts'
+import { newJobId, newStepRunId } from '../shared/ids.ts'
+
+export interface FinalizeDeps {
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
+  readonly defaults: { readonly stepTimeoutSecs: number }
+  readonly insertHookJobs: (
+    trx: Transaction<DB>,
+    jobs: ReadonlyArray<PlannedJob>,
+  ) => Promise<AfterCommit>
+}
+
+function snapshot(s: StepRun): StepSnapshot {
+  return {
+    name: s.name,
+    status: s.status,
+    continueOnFailure: s.spec.continueOnFailure,
+    output: s.output,
+    errorMessage: s.errorMessage,
+    actionName: s.actionName,
+    dependsOn: s.dependsOn,
+  }
+}
+
+export async function settleJob(
+  trx: Transaction<DB>,
+  deps: FinalizeDeps,
+  job: Job,
+  steps: ReadonlyArray<StepRun>,
+  fx: AfterCommit,
+): Promise<JobStatus> {
+  let current = [...steps]
+  if (job.cancelRequestedAt === null && job.errorMessage !== JOB_TIMED_OUT) {
+    const ws = deps.workspaceFor(job.workspace, job.revision)
+    const changes = advanceSteps(
+      current.map((s) => ({
+        name: s.name,
+        status: s.status,
+        dependsOn: s.dependsOn,
+        continueOnFailure: s.spec.continueOnFailure,
+        when: s.spec.when,
+        output: s.output,
+        errorMessage: s.errorMessage,
+      })),
+      { input: job.input, secret: ws?.secrets ?? {} },
+    )
+    const now = deps.clock.now()
+    const byName = new Map(current.map((s) => [s.name, s]))
+    await applyStepChanges(
+      trx,
+      changes.map((c) => ({
+        stepId: byName.get(c.name)!.id,
+        status: c.to,
+        errorMessage: c.to === 'failed' ? c.reason : null,
+        readyAt: c.to === 'ready' ? now : null,
+      })),
+    )
+    for (const c of changes) {
+      if (c.to === 'ready') fx.ready = true
+      else
+        fx.line(
+          job.id,
+          `step ${c.name} ${c.to}${c.reason ? `: ${c.reason}` : ''}`,
+          c.to === 'failed' ? 'stderr' : 'stdout',
+        )
+    }
+    const changed = new Map(changes.map((c) => [c.name, c]))
+    current = current.map((s) => {
+      const c = changed.get(s.name)
+      return c
+        ? { ...s, status: c.to, errorMessage: c.to === 'failed' ? c.reason : s.errorMessage }
+        : s
+    })
+  }
+  const status = deriveJobStatus(current.map(snapshot), {
+    cancelRequested: job.cancelRequestedAt !== null,
+    everClaimed: current.some((s) => s.claimedAt !== null),
+    timedOut: job.errorMessage === JOB_TIMED_OUT,
+  })
+  if (isTerminalJobStatus(status)) fx.merge(await finalizeJob(trx, deps, job, current, status))
+  else if (status === 'running' && job.status === 'pending')
+    await updateJob(trx, job.id, { status, startedAt: deps.clock.now() })
+  return status
+}
+
+/** Marks the job terminal with its output and error, queues the log end and inserts hook jobs. */
+export async function finalizeJob(
+  trx: Transaction<DB>,
+  deps: FinalizeDeps,
+  job: Job,
+  steps: ReadonlyArray<StepRun>,
+  status: JobStatus,
+): Promise<AfterCommit> {
+  const fx = new AfterCommit()
+  const now = deps.clock.now()
+  const snaps = steps.map(snapshot)
+  const errorMessage = job.errorMessage ?? (status === 'failed' ? failedStepsMessage(snaps) : null)
+  await updateJob(trx, job.id, { status, completedAt: now, output: jobOutput(snaps), errorMessage })
+  const startedAt = job.startedAt ?? (steps.some((s) => s.claimedAt) ? now : null)
+  fx.event('job.finished', {
+    job_id: job.id,
+    workspace: job.workspace,
+    task_name: job.taskName,
+    status,
+    started_at: startedAt?.toISOString() ?? null,
+    completed_at: now.toISOString(),
+  })
+  fx.ends.push({
+    jobId: job.id,
+    status,
+    line: `job ${status}${status === 'failed' && errorMessage ? `: ${errorMessage.split('\n')[0]}` : ''}`,
+  })
+  const ws = deps.workspaceFor(job.workspace, job.revision)
+  if (!ws || job.sourceType === 'hook') return fx
+  const plan = planHookJobs({
+    job: { ...job, status, startedAt, completedAt: now },
+    steps: snaps,
+    workspace: ws,
+    taskHooks: ws.tasks.get(job.taskName)?.hooks ?? { onSuccess: [], onError: [], onCancel: [] },
+    now,
+    newJobId,
+    newStepId: newStepRunId,
+    defaultStepTimeoutSecs: deps.defaults.stepTimeoutSecs,
+  })
+  for (const problem of plan.problems) fx.line(job.id, problem, 'stderr')
+  if (plan.jobs.length > 0) {
+    fx.merge(await deps.insertHookJobs(trx, plan.jobs))
+    for (const h of plan.jobs) fx.line(job.id, `hook job ${h.id} created (${h.taskName})`)
+  }
+  return fx
+}

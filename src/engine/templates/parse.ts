@@ -1,0 +1,67 @@
+import nunjucks from 'nunjucks'
+import type { Pos, Stmt } from './ast.ts'
+import { convertRoot } from './convert.ts'
+import type { NjNode } from './convert-expr.ts'
+import { rewriteSource } from './rewrite-source.ts'
+import { TemplateError } from './template-error.ts'
+
+/**
+ * Parsing only: Nunjucks' lexer and parser produce the tree, which convert.ts turns into Weir's
+ * own AST. Nunjucks never compiles or renders anything here, so none of its runtime semantics
+ * (JS truthiness, loose equality, keyword-object arguments) can leak into Tera templates.
+ */
+
+interface Tokenizer {
+  readonly lineno: number
+  readonly colno: number
+}
+interface ParserInstance {
+  parseAsRoot(): NjNode
+}
+interface NunjucksInternals {
+  readonly lexer: { lex(src: string): Tokenizer }
+  readonly parser: { Parser: new (tokens: Tokenizer) => ParserInstance }
+}
+
+const internals = nunjucks as unknown as NunjucksInternals
+
+export interface Parsed {
+  readonly body: ReadonlyArray<Stmt>
+  readonly notes: ReadonlyArray<{ readonly pos: Pos; readonly note: string }>
+}
+
+const TERA_ONLY_TAGS = new Set(['break', 'continue', 'set_global'])
+
+/** Parses a template; throws TemplateError (with the original position) on any syntax error. */
+export function parseTemplate(src: string): Parsed {
+  const rewritten = rewriteSource(src)
+  const tokens = internals.lexer.lex(rewritten.source)
+  let root: NjNode
+  try {
+    root = new internals.parser.Parser(tokens).parseAsRoot()
+  } catch (e) {
+    const err = e as { message?: unknown; lineno?: unknown; colno?: unknown }
+    const hasPos = typeof err.lineno === 'number' && typeof err.colno === 'number'
+    const pos = hasPos
+      ? rewritten.positions.toOriginal(Number(err.lineno) - 1, Number(err.colno) - 1)
+      : rewritten.positions.toOriginal(tokens.lineno, tokens.colno)
+    throw new TemplateError(friendlyParseMessage(String(err.message ?? e)), { pos, cause: e })
+  }
+  const body = convertRoot(root, (line0, col0) => rewritten.positions.toOriginal(line0, col0))
+  return { body, notes: rewritten.notes }
+}
+
+function friendlyParseMessage(raw: string): string {
+  const tag = /^unknown block tag: (\S+)/.exec(raw)?.[1]
+  if (tag !== undefined) {
+    if (TERA_ONLY_TAGS.has(tag)) return `tag '{% ${tag} %}' is not supported in Weir templates`
+    if (/^(end\w+|elif|elseif|else)$/.test(tag)) return `unexpected '{% ${tag} %}'`
+    return `unknown tag '{% ${tag} %}'`
+  }
+  if (raw === 'expected variable end') return "expected '}}'"
+  if (raw === 'unexpected end of comment') return "unexpected '#}'"
+  if (raw.startsWith('expected end of comment')) return "comment '{#' is never closed"
+  const blockEnd = /^expected block end in (\S+) statement/.exec(raw)
+  if (blockEnd !== null) return `expected '%}' to close '{% ${blockEnd[1]}'`
+  return raw.replace(/^parse\w+: /, '')
+}

@@ -1,0 +1,132 @@
+/**
+ * How a script step is started (WORKSPACE-FORMAT.md §3.3): the command lines to try, in order,
+ * and the temporary program file for inline python/javascript. Temp files live in the OS temp
+ * dir, never in the workspace, which may be a shared read-only snapshot.
+ */
+import { constants } from 'node:fs'
+import { access, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { assertNever, coerceError } from '../../shared/errors.ts'
+
+export type ExecLanguage = 'shell' | 'python' | 'javascript'
+
+export interface CommandRequest {
+  readonly language: ExecLanguage
+  readonly interpreter: string | null
+  readonly script: string | null
+  readonly sourcePath: string | null
+  readonly args: ReadonlyArray<string>
+  readonly cwd: string
+}
+
+export interface CommandLine {
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+}
+
+/** Candidates are tried in order while the previous one is not found (python3, then python). */
+export interface PreparedProgram {
+  readonly candidates: ReadonlyArray<CommandLine>
+  cleanup(): Promise<void>
+}
+
+export type PrepareResult =
+  | { readonly ok: true; readonly program: PreparedProgram }
+  | { readonly ok: false; readonly message: string }
+
+const DEFAULT_BINARIES: Record<Exclude<ExecLanguage, 'shell'>, ReadonlyArray<string>> = {
+  python: ['python3', 'python'],
+  javascript: ['node'],
+}
+const EXTENSIONS: Record<Exclude<ExecLanguage, 'shell'>, string> = {
+  python: '.py',
+  javascript: '.js',
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
+}
+
+async function isExecutable(p: string): Promise<boolean> {
+  return access(p, constants.X_OK).then(
+    () => true,
+    () => false,
+  )
+}
+
+function withFile(binaries: ReadonlyArray<string>, file: string, args: ReadonlyArray<string>) {
+  return binaries.map((command) => ({ command, args: [file, ...args] }))
+}
+
+async function sourceCandidates(req: CommandRequest, file: string): Promise<CommandLine[]> {
+  const { language, interpreter, args } = req
+  if (interpreter !== null) return withFile([interpreter], file, args)
+  switch (language) {
+    case 'shell':
+      if (await isExecutable(file)) return [{ command: file, args: [...args] }]
+      return withFile(['bash', 'sh'], file, args)
+    case 'python':
+    case 'javascript':
+      return withFile(DEFAULT_BINARIES[language], file, args)
+    default:
+      return assertNever(language, 'script language')
+  }
+}
+
+async function inlineProgram(req: CommandRequest, script: string): Promise<PreparedProgram> {
+  const { language, interpreter, args } = req
+  if (language === 'shell') {
+    const candidates = [{ command: interpreter ?? 'sh', args: ['-c', script, 'sh', ...args] }]
+    return { candidates, cleanup: async () => undefined }
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'weir-'))
+  const file = path.join(dir, `step${EXTENSIONS[language]}`)
+  const cleanup = () => rm(dir, { recursive: true, force: true })
+  try {
+    await writeFile(file, script, { mode: 0o600 })
+  } catch (e) {
+    await cleanup()
+    throw coerceError(e)
+  }
+  const binaries = interpreter !== null ? [interpreter] : DEFAULT_BINARIES[language]
+  return { candidates: withFile(binaries, file, args), cleanup }
+}
+
+/** Checks the request, writes the temp program if needed, and lists the commands to try. */
+export async function prepareProgram(req: CommandRequest): Promise<PrepareResult> {
+  if ((req.script === null) === (req.sourcePath === null)) {
+    return { ok: false, message: 'a script step needs exactly one of script or source' }
+  }
+  if (!(await isDirectory(req.cwd))) {
+    return { ok: false, message: `working directory not found: ${req.cwd}` }
+  }
+  if (req.sourcePath !== null) {
+    const exists = await stat(req.sourcePath).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+    if (!exists) return { ok: false, message: `source file not found: ${req.sourcePath}` }
+    const candidates = await sourceCandidates(req, req.sourcePath)
+    return { ok: true, program: { candidates, cleanup: async () => undefined } }
+  }
+  try {
+    return { ok: true, program: await inlineProgram(req, req.script!) }
+  } catch (e) {
+    const reason = coerceError(e).message
+    return { ok: false, message: `cannot write the temporary script file: ${reason}` }
+  }
+}
+
+/** A readable reason for a process that did not start. */
+export function describeStartFailure(command: string, message: string, code?: string): string {
+  if (code === 'ENOENT') {
+    return `cannot start '${command}': command not found (check the interpreter or the shebang)`
+  }
+  if (code === 'EACCES') return `cannot start '${command}': permission denied`
+  if (code === 'ELAUNCHER') return message
+  return `cannot start '${command}': ${message}`
+}

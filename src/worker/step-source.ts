@@ -1,0 +1,59 @@
+/**
+ * Where a worker gets steps and reports about them. The embedded worker uses the in-process
+ * implementation over the database; `weir worker` uses one over HTTP (/worker/*). Workers never
+ * see the database or its credentials.
+ */
+import type { ExecLine } from './executors/script-executor.ts'
+
+export type StopReason = 'cancel_requested' | 'timeout' | 'lease_lost'
+
+export interface ClaimedStep {
+  readonly stepId: string
+  readonly jobId: string
+  readonly workspace: string
+  readonly taskName: string
+  readonly stepName: string
+  readonly attempt: number
+  readonly leaseToken: string
+  readonly action: {
+    readonly language: 'shell' | 'python' | 'javascript'
+    readonly interpreter: string | null
+    readonly script: string | null
+    /** Path relative to `cwd` (the workspace root). */
+    readonly source: string | null
+    readonly args: ReadonlyArray<string>
+  }
+  /** Variables to set on top of the worker's own environment. */
+  readonly env: Readonly<Record<string, string>>
+  readonly cwd: string
+  readonly timeoutSecs: number
+}
+
+export interface WorkerOutcome {
+  readonly status: 'completed' | 'failed' | 'cancelled'
+  readonly exitCode: number | null
+  readonly output: unknown
+  readonly errorMessage: string | null
+  /** Notes for the job's `_server` log (e.g. an unparsable OUTPUT: line). */
+  readonly warnings: ReadonlyArray<string>
+}
+
+export interface StopRequest {
+  readonly stepId: string
+  readonly reason: StopReason
+}
+
+export interface StepSource {
+  /** Up to `max` steps; waits until at least one is ready, or resolves [] when `signal` aborts. */
+  claim(max: number, signal: AbortSignal): Promise<ClaimedStep[]>
+  /** Records that the step's process started. */
+  start(step: ClaimedStep): Promise<void>
+  /** Stores output lines in order; may answer with a stop request for this step. */
+  appendLogs(step: ClaimedStep, lines: ReadonlyArray<ExecLine>): Promise<StopReason | null>
+  /** Extends the leases of the listed steps; answers with steps to stop. */
+  heartbeat(steps: ReadonlyArray<ClaimedStep>): Promise<StopRequest[]>
+  /** Ends the attempt (logs must be flushed first). */
+  complete(step: ClaimedStep, outcome: WorkerOutcome): Promise<void>
+  /** Stop requests pushed as they happen (in-process sources); returns an unsubscribe. */
+  onStop(listener: (req: StopRequest) => void): () => void
+}

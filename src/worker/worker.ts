@@ -1,0 +1,217 @@
+/**
+ * The claim loop shared by the embedded worker and `weir worker`: claims up to `concurrency`
+ * steps from a StepSource, runs each with the script executor, streams its lines, heartbeats its
+ * leases, honours stop requests and reports the outcome.
+ */
+import { resolve } from 'node:path'
+import { coerceError } from '../shared/errors.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { ProcessLauncher } from './executors/process-launcher.ts'
+import { runScript, type ExecResult } from './executors/script-executor.ts'
+import { LogBatcher } from './log-batcher.ts'
+import type { ClaimedStep, StepSource, StopReason, WorkerOutcome } from './step-source.ts'
+
+export interface WorkerOptions {
+  readonly source: StepSource
+  readonly concurrency: number
+  readonly launcher: ProcessLauncher
+  /** The environment every step inherits (Weir's own settings already removed). */
+  readonly baseEnv: Readonly<Record<string, string>>
+  readonly logger: Logger
+  readonly heartbeatMs: number
+  /** Extra latency allowed to batch log lines (0 for in-process sources). */
+  readonly logBatchMs: number
+  readonly killGraceMs?: number
+}
+
+interface Running {
+  readonly step: ClaimedStep
+  readonly abort: AbortController
+  stopReason: StopReason | null
+  done: Promise<void>
+}
+
+export class Worker {
+  readonly #o: WorkerOptions
+  readonly #running = new Map<string, Running>()
+  readonly #claimAbort = new AbortController()
+  #loop: Promise<void> | null = null
+  #heartbeat: NodeJS.Timeout | null = null
+  #stopping: Promise<void> | null = null
+  #slotFreed: (() => void) | null = null
+  #unsubscribe: (() => void) | null = null
+
+  constructor(opts: WorkerOptions) {
+    this.#o = opts
+  }
+
+  get inFlight(): number {
+    return this.#running.size
+  }
+
+  start(): void {
+    if (this.#loop) return
+    this.#unsubscribe = this.#o.source.onStop((req) => this.#requestStop(req.stepId, req.reason))
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs)
+    this.#loop = this.#claimLoop()
+  }
+
+  /** Stops claiming, gives in-flight steps `graceMs`, then aborts them and waits. Idempotent. */
+  stop(graceMs: number): Promise<void> {
+    this.#stopping ??= this.#stop(graceMs)
+    return this.#stopping
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    this.#claimAbort.abort()
+    this.#slotFreed?.()
+    await this.#loop
+    const all = Promise.all([...this.#running.values()].map((r) => r.done))
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<'expired'>((r) => (timer = setTimeout(() => r('expired'), graceMs)))
+    if ((await Promise.race([all, expired])) === 'expired') {
+      for (const r of this.#running.values()) this.#requestStop(r.step.stepId, 'lease_lost')
+    }
+    clearTimeout(timer)
+    await all
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    this.#unsubscribe?.()
+  }
+
+  async #claimLoop(): Promise<void> {
+    const signal = this.#claimAbort.signal
+    let failures = 0
+    while (!signal.aborted) {
+      const free = this.#o.concurrency - this.#running.size
+      if (free <= 0) {
+        await new Promise<void>((r) => (this.#slotFreed = r))
+        continue
+      }
+      try {
+        const steps = await this.#o.source.claim(free, signal)
+        failures = 0
+        for (const step of steps) this.#run(step)
+      } catch (e) {
+        failures++
+        this.#o.logger.warn({ err: coerceError(e) }, 'claiming steps failed; retrying')
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** failures)))
+      }
+    }
+  }
+
+  #run(step: ClaimedStep): void {
+    const entry: Running = {
+      step,
+      abort: new AbortController(),
+      stopReason: null,
+      done: Promise.resolve(),
+    }
+    this.#running.set(step.stepId, entry)
+    entry.done = this.#execute(entry).finally(() => {
+      this.#running.delete(step.stepId)
+      this.#slotFreed?.()
+      this.#slotFreed = null
+    })
+  }
+
+  async #execute(r: Running): Promise<void> {
+    const { step } = r
+    const log = this.#o.logger.child({ jobId: step.jobId, step: step.stepName })
+    const batcher = new LogBatcher({
+      push: (lines) => this.#o.source.appendLogs(step, lines),
+      delayMs: this.#o.logBatchMs,
+      onStop: (reason) => this.#requestStop(step.stepId, reason),
+      onError: (e) => log.warn({ err: coerceError(e) }, 'pushing log lines failed; retrying'),
+    })
+    try {
+      void this.#o.source
+        .start(step)
+        .catch((e: unknown) => log.warn({ err: coerceError(e) }, 'start report failed'))
+      const result = await runScript(
+        {
+          language: step.action.language,
+          interpreter: step.action.interpreter,
+          script: step.action.script,
+          sourcePath: step.action.source === null ? null : resolve(step.cwd, step.action.source),
+          args: step.action.args,
+          cwd: step.cwd,
+          env: { ...this.#o.baseEnv, ...step.env },
+          timeoutMs: step.timeoutSecs * 1000,
+          killGraceMs: this.#o.killGraceMs,
+        },
+        {
+          signal: r.abort.signal,
+          onLines: (lines) => batcher.add(lines),
+          launcher: this.#o.launcher,
+        },
+      )
+      await batcher.flush()
+      if (r.stopReason === 'lease_lost') return
+      await this.#o.source.complete(step, toOutcome(result, r.stopReason))
+    } catch (e) {
+      log.error({ err: coerceError(e) }, 'step execution failed')
+      await batcher.flush().catch(() => undefined)
+      await this.#o.source
+        .complete(step, {
+          status: 'failed',
+          exitCode: null,
+          output: undefined,
+          errorMessage: `worker error: ${coerceError(e).message}`,
+          warnings: [],
+        })
+        .catch((err: unknown) =>
+          log.error({ err: coerceError(err) }, 'reporting the failure failed'),
+        )
+    }
+  }
+
+  #requestStop(stepId: string, reason: StopReason): void {
+    const r = this.#running.get(stepId)
+    if (!r || r.stopReason) return
+    r.stopReason = reason
+    r.abort.abort()
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#running.size === 0) return
+    try {
+      const stops = await this.#o.source.heartbeat([...this.#running.values()].map((r) => r.step))
+      for (const s of stops) this.#requestStop(s.stepId, s.reason)
+    } catch (e) {
+      this.#o.logger.warn({ err: coerceError(e) }, 'heartbeat failed')
+    }
+  }
+}
+
+/** The attempt's outcome from the executor's result and any stop request. */
+export function toOutcome(result: ExecResult, stop: StopReason | null): WorkerOutcome {
+  const warnings = result.outputWarnings
+  if (result.aborted && stop === 'cancel_requested') {
+    return {
+      status: 'cancelled',
+      exitCode: result.exitCode,
+      output: undefined,
+      errorMessage: 'cancelled',
+      warnings,
+    }
+  }
+  if (result.aborted && stop === 'timeout') {
+    return {
+      status: 'failed',
+      exitCode: result.exitCode,
+      output: undefined,
+      errorMessage: 'job timed out',
+      warnings,
+    }
+  }
+  if (result.errorMessage === null && result.exitCode === 0) {
+    return { status: 'completed', exitCode: 0, output: result.output, errorMessage: null, warnings }
+  }
+  return {
+    status: 'failed',
+    exitCode: result.exitCode,
+    output: undefined,
+    errorMessage: result.errorMessage ?? 'step failed',
+    warnings,
+  }
+}

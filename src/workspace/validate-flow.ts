@@ -1,0 +1,117 @@
+/**
+ * Cross-references inside tasks: step and hook actions, `depends_on`, cycles, step inputs against
+ * the action's schema, and task names that collide once `-` becomes `_`.
+ */
+import { findCycles } from '../engine/dag.ts'
+import { didYouMean } from './did-you-mean.ts'
+import type { ActionDraft, HookDraft, HooksDraft, StepDraft, TaskDraft } from './schema-types.ts'
+import { templateStepName } from './workspace.ts'
+import type { WorkspaceIssue } from './workspace.ts'
+import { issueAt } from './yaml-source.ts'
+
+type Actions = ReadonlyMap<string, ActionDraft>
+
+function checkActionRef(
+  name: string,
+  site: StepDraft['actionSite'],
+  actions: Actions,
+  issues: WorkspaceIssue[],
+): void {
+  // An empty name was already a step-form or hook error; dotted names are [Later] (unsupported).
+  if (site === null || name === '' || name.includes('.') || actions.has(name)) return
+  const hint = didYouMean(
+    name,
+    [...actions.keys()].filter((a) => !a.startsWith('_inline:')),
+  )
+  issues.push(issueAt(site, 'error', 'unknown-action', `unknown action '${name}'${hint}`))
+}
+
+function checkDependencies(steps: ReadonlyArray<StepDraft>, issues: WorkspaceIssue[]): void {
+  const names = steps.map((s) => s.def.name)
+  for (const step of steps) {
+    step.def.dependsOn.forEach((dep, i) => {
+      const site = step.dependsOnSites[i]
+      if (names.includes(dep) || site === undefined) return
+      const msg = `depends on unknown step '${dep}'${didYouMean(dep, names)}`
+      issues.push(issueAt(site, 'error', 'unknown-dependency', msg))
+    })
+  }
+  const nodes = steps.map((s) => ({ name: s.def.name, dependsOn: s.def.dependsOn }))
+  for (const cycle of findCycles(nodes)) {
+    const [first, next] = cycle
+    const step = steps.find((s) => s.def.name === first)
+    if (!step) continue
+    const index = step.def.dependsOn.indexOf(next ?? '')
+    const site = step.dependsOnSites[index] ?? step.site
+    const msg = `dependency cycle: ${cycle.join(' -> ')}`
+    issues.push(issueAt(site, 'error', 'dependency-cycle', msg))
+  }
+}
+
+/** `step-input` warnings: undeclared keys, and required action inputs nobody provides. */
+function checkStepInputs(task: TaskDraft, step: StepDraft, actions: Actions): WorkspaceIssue[] {
+  const action = actions.get(step.def.action)
+  if (!action || action.def.input.length === 0) return []
+  const out: WorkspaceIssue[] = []
+  const declared = new Set(action.def.input.map(([name]) => name))
+  const label = step.inline
+    ? `inline action of step '${step.def.name}'`
+    : `action '${action.def.name}'`
+  for (const [key, site] of step.inputSites) {
+    if (declared.has(key)) continue
+    const msg = `${label} has no input '${key}'${didYouMean(key, declared)}`
+    out.push(issueAt(site, 'warning', 'step-input', msg))
+  }
+  const taskInputs = new Set(task.def.input.map(([name]) => name))
+  for (const [name, field] of action.def.input) {
+    const provided =
+      Object.hasOwn(step.def.input, name) ||
+      field.default !== undefined ||
+      !task.def.declaresInput ||
+      taskInputs.has(name)
+    if (!field.required || provided) continue
+    const msg = `required input '${name}' of ${label} is set by neither the step, a task input nor a default`
+    out.push(issueAt(step.actionSite ?? step.site, 'warning', 'step-input', msg))
+  }
+  return out
+}
+
+function checkHooks(hooks: HooksDraft, actions: Actions, issues: WorkspaceIssue[]): void {
+  const all: HookDraft[] = [...hooks.onSuccess, ...hooks.onError, ...hooks.onCancel]
+  for (const hook of all) checkActionRef(hook.def.action, hook.actionSite, actions, issues)
+}
+
+/** Tasks whose names collide after `-` → `_` (the later definition is reported). */
+function checkTaskNames(tasks: ReadonlyMap<string, TaskDraft>, issues: WorkspaceIssue[]): void {
+  const seen = new Map<string, string>()
+  for (const [name, task] of tasks) {
+    const normalised = templateStepName(name)
+    const other = seen.get(normalised)
+    if (other === undefined) {
+      seen.set(normalised, name)
+      continue
+    }
+    const msg = `tasks '${other}' and '${name}' have the same normalised name '${normalised}'`
+    issues.push(issueAt(task.site, 'error', 'task-name', msg))
+  }
+}
+
+/** Every reference check of every task and of the workspace-level hooks. */
+export function validateFlows(
+  tasks: ReadonlyMap<string, TaskDraft>,
+  workspaceHooks: HooksDraft,
+  actions: Actions,
+): WorkspaceIssue[] {
+  const issues: WorkspaceIssue[] = []
+  checkTaskNames(tasks, issues)
+  for (const task of tasks.values()) {
+    for (const step of task.steps) {
+      checkActionRef(step.def.action, step.actionSite, actions, issues)
+      issues.push(...checkStepInputs(task, step, actions))
+    }
+    checkDependencies(task.steps, issues)
+    checkHooks(task.hooks, actions, issues)
+  }
+  checkHooks(workspaceHooks, actions, issues)
+  return issues
+}

@@ -1,0 +1,154 @@
+/**
+ * Workspace validation (WORKSPACE-FORMAT.md §10): from parsed files to domain objects plus every
+ * diagnostic at once. Pure: the caller supplies the parsed files, the list of files under the root
+ * (for `source:` checks) and the environment secrets may read through `get_env`.
+ */
+import type { ActionDraft, HookDraft, HooksDraft, TaskDraft } from './schema-types.ts'
+import type { FileDefs } from './schema-types.ts'
+import { checkSources, resolveCustomTypes } from './validate-actions.ts'
+import { validateFlows } from './validate-flow.ts'
+import { mergeFiles } from './validate-merge.ts'
+import type { MergedDefs } from './validate-merge.ts'
+import { validateSecrets } from './validate-secrets.ts'
+import { validateTemplates } from './validate-templates.ts'
+import { validateTriggers } from './validate-triggers.ts'
+import { readWorkspaceFile } from './workspace-schema.ts'
+import { sortIssues } from './workspace.ts'
+import type {
+  ActionDef,
+  HookDef,
+  TaskDef,
+  TaskHooks,
+  TriggerDef,
+  WorkspaceIssue,
+} from './workspace.ts'
+import type { YamlFile } from './yaml-source.ts'
+
+export interface WorkspaceDocument {
+  readonly source: YamlFile
+  /** Default task folder: the file's sub-directory under the definitions folder, or null. */
+  readonly folder: string | null
+}
+
+export interface ValidateOptions {
+  /** Every file under the workspace root, relative and `/`-separated (for `source:` checks). */
+  readonly files: ReadonlySet<string>
+  /** Environment visible to `get_env` in secret values. */
+  readonly secretsEnv?: Readonly<Record<string, string | undefined>>
+}
+
+/** The built definitions, valid only when `issues` holds no error. */
+export interface ValidatedDefinitions {
+  /** All diagnostics, sorted by file, line and column. */
+  readonly issues: ReadonlyArray<WorkspaceIssue>
+  readonly actions: ReadonlyMap<string, ActionDef>
+  readonly tasks: ReadonlyMap<string, TaskDef>
+  readonly triggers: ReadonlyMap<string, TriggerDef>
+  readonly secrets: Readonly<Record<string, unknown>>
+  readonly hooks: TaskHooks
+}
+
+/** Why things cannot run in this release, by task and by action name. */
+interface Unavailable {
+  readonly tasks: ReadonlyArray<ReadonlyMap<string, string>>
+  readonly actions: ReadonlyArray<ReadonlyMap<string, string>>
+}
+
+function firstOf(maps: ReadonlyArray<ReadonlyMap<string, string>>, key: string): string | null {
+  for (const m of maps) {
+    const found = m.get(key)
+    if (found !== undefined) return found
+  }
+  return null
+}
+
+/** Named actions plus the inline actions of every step (`_inline:<task>:<step>`). */
+function allActions(merged: MergedDefs): Map<string, ActionDraft> {
+  const out = new Map(merged.actions)
+  for (const task of merged.tasks.values()) {
+    for (const step of task.steps) if (step.inline) out.set(step.inline.def.name, step.inline)
+  }
+  return out
+}
+
+function hookDefs(hooks: HooksDraft): TaskHooks {
+  const defs = (list: ReadonlyArray<HookDraft>): HookDef[] => list.map((h) => h.def)
+  return {
+    onSuccess: defs(hooks.onSuccess),
+    onError: defs(hooks.onError),
+    onCancel: defs(hooks.onCancel),
+  }
+}
+
+function taskUnavailable(
+  task: TaskDraft,
+  actions: ReadonlyMap<string, ActionDef>,
+  why: Unavailable,
+): string | null {
+  const own = task.unsupported ?? firstOf(why.tasks, task.def.name)
+  if (own !== null) return own
+  const hooks = [...task.hooks.onSuccess, ...task.hooks.onError, ...task.hooks.onCancel]
+  const used = [...task.steps.map((s) => s.def.action), ...hooks.map((h) => h.def.action)]
+  for (const name of used) {
+    const reason = actions.get(name)?.unsupported
+    if (reason) return reason
+  }
+  return null
+}
+
+function build(merged: MergedDefs, drafts: ReadonlyMap<string, ActionDraft>, why: Unavailable) {
+  const actions = new Map<string, ActionDef>()
+  for (const [name, a] of drafts) {
+    actions.set(name, { ...a.def, unsupported: a.def.unsupported ?? firstOf(why.actions, name) })
+  }
+  const tasks = new Map<string, TaskDef>()
+  for (const [name, t] of merged.tasks) {
+    tasks.set(name, {
+      ...t.def,
+      flow: t.steps.map((s) => s.def),
+      hooks: hookDefs(t.hooks),
+      unavailable: taskUnavailable(t, actions, why),
+    })
+  }
+  const triggers = new Map([...merged.triggers].map(([name, t]) => [name, t.def] as const))
+  return { actions, tasks, triggers, hooks: hookDefs(merged.hooks) }
+}
+
+function readFiles(
+  documents: ReadonlyArray<WorkspaceDocument>,
+  issues: WorkspaceIssue[],
+): FileDefs[] {
+  const files: FileDefs[] = []
+  for (const d of documents) {
+    issues.push(...d.source.issues)
+    if (!d.source.usable) continue
+    const defs = readWorkspaceFile(d.source, d.folder)
+    issues.push(...defs.issues)
+    files.push(defs)
+  }
+  return files
+}
+
+/** Validates the files of one workspace, given in load order (sorted by path). Never throws. */
+export function validateWorkspace(
+  documents: ReadonlyArray<WorkspaceDocument>,
+  opts: ValidateOptions,
+): ValidatedDefinitions {
+  const issues: WorkspaceIssue[] = []
+  const merged = mergeFiles(readFiles(documents, issues), issues)
+  const drafts = allActions(merged)
+  issues.push(...validateFlows(merged.tasks, merged.hooks, drafts))
+  issues.push(...checkSources(drafts.values(), opts.files))
+  const types = resolveCustomTypes(merged.customTypes, merged.connectionTypes)
+  const scope = { tasks: merged.tasks, actions: drafts, workspaceHooks: merged.hooks }
+  const templates = validateTemplates(merged.templates, scope)
+  issues.push(...types.issues, ...templates.issues)
+  issues.push(...validateTriggers(merged.triggers, merged.tasks))
+  const secrets = validateSecrets(merged.secrets, opts.secretsEnv ?? {})
+  issues.push(...secrets.issues)
+  const why: Unavailable = {
+    tasks: [types.unsupportedTasks, templates.unsupportedTasks],
+    actions: [types.unsupportedActions, templates.unsupportedActions],
+  }
+  return { issues: sortIssues(issues), ...build(merged, drafts, why), secrets: secrets.values }
+}
