@@ -36,21 +36,27 @@ export function createApi(
   app.use(errorHandler(deps.logger))
   app.use(requestLog(deps.logger))
   app.use(jsonBody)
-  app.use(router.routes())
-  app.use(
-    router.allowedMethods({
-      throw: true,
-      methodNotAllowed: () =>
-        new AppError('method not allowed for this path', {
+  app.use(async (ctx, next) => {
+    await next()
+    if (ctx.body !== undefined && ctx.body !== null) return
+    if (ctx.status === 404) throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`)
+    if (ctx.status === 405) {
+      throw new AppError(
+        `method ${ctx.method} not allowed for ${ctx.path} (allowed: ${ctx.response.get('Allow')})`,
+        {
           code: 'method_not_allowed',
           status: 405,
-        }),
-      notImplemented: () =>
-        new AppError('method not implemented', { code: 'not_implemented', status: 501 }),
-    }),
-  )
-  app.use((ctx) => {
-    throw new NotFoundError(`no route for ${ctx.method} ${ctx.path}`)
+        },
+      )
+    }
+    if (ctx.status === 501) {
+      throw new AppError(`method ${ctx.method} not implemented`, {
+        code: 'not_implemented',
+        status: 501,
+      })
+    }
   })
+  app.use(router.routes())
+  app.use(router.allowedMethods())
   return { app, router }
 }

@@ -83,7 +83,12 @@ class JsonlLogStore implements LogStore {
   }
 
   append(jobId: string, lines: ReadonlyArray<NewLogLine>): Promise<AppendResult> {
-    const st = this.#job(jobId)
+    let st: JobLog
+    try {
+      st = this.#job(jobId)
+    } catch (e) {
+      return Promise.reject(coerceError(e))
+    }
     return this.#enqueue(st, () => this.#appendNow(st, lines))
   }
 

@@ -25,44 +25,55 @@ export interface LogHub {
  * wrote: a listener must not block and must not throw. A throwing listener is reported through
  * `onListenerError` and the others still get the lines.
  */
-export function createLogHub(opts: { onListenerError?: (e: Error) => void } = {}): LogHub {
-  const byJob = new Map<string, Set<LogListener>>()
+class InProcessLogHub implements LogHub {
+  readonly #byJob = new Map<string, Set<LogListener>>()
+  readonly #onListenerError: ((e: Error) => void) | undefined
 
-  function each(jobId: string, call: (l: LogListener) => void): void {
-    const set = byJob.get(jobId)
+  constructor(onListenerError?: (e: Error) => void) {
+    this.#onListenerError = onListenerError
+  }
+
+  subscribe(jobId: string, listener: LogListener): () => void {
+    let set = this.#byJob.get(jobId)
+    if (!set) this.#byJob.set(jobId, (set = new Set()))
+    // A wrapper per call, so subscribing one listener twice gives two independent subscriptions.
+    const entry: LogListener = {
+      onLines: (r) => listener.onLines(r),
+      onEnd: (i) => listener.onEnd(i),
+    }
+    set.add(entry)
+    return () => {
+      const current = this.#byJob.get(jobId)
+      if (!current?.delete(entry)) return
+      if (current.size === 0) this.#byJob.delete(jobId)
+    }
+  }
+
+  publish(jobId: string, records: ReadonlyArray<LogRecord>): void {
+    if (records.length > 0) this.#each(jobId, (l) => l.onLines(records))
+  }
+
+  publishEnd(jobId: string, info: LogEndInfo): void {
+    this.#each(jobId, (l) => l.onEnd(info))
+  }
+
+  subscriberCount(jobId: string): number {
+    return this.#byJob.get(jobId)?.size ?? 0
+  }
+
+  #each(jobId: string, call: (l: LogListener) => void): void {
+    const set = this.#byJob.get(jobId)
     if (!set) return
     for (const listener of [...set]) {
       try {
         call(listener)
       } catch (e) {
-        opts.onListenerError?.(coerceError(e))
+        this.#onListenerError?.(coerceError(e))
       }
     }
   }
+}
 
-  return {
-    subscribe(jobId, listener) {
-      let set = byJob.get(jobId)
-      if (!set) byJob.set(jobId, (set = new Set()))
-      const wrapper: LogListener = {
-        onLines: (r) => listener.onLines(r),
-        onEnd: (i) => listener.onEnd(i),
-      }
-      set.add(wrapper)
-      return () => {
-        const current = byJob.get(jobId)
-        if (!current?.delete(wrapper)) return
-        if (current.size === 0) byJob.delete(jobId)
-      }
-    },
-    publish(jobId, records) {
-      if (records.length > 0) each(jobId, (l) => l.onLines(records))
-    },
-    publishEnd(jobId, info) {
-      each(jobId, (l) => l.onEnd(info))
-    },
-    subscriberCount(jobId) {
-      return byJob.get(jobId)?.size ?? 0
-    },
-  }
+export function createLogHub(opts: { onListenerError?: (e: Error) => void } = {}): LogHub {
+  return new InProcessLogHub(opts.onListenerError)
 }

@@ -194,7 +194,7 @@ function* fires(c: Compiled, tz: string, after: Date): Generator<Date> {
   const at = after.getTime()
   const nearChange = !c.allHours && offsetAt(at - DST_LOOKBACK_MS, tz) !== offsetAt(at, tz)
   const from = nearChange ? at - DST_LOOKBACK_MS : at
-  for (const d of rawFires(c, tz, from, false)) {
+  for (const d of rawFires(c, tz, { from, reverse: false })) {
     const t = d.getTime()
     if (t <= at || (!c.allHours && isRepeatedWallTime(t, tz))) continue
     yield new Date(t)
@@ -210,35 +210,32 @@ function kthFireBack(
   let count = 0
   // prev() is strictly before its start, so start one second past `until` (fires are whole seconds).
   const from = Math.floor(w.until / 1000) * 1000 + 1000
-  for (const d of rawFires(c, tz, from, true)) {
+  for (const d of rawFires(c, tz, { from, reverse: true })) {
     if (d.getTime() <= w.after) return null
     if (++count === w.k) return d.getTime()
   }
   return null
 }
 
-function rawFires(c: Compiled, tz: string, from: number, reverse: boolean): Iterable<CronDate> {
-  return c.extended ? monthlyFires(c, tz, from, reverse) : iterate(c.base, tz, from, { reverse })
+interface Walk {
+  readonly from: number
+  readonly reverse: boolean
+  /** An end (or a start when reversed) that stops the search early. */
+  readonly bound?: number
 }
 
-/** cron-parser results from `from` on; `bound` (an end, or a start when reversed) stops the search early. */
-function* iterate(
-  expr: string,
-  tz: string,
-  from: number,
-  opts: { reverse: boolean; bound?: number },
-): Generator<CronDate> {
-  const range =
-    opts.bound === undefined
-      ? {}
-      : opts.reverse
-        ? { startDate: opts.bound }
-        : { endDate: opts.bound }
+function rawFires(c: Compiled, tz: string, walk: Walk): Iterable<CronDate> {
+  return c.extended ? monthlyFires(c, tz, walk) : iterate(c.base, tz, walk)
+}
+
+function* iterate(expr: string, tz: string, walk: Walk): Generator<CronDate> {
+  const { from, reverse, bound } = walk
+  const range = bound === undefined ? {} : reverse ? { startDate: bound } : { endDate: bound }
   const it = CronExpressionParser.parse(expr, { currentDate: from, tz, ...range })
   for (;;) {
     let d: CronDate
     try {
-      d = opts.reverse ? it.prev() : it.next()
+      d = reverse ? it.prev() : it.next()
     } catch {
       return // past `bound`, or cron-parser's loop limit: nothing more within reach
     }
@@ -251,12 +248,8 @@ function* iterate(
  * items resolved to concrete days of that month. A search starts a day outside the month (no
  * offset exceeds a day) and stops at the first result in another month.
  */
-function* monthlyFires(
-  c: Compiled,
-  tz: string,
-  from: number,
-  reverse: boolean,
-): Generator<CronDate> {
+function* monthlyFires(c: Compiled, tz: string, walk: Walk): Generator<CronDate> {
+  const { from, reverse } = walk
   const start = new CronDate(from, tz)
   let ym: YearMonth | null = { y: start.getFullYear(), m: start.getMonth() + 1 }
   for (let idle = 0; ym !== null && idle < MAX_IDLE_MONTHS; idle++) {
@@ -266,7 +259,7 @@ function* monthlyFires(
       const beyond = Date.UTC(ym.y, ym.m, 1) + DAY_MS
       const edge = reverse ? Math.min(from, beyond) : Math.max(from, before)
       const bound = reverse ? before : beyond
-      for (const d of iterate(expr, tz, edge, { reverse, bound })) {
+      for (const d of iterate(expr, tz, { from: edge, reverse, bound })) {
         if (d.getFullYear() !== ym.y || d.getMonth() + 1 !== ym.m) break
         idle = 0
         yield d

@@ -125,25 +125,19 @@ function lowerFirst(s: string): string {
 }
 
 function parseIssue(src: YamlFile, err: YAMLError, severity: IssueSeverity): WorkspaceIssue {
-  const at = positionAt(src, err.pos[0])
+  const path = pathAt(src, err.pos[0])
+  const site = { ...positionAt(src, err.pos[0]), path: formatYamlPath(path) }
   if (err.code === 'DUPLICATE_KEY') {
-    const path = pathOfKeyAt(src, err.pos[0])
     const key = path.at(-1) ?? src.text.slice(err.pos[0], err.pos[1])
-    const site = { ...at, path: formatYamlPath(path) }
-    return issueAt(
-      site,
-      'error',
-      'yaml-duplicate-key',
-      `key '${key}' appears twice in this mapping`,
-    )
+    return issueAt(site, 'error', 'yaml-duplicate-key', `key '${key}' appears twice in this mapping`)
   }
   const message = lowerFirst(err.message.split('\n', 1)[0] ?? err.message).replace(/:$/, '')
-  return issueAt({ ...at, path: ROOT_PATH }, severity, 'yaml-syntax', `invalid YAML: ${message}`)
+  return issueAt(site, severity, 'yaml-syntax', `invalid YAML: ${message}`)
 }
 
 function contains(node: unknown, offset: number): boolean {
   const range = (node as Node | null)?.range
-  return range !== undefined && range[0] <= offset && offset < Math.max(range[1], range[0] + 1)
+  return !!range && range[0] <= offset && offset < Math.max(range[1], range[0] + 1)
 }
 
 /** The YAML path of the deepest key or value at `offset` (aliases are not entered). */

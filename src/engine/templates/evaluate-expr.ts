@@ -139,13 +139,14 @@ export abstract class ExprEvaluator {
     const owner = `filter '${e.name}'`
     const spec = FILTERS.get(e.name)
     if (spec === undefined) throw new TemplateError(`unknown ${owner}`, { pos: e.pos })
-    let subject: unknown
-    if (DEFAULT_FILTERS.has(e.name) && isPath(e.subject)) {
-      subject = this.path(e.subject, scope, true)
-      if (subject === undefined) return this.defaultValue(e, scope)
-    } else {
-      subject = this.eval(e.subject, scope)
+    if (DEFAULT_FILTERS.has(e.name)) {
+      // Lazy: the fallback is only evaluated (and may only fail) when it is needed.
+      const subject = isPath(e.subject)
+        ? this.path(e.subject, scope, true)
+        : this.eval(e.subject, scope)
+      return subject === undefined ? this.defaultValue(e, scope) : subject
     }
+    const subject = this.eval(e.subject, scope)
     const args = this.args(owner, spec.positional ?? spec.params, e.args, scope)
     try {
       return spec.apply(subject, args)

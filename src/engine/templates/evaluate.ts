@@ -11,7 +11,7 @@ import { display, isMap, typeName, type TemplateMap } from './values.ts'
  * iterations and macro nesting have hard limits that fail the render instead of the process.
  */
 
-export const MAX_ITERATIONS = 1_000_000
+export const MAX_ITERATIONS = 100_000
 export const MAX_MACRO_DEPTH = 64
 
 type Of<K extends Stmt['kind']> = Extract<Stmt, { kind: K }>

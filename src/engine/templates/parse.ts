@@ -42,13 +42,23 @@ export function parseTemplate(src: string): Parsed {
   } catch (e) {
     const err = e as { message?: unknown; lineno?: unknown; colno?: unknown }
     const hasPos = typeof err.lineno === 'number' && typeof err.colno === 'number'
+    const message = friendlyParseMessage(String(err.message ?? e))
     const pos = hasPos
       ? rewritten.positions.toOriginal(Number(err.lineno) - 1, Number(err.colno) - 1)
-      : rewritten.positions.toOriginal(tokens.lineno, tokens.colno)
-    throw new TemplateError(friendlyParseMessage(String(err.message ?? e)), { pos, cause: e })
+      : (unclosedComment(src) ?? rewritten.positions.toOriginal(tokens.lineno, tokens.colno))
+    throw new TemplateError(message, { pos, cause: e })
   }
   const body = convertRoot(root, (line0, col0) => rewritten.positions.toOriginal(line0, col0))
   return { body, notes: rewritten.notes }
+}
+
+/** Where the last `{#` without a closing `#}` starts, if any. */
+function unclosedComment(src: string): Pos | null {
+  const at = src.lastIndexOf('{#')
+  if (at < 0 || src.includes('#}', at + 2)) return null
+  const before = src.slice(0, at)
+  const line = before.split('\n').length
+  return { line, column: at - before.lastIndexOf('\n') }
 }
 
 function friendlyParseMessage(raw: string): string {

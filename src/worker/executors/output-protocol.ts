@@ -42,63 +42,67 @@ export interface OutputCollector {
 }
 
 /** Collects the step output from stdout pieces, buffering only lines that start with `OUTPUT:`. */
-export function createOutputCollector(): OutputCollector {
-  let lineNo = 0
-  let atLineStart = true
-  let parts: string[] | null = null
-  let partsLength = 0
-  let oversized = false
-  let found = false
-  let value: unknown = undefined
-  const warnings: string[] = []
+class StdoutOutputCollector implements OutputCollector {
+  #lineNo = 0
+  #atLineStart = true
+  /** Pieces of the current line while it is an `OUTPUT:` line under the size limit. */
+  #parts: string[] | null = null
+  #partsLength = 0
+  #oversized = false
+  #found = false
+  #value: unknown = undefined
+  readonly #warnings: string[] = []
 
-  function warn(reason: string): void {
-    if (warnings.length < MAX_WARNINGS) {
-      warnings.push(`OUTPUT: line ignored (stdout line ${lineNo}): ${reason}`)
-    } else if (warnings.length === MAX_WARNINGS) {
-      warnings.push('further ignored OUTPUT: lines are not reported')
-    }
+  get found(): boolean {
+    return this.#found
+  }
+  get value(): unknown {
+    return this.#value
+  }
+  get warnings(): ReadonlyArray<string> {
+    return this.#warnings
   }
 
-  function finishLine(): void {
-    if (parts === null) return
-    const result = oversized
-      ? ({ kind: 'invalid', reason: 'over the 1 MiB limit' } as const)
-      : parseOutputLine(parts.join(''))
-    parts = null
+  observe(piece: string, endsLine: boolean): void {
+    if (this.#atLineStart) {
+      this.#lineNo += 1
+      this.#parts = piece.startsWith(OUTPUT_PREFIX) ? [] : null
+      this.#partsLength = 0
+      this.#oversized = false
+    }
+    if (this.#parts !== null && !this.#oversized) {
+      this.#partsLength += piece.length
+      // A UTF-16 length over the limit plus the prefix is already too many UTF-8 bytes.
+      if (this.#partsLength > MAX_OUTPUT_BYTES + OUTPUT_PREFIX.length + 1) this.#oversized = true
+      else this.#parts.push(piece)
+    }
+    this.#atLineStart = endsLine
+    if (endsLine) this.#finishLine()
+  }
+
+  #finishLine(): void {
+    if (this.#parts === null) return
+    const result: OutputLine = this.#oversized
+      ? { kind: 'invalid', reason: 'over the 1 MiB limit' }
+      : parseOutputLine(this.#parts.join(''))
+    this.#parts = null
     if (result.kind === 'value') {
-      found = true
-      value = result.value
+      this.#found = true
+      this.#value = result.value
     } else if (result.kind === 'invalid') {
-      warn(result.reason)
+      this.#warn(result.reason)
     }
   }
 
-  return {
-    observe(piece, endsLine) {
-      if (atLineStart) {
-        lineNo += 1
-        parts = piece.startsWith(OUTPUT_PREFIX) ? [] : null
-        partsLength = 0
-        oversized = false
-      }
-      if (parts !== null && !oversized) {
-        partsLength += piece.length
-        // A UTF-16 length over the limit plus the prefix is already too many UTF-8 bytes.
-        if (partsLength > MAX_OUTPUT_BYTES + OUTPUT_PREFIX.length + 1) oversized = true
-        else parts.push(piece)
-      }
-      atLineStart = endsLine
-      if (endsLine) finishLine()
-    },
-    get found() {
-      return found
-    },
-    get value() {
-      return value
-    },
-    get warnings() {
-      return warnings
-    },
+  #warn(reason: string): void {
+    if (this.#warnings.length < MAX_WARNINGS) {
+      this.#warnings.push(`OUTPUT: line ignored (stdout line ${this.#lineNo}): ${reason}`)
+    } else if (this.#warnings.length === MAX_WARNINGS) {
+      this.#warnings.push('further ignored OUTPUT: lines are not reported')
+    }
   }
+}
+
+export function createOutputCollector(): OutputCollector {
+  return new StdoutOutputCollector()
 }

@@ -123,6 +123,8 @@ function launchHere(spec: LaunchSpec, h: LaunchHandlers, drainMs: number): Launc
   }
   child.stdout!.on('data', (chunk: Buffer) => h.onStdout(chunk))
   child.stderr!.on('data', (chunk: Buffer) => h.onStderr(chunk))
+  // A read error on a pipe ends it and 'close' still follows; without listeners it would crash us.
+  for (const emitter of [child, child.stdout!, child.stderr!]) emitter.on('error', () => undefined)
   const stopDrain = watchDrain(child, drainMs)
   child.once('close', (code, signal) => {
     stopDrain()

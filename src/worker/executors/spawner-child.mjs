@@ -10,6 +10,8 @@
 // launcher in process-launcher.ts: 'exit' is sent once the process exited and its pipes closed;
 // pipes still open `drainMs` after exit get the group SIGKILLed and are dropped 500 ms later.
 import { spawn } from 'node:child_process'
+import process from 'node:process'
+import { clearTimeout, setTimeout } from 'node:timers'
 
 const drainMs = Number(process.argv[2] ?? '2000')
 const HIGH_WATER = 8 * 1024 * 1024
@@ -85,6 +87,8 @@ function launch({ id, command, args, cwd, env }) {
   send({ t: 'spawned', id, pid: child.pid })
   child.stdout.on('data', (chunk) => forward(id, 'out', chunk))
   child.stderr.on('data', (chunk) => forward(id, 'err', chunk))
+  // A read error ends a pipe and 'close' still follows; unhandled, it would take this helper down.
+  for (const emitter of [child, child.stdout, child.stderr]) emitter.on('error', () => {})
   if (paused) {
     child.stdout.pause()
     child.stderr.pause()

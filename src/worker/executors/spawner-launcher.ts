@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { assertNever } from '../../shared/errors.ts'
+import { assertNever, coerceError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { DEFAULT_DRAIN_MS, failedLaunch, killGroup } from './process-launcher.ts'
 import type {
@@ -95,10 +95,19 @@ class SpawnerLauncher implements ProcessLauncher {
 
   launch(spec: LaunchSpec, handlers: LaunchHandlers): LaunchedProcess {
     if (this.#closing) return failedLaunch(handlers, 'process launcher is closed', 'ELAUNCHER')
+    let child: ChildProcess
+    try {
+      child = this.#ensureChild()
+    } catch (e) {
+      return failedLaunch(
+        handlers,
+        `cannot start the process launcher: ${coerceError(e).message}`,
+        'ELAUNCHER',
+      )
+    }
     const id = this.#nextId++
     const { run, pid } = newRun(handlers)
     this.#runs.set(id, run)
-    const child = this.#ensureChild()
     this.#updateRef()
     const message = { t: 'launch', id, ...spec, args: [...spec.args] }
     // A failed send means the helper is going away: its exit fails this run with the others.

@@ -77,7 +77,10 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['{{ list | slice(start=1) }}', '[1, 2]'],
   ['{{ list | slice(end=-1) }}', '[3, 1]'],
   ['{{ list | slice(start=1, end=2) }}', '[1]'],
-  ['{% for team, ps in people | group_by(attribute="team") %}{{ team }}={{ ps | length }};{% endfor %}', 'red=2;blue=1;'],
+  [
+    '{% for team, ps in people | group_by(attribute="team") %}{{ team }}={{ ps | length }};{% endfor %}',
+    'red=2;blue=1;',
+  ],
   ['{{ people | filter(attribute="team", value="red") | map(attribute="name") }}', '[ann, cid]'],
   ['{{ people | filter(attribute="age") | map(attribute="name") }}', '[ann, bob]'],
   ['{{ people | map(attribute="age") }}', '[31, 25]'],
@@ -92,7 +95,10 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['{{ n | round(method="floor", precision=1) }}', '-3.5'],
   ['{{ 3.14159 | round(precision=2) }}', '3.14'],
   ['{{ 1 | pluralize }}|{{ 2 | pluralize }}', '|s'],
-  ['{{ 1 | pluralize(singular="y", plural="ies") }}|{{ 0 | pluralize(singular="y", plural="ies") }}', 'y|ies'],
+  [
+    '{{ 1 | pluralize(singular="y", plural="ies") }}|{{ 0 | pluralize(singular="y", plural="ies") }}',
+    'y|ies',
+  ],
   ['{{ 999 | filesizeformat }}', '999 B'],
   ['{{ 1500000 | filesizeformat }}', '1.5 MB'],
   ['{{ 2048 | filesizeformat(binary=true) }}', '2 KiB'],

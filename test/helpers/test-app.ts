@@ -1,0 +1,103 @@
+/**
+ * The real app for a test file: its own database (test-db.ts), a temp log dir, the given
+ * workspaces, the embedded worker running. Drive it with supertest(app.api.callback()).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import supertest from 'supertest'
+import { createApp, type App } from '../../src/app.ts'
+import { loadConfig } from '../../src/config/load-config.ts'
+import { silentLogger } from '../../src/shared/logger.ts'
+import { createTestDb, truncateAll, type TestDatabase } from './test-db.ts'
+import { waitFor } from './wait-for.ts'
+
+export const EXAMPLE_WORKSPACE = resolve(import.meta.dirname, '../../workspaces/default')
+export const FIXTURES = resolve(import.meta.dirname, '../fixtures/workspaces')
+
+export interface TestApp {
+  readonly app: App
+  readonly database: TestDatabase
+  readonly request: () => supertest.Agent
+  readonly logDir: string
+  close(): Promise<void>
+  reset(): Promise<void>
+}
+
+export async function buildTestApp(
+  opts: {
+    workspaces?: Record<string, string>
+    env?: Record<string, string>
+    worker?: boolean
+  } = {},
+): Promise<TestApp> {
+  const database = await createTestDb()
+  const logDir = mkdtempSync(join(tmpdir(), 'weir-test-logs-'))
+  const workspaces = opts.workspaces ?? { default: EXAMPLE_WORKSPACE }
+  const env: Record<string, string> = {
+    WEIR__LOG_STORAGE__LOCAL_DIR: logDir,
+    WEIR__LISTEN: '127.0.0.1:0',
+    WEIR__EMBEDDED_WORKER__ENABLED: String(opts.worker ?? true),
+    WEIR__SHUTDOWN__GRACE_MS: '2000',
+    ...opts.env,
+  }
+  const { config } = loadConfig({ env, cwd: tmpdir(), configPath: undefined, flags: {} })
+  const withWs = {
+    ...config,
+    workspaces: Object.fromEntries(
+      Object.entries(workspaces).map(([k, p]) => [k, { type: 'folder' as const, path: p }]),
+    ),
+  }
+  const app = await createApp(withWs, {
+    logger: silentLogger(),
+    database,
+    env: { PATH: process.env.PATH ?? '' },
+  })
+  await app.engine.start()
+  const agent = supertest.agent(app.api.callback())
+  return {
+    app,
+    database,
+    logDir,
+    request: () => agent,
+    async reset() {
+      await truncateAll(database)
+    },
+    async close() {
+      await app.stop()
+      await database.close()
+      rmSync(logDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Waits until a job is terminal and returns its detail body. */
+export async function waitForJob(
+  t: TestApp,
+  jobId: string,
+  timeoutMs = 8000,
+): Promise<Record<string, any>> {
+  return waitFor(
+    async () => {
+      const res = await t.request().get(`/api/jobs/${jobId}`)
+      const body = res.body as Record<string, any>
+      return ['completed', 'failed', 'cancelled'].includes(body.status as string) ? body : undefined
+    },
+    { timeoutMs, intervalMs: 20, what: `job ${jobId} to finish` },
+  )
+}
+
+export async function execute(
+  t: TestApp,
+  task: string,
+  input?: unknown,
+  ws = 'default',
+): Promise<string> {
+  const res = await t
+    .request()
+    .post(`/api/workspaces/${ws}/tasks/${task}/execute`)
+    .send(input === undefined ? {} : { input })
+  if (res.status !== 200)
+    throw new Error(`execute ${task} -> ${res.status} ${JSON.stringify(res.body)}`)
+  return (res.body as { job_id: string }).job_id
+}
