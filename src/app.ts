@@ -125,7 +125,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       engine,
       async listen() {
         await engine.start()
-        server = createServer(api.callback())
+        const handle = api.callback()
+        server = createServer((req, res) => void handle(req, res))
         const srv = server
         releasers.add('http server', () => closeServer(srv))
         const { host, port } = parseListen(config.listen)

@@ -51,7 +51,9 @@ export async function claimAndRender(
         jobs.set(step.jobId, (await findJobById(trx, step.jobId))!)
         outputs.set(
           step.jobId,
-          step.dependsOn.length > 0 ? await loadCompletedOutputs(trx, step.jobId) : new Map(),
+          step.dependsOn.length > 0
+            ? await loadCompletedOutputs(trx, step.jobId)
+            : new Map<string, unknown>(),
         )
       }
       const job = jobs.get(step.jobId)!

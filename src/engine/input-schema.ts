@@ -71,8 +71,9 @@ export function validateInput(
   opts: InputOptions = {},
 ): InputCheck {
   const given = input === undefined || input === null ? {} : input
-  if (!isPlainObject(given))
+  if (!isPlainObject(given)) {
     return { ok: false, issues: [{ path: 'input', message: 'expected object' }] }
+  }
   if (!declaresInput) return { ok: true, value: { ...given } }
   const declared = new Set(schema.map(([name]) => name))
   const issues: InputIssue[] = Object.keys(given)
@@ -82,9 +83,11 @@ export function validateInput(
   const entries: Array<[string, unknown]> = []
   for (const [name, field] of schema) {
     const raw = Object.hasOwn(given, name) ? given[name] : undefined
-    const result = checkField(name, field, raw, opts)
-    if ('issues' in result) issues.push(...result.issues)
-    else if (result.present) entries.push([name, result.value])
+    const result = checkField(`input.${name}`, field, raw)
+    if (result === 'default') entries.push([name, renderDefault(field.default, opts)])
+    else if (result === 'absent') continue
+    else if ('issues' in result) issues.push(...result.issues)
+    else entries.push([name, result.value])
   }
   // fromEntries defines own properties, so even a field named `__proto__` stays plain data.
   return issues.length > 0
@@ -93,27 +96,18 @@ export function validateInput(
 }
 
 type FieldResult =
-  | { readonly present: false }
-  | { readonly present: true; readonly value: unknown }
-  | { readonly issues: InputIssue[] }
+  'absent' | 'default' | { readonly value: unknown } | { readonly issues: InputIssue[] }
 
-function checkField(
-  name: string,
-  field: InputField,
-  raw: unknown,
-  opts: InputOptions,
-): FieldResult {
-  const path = `input.${name}`
+function checkField(path: string, field: InputField, raw: unknown): FieldResult {
   // null counts as absent (Strøm would keep the null and skip the default).
   if (raw === undefined || raw === null) {
-    if (field.default !== undefined)
-      return { present: true, value: renderDefault(field.default, opts) }
+    if (field.default !== undefined) return 'default'
     if (field.required) return { issues: [{ path, message: 'required field is missing' }] }
-    return { present: false }
+    return 'absent'
   }
   if (!field.multiple) {
     const issue = checkValue(path, field, raw)
-    return issue === null ? { present: true, value: raw } : { issues: [issue] }
+    return issue === null ? { value: raw } : { issues: [issue] }
   }
   if (!Array.isArray(raw)) {
     return {
@@ -123,7 +117,7 @@ function checkField(
     }
   }
   const issues = raw.flatMap((item: unknown, i) => checkValue(`${path}[${i}]`, field, item) ?? [])
-  return issues.length > 0 ? { issues } : { present: true, value: raw }
+  return issues.length > 0 ? { issues } : { value: raw }
 }
 
 function renderDefault(value: unknown, opts: InputOptions): unknown {
@@ -179,7 +173,8 @@ function isPlainObject(v: unknown): v is PlainObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-function isCalendarDate(s: string): boolean {
+/** A `YYYY-MM-DD` string naming a real calendar date. */
+export function isCalendarDate(s: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)
   return m !== null && isRealDay(Number(m[1]), Number(m[2]), Number(m[3]))
 }
@@ -198,7 +193,7 @@ function isRealDay(year: number, month: number, day: number): boolean {
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-](\d{2}):(\d{2}))?$/
 
-function isDateTime(s: string): boolean {
+export function isDateTime(s: string): boolean {
   const m = DATE_TIME.exec(s)
   if (m === null) return false
   const [, y, mo, d, h, mi, sec = '0', oh = '0', om = '0'] = m

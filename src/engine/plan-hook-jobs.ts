@@ -2,7 +2,7 @@
  * Hook jobs for a job that just ended (WORKSPACE-FORMAT.md §5.6): one job per selected hook,
  * task `_hook:<action>`, a single step `hook` whose input was rendered with `hook` and `secret`.
  */
-import type { JobStatus, SourceType } from '../shared/statuses.ts'
+import type { SourceType } from '../shared/statuses.ts'
 import type { TaskHooks, Workspace } from '../workspace/workspace.ts'
 import { buildHookContext, selectHooks, type HookJob, type StepSnapshot } from './job-status.ts'
 import type { PlannedJob } from './plan-job.ts'
@@ -27,12 +27,7 @@ export interface HookPlan {
 }
 
 export function planHookJobs(p: HookPlanParams): HookPlan {
-  const hooks = selectHooks(
-    p.job.status as JobStatus,
-    p.job.sourceType,
-    p.taskHooks,
-    p.workspace.hooks,
-  )
+  const hooks = selectHooks(p.job.status, p.job.sourceType, p.taskHooks, p.workspace.hooks)
   if (hooks.length === 0) return { jobs: [], problems: [] }
   const context = buildHookContext(p.job, p.steps)
   const jobs: PlannedJob[] = []

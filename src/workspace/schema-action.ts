@@ -18,6 +18,7 @@ import { readRetry } from './schema-retry.ts'
 import type { ActionDraft, TemplateUse } from './schema-types.ts'
 import { ACTION_TYPES } from './workspace.ts'
 import type { ActionDef, ActionType, InputSchema, ScriptLanguage } from './workspace.ts'
+import { refOf } from './yaml-source.ts'
 import type { Site } from './yaml-source.ts'
 
 export const COMMON_ACTION_KEYS = [
@@ -64,10 +65,6 @@ export interface ActionSpec {
   readonly list: ReadonlyArray<Entry>
   /** Inline actions take their input schema from the step (§5.3). */
   readonly inlineInput: InputSchema | null
-}
-
-function refOf(s: Site): { file: string; line: number; column: number } {
-  return { file: s.file, line: s.line, column: s.column }
 }
 
 function readType(spec: ActionSpec): ActionType | undefined {

@@ -50,15 +50,15 @@ function readFieldType(
   name: string,
   owner: SchemaOwner,
 ): InputType | undefined {
-  const raw = e ? readString(e.value, 'type') : undefined
-  if (raw === undefined) {
-    if (!e || isNull(e.value))
-      report(e?.value ?? field, 'error', 'input-type', `input '${name}' has no type`)
+  if (!e || isNull(e.value)) {
+    report(e?.value ?? field, 'error', 'input-type', `input '${name}' has no type`)
     return undefined
   }
+  const raw = readString(e.value, 'type')
+  if (raw === undefined) return undefined
   const type = raw === 'bool' ? 'boolean' : raw
   if ((INPUT_TYPES as ReadonlyArray<string>).includes(type)) return type as InputType
-  field.ctx.customTypes.push({ owner, field: name, type: raw, site: site(e!.value) })
+  field.ctx.customTypes.push({ owner, field: name, type: raw, site: site(e.value) })
   return undefined
 }
 
@@ -183,6 +183,18 @@ export function readInputSchema(c: Cursor, owner: SchemaOwner): InputSchemaRead 
   }
 }
 
+function checkOutputType(field: Entry, e: Entry | undefined): void {
+  if (!e || isNull(e.value)) {
+    report(e?.value ?? field.keyAt, 'error', 'input-type', `output '${field.key}' has no type`)
+    return
+  }
+  const raw = readString(e.value, 'type')
+  if (raw === undefined || (OUTPUT_TYPES as ReadonlyArray<string>).includes(raw)) return
+  if (raw !== 'bool') {
+    report(e.value, 'error', 'input-type', `output '${field.key}' has unknown type '${raw}'`)
+  }
+}
+
 /** Shape of an `output:` mapping; informational only, so nothing is kept. */
 export function readOutputSchema(c: Cursor): void {
   for (const e of entries(c, 'output must be a mapping of field names to field definitions') ??
@@ -190,14 +202,7 @@ export function readOutputSchema(c: Cursor): void {
     const list = entries(e.value, `output '${e.key}' must be a mapping with a 'type'`)
     if (list === undefined) continue
     checkKeys(list, OUTPUT_KEYS, `output '${e.key}'`)
-    const typeEntry = findEntry(list, 'type')
-    const raw = typeEntry ? readString(typeEntry.value, 'type') : undefined
-    const type = raw === 'bool' ? 'boolean' : raw
-    if (type === undefined) {
-      report(typeEntry?.value ?? e.keyAt, 'error', 'input-type', `output '${e.key}' has no type`)
-    } else if (!(OUTPUT_TYPES as ReadonlyArray<string>).includes(type)) {
-      report(typeEntry!.value, 'error', 'input-type', `output '${e.key}' has unknown type '${raw}'`)
-    }
+    checkOutputType(e, findEntry(list, 'type'))
     const description = findEntry(list, 'description')
     if (description) readString(description.value, 'description')
     const required = findEntry(list, 'required')

@@ -20,6 +20,7 @@ import { readDuration, readRetry } from './schema-retry.ts'
 import type { ActionDraft, HookDraft, StepDraft, TemplateUse } from './schema-types.ts'
 import { templateStepName } from './workspace.ts'
 import type { HookDef, StepDef } from './workspace.ts'
+import { refOf } from './yaml-source.ts'
 import type { Site } from './yaml-source.ts'
 
 const STEP_KEYS = [
@@ -170,7 +171,7 @@ export function readStep(e: Entry, task: string): StepDraft | undefined {
     timeoutSecs: readDuration(get('timeout'), 'step', 'timeout') ?? null,
     retry: isNull(retry) ? null : readRetry(retry),
     declared: plainValue(e.value) as Record<string, unknown>,
-    at: { file: site(e.keyAt).file, line: site(e.keyAt).line, column: site(e.keyAt).column },
+    at: refOf(site(e.keyAt)),
   }
   const unsupported = laterFeature(list, e.key) ?? form.unsupported
   return {
@@ -193,19 +194,14 @@ export function readHooks(c: Cursor, label: string): HookDraft[] {
     checkKeys(list, HOOK_KEYS, 'hook')
     const ref = findEntry(list, 'action')
     const action = ref ? readString(ref.value, 'action') : undefined
-    if (action === undefined) {
+    if (!ref || action === undefined) {
       report(ref?.value ?? item, 'error', 'hook', "hook needs an 'action'")
       continue
     }
     const inputAt = findEntry(list, 'input')?.value ?? { ...item, node: null }
     const input = readInputValues(inputAt, { kind: 'hook' }, false)
-    const at = site(item)
-    const def: HookDef = {
-      action,
-      input: input.values,
-      at: { file: at.file, line: at.line, column: at.column },
-    }
-    out.push({ def, actionSite: site(ref!.value) })
+    const def: HookDef = { action, input: input.values, at: refOf(site(item)) }
+    out.push({ def, actionSite: site(ref.value) })
   }
   return out
 }

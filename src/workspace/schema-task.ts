@@ -15,6 +15,7 @@ import { readDuration, readRetry } from './schema-retry.ts'
 import { readHooks, readStep } from './schema-step.ts'
 import type { HooksDraft, StepDraft, TaskDraft } from './schema-types.ts'
 import { templateStepName } from './workspace.ts'
+import { refOf } from './yaml-source.ts'
 
 const TASK_KEYS = [
   'name',
@@ -112,7 +113,7 @@ export function readTask(e: Entry, folder: string | null): TaskDraft | undefined
       declaresInput,
       declaredInput: declaresInput ? input.declared : {},
       timeoutSecs: readDuration(get('timeout'), 'task', 'timeout') ?? null,
-      at: { file: at.file, line: at.line, column: at.column },
+      at: refOf(at),
     },
     site: at,
     steps,

@@ -20,6 +20,7 @@ import type { Cursor, Entry } from './schema-reader.ts'
 import type { TriggerDraft } from './schema-types.ts'
 import { CATCH_UP_POLICIES, CONCURRENCY_POLICIES, TRIGGER_TYPES } from './workspace.ts'
 import type { TriggerDef, TriggerType } from './workspace.ts'
+import { refOf } from './yaml-source.ts'
 
 const COMMON_KEYS = ['type', 'task', 'enabled', 'input', 'force_refresh']
 const KEYS_BY_TYPE: Readonly<Record<TriggerType, ReadonlyArray<string>>> = {
@@ -140,6 +141,19 @@ function siteIfPresent(list: ReadonlyArray<Entry>, key: string): TriggerDraft['c
   return e ? site(e.value) : null
 }
 
+/** Fields of the other trigger types, overridden by the reader of the actual type. */
+const TYPE_FIELDS = {
+  cron: null,
+  timezone: 'UTC',
+  concurrency: 'allow',
+  catchUp: null,
+  maxCatchUp: null,
+  webhookName: null,
+  secret: null,
+  webhookMode: null,
+  timeoutSecs: null,
+} as const satisfies Partial<TriggerDef>
+
 /** One entry of `triggers:`. */
 export function readTrigger(e: Entry): TriggerDraft | undefined {
   const list = entries(e.value, `trigger '${e.key}' must be a mapping`)
@@ -160,19 +174,11 @@ export function readTrigger(e: Entry): TriggerDraft | undefined {
     task: task ?? '',
     enabled: readBool(at('enabled'), 'enabled') ?? true,
     input: readTriggerInput(at('input'), type === 'webhook' && !strom),
-    cron: null,
-    timezone: 'UTC',
-    concurrency: 'allow',
-    catchUp: null,
-    maxCatchUp: null,
     forceRefresh: readBool(at('force_refresh'), 'force_refresh') ?? false,
-    webhookName: null,
-    secret: null,
-    webhookMode: null,
-    timeoutSecs: null,
+    ...TYPE_FIELDS,
     ...scheduler,
     ...webhook,
-    at: { file: s.file, line: s.line, column: s.column },
+    at: refOf(s),
   }
   return {
     def,
@@ -182,6 +188,5 @@ export function readTrigger(e: Entry): TriggerDraft | undefined {
     timezoneSite: siteIfPresent(list, 'timezone'),
     inputSite: siteIfPresent(list, 'input'),
     targetTask: target,
-    secretSite: siteIfPresent(list, 'secret'),
   }
 }

@@ -84,8 +84,6 @@ export interface TriggerDraft {
   readonly inputSite: Site | null
   /** `target_task` of an event-source trigger. */
   readonly targetTask: { readonly name: string; readonly site: Site } | null
-  /** The signing secret's position (webhooks), for render checks. */
-  readonly secretSite: Site | null
 }
 
 /** A secret value: a template string, or a group of named values (`secret.group.key`). */

@@ -57,7 +57,8 @@ function checkStepInputs(task: TaskDraft, step: StepDraft, actions: Actions): Wo
   const label = step.inline
     ? `inline action of step '${step.def.name}'`
     : `action '${action.def.name}'`
-  for (const [key, site] of step.inputSites) {
+  // An inline step's own input entries are its action's input by construction (§5.3).
+  for (const [key, site] of step.inline ? [] : step.inputSites) {
     if (declared.has(key)) continue
     const msg = `${label} has no input '${key}'${didYouMean(key, declared)}`
     out.push(issueAt(site, 'warning', 'step-input', msg))

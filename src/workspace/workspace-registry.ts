@@ -140,7 +140,7 @@ export class WorkspaceRegistry {
 
   #keepVersion(ws: Workspace): void {
     let versions = this.#versions.get(ws.name)
-    if (!versions) this.#versions.set(ws.name, (versions = new Map()))
+    if (!versions) this.#versions.set(ws.name, (versions = new Map<string, Workspace>()))
     versions.delete(ws.revision)
     versions.set(ws.revision, ws)
     while (versions.size > MAX_KEPT_VERSIONS) versions.delete(versions.keys().next().value!)

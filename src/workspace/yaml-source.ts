@@ -57,6 +57,11 @@ export function nodePosition(src: YamlFile, node: Node | null | undefined): Sour
   return positionAt(src, node?.range?.[0] ?? 0)
 }
 
+/** The position part of a site (domain objects keep positions, not YAML paths). */
+export function refOf(site: Site): SourceRef {
+  return { file: site.file, line: site.line, column: site.column }
+}
+
 export function siteOf(src: YamlFile, node: Node | null | undefined, path: YamlPath): Site {
   return { ...nodePosition(src, node), path: formatYamlPath(path) }
 }
@@ -129,7 +134,12 @@ function parseIssue(src: YamlFile, err: YAMLError, severity: IssueSeverity): Wor
   const site = { ...positionAt(src, err.pos[0]), path: formatYamlPath(path) }
   if (err.code === 'DUPLICATE_KEY') {
     const key = path.at(-1) ?? src.text.slice(err.pos[0], err.pos[1])
-    return issueAt(site, 'error', 'yaml-duplicate-key', `key '${key}' appears twice in this mapping`)
+    return issueAt(
+      site,
+      'error',
+      'yaml-duplicate-key',
+      `key '${key}' appears twice in this mapping`,
+    )
   }
   const message = lowerFirst(err.message.split('\n', 1)[0] ?? err.message).replace(/:$/, '')
   return issueAt(site, severity, 'yaml-syntax', `invalid YAML: ${message}`)

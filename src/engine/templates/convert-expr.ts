@@ -22,31 +22,33 @@ export interface NjNode {
 
 export type PosFn = (line0: number, col0: number) => Pos
 
-const BINARY: Readonly<Record<string, BinaryOp>> = {
-  Add: '+',
-  Sub: '-',
-  Mul: '*',
-  Div: '/',
-  FloorDiv: '//',
-  Mod: '%',
-  Pow: '**',
-  Concat: '~',
-  In: 'in',
-}
+const BINARY: ReadonlyMap<string, BinaryOp> = new Map([
+  ['Add', '+'],
+  ['Sub', '-'],
+  ['Mul', '*'],
+  ['Div', '/'],
+  ['FloorDiv', '//'],
+  ['Mod', '%'],
+  ['Pow', '**'],
+  ['Concat', '~'],
+  ['In', 'in'],
+])
 
-const UNSUPPORTED_TAGS: Readonly<Record<string, string>> = {
-  IfAsync: 'ifAsync',
-  AsyncEach: 'asyncEach',
-  AsyncAll: 'asyncAll',
-  Include: 'include',
-  Extends: 'extends',
-  Import: 'import',
-  FromImport: 'from',
-  Block: 'block',
-  Switch: 'switch',
-  Caller: 'call',
-}
+/** Nunjucks statements Weir rejects: node type -> the tag the user wrote. */
+const UNSUPPORTED_TAGS: ReadonlyMap<string, string> = new Map([
+  ['IfAsync', 'ifAsync'],
+  ['AsyncEach', 'asyncEach'],
+  ['AsyncAll', 'asyncAll'],
+  ['Include', 'include'],
+  ['Extends', 'extends'],
+  ['Import', 'import'],
+  ['FromImport', 'from'],
+  ['Block', 'block'],
+  ['Switch', 'switch'],
+  ['Caller', 'call'],
+])
 
+/** Whether `v` is a Nunjucks parser node. */
 export function isNode(v: unknown): v is NjNode {
   return (
     typeof v === 'object' &&
@@ -89,7 +91,7 @@ export abstract class ExprConverter {
   }
 
   unsupported(n: NjNode): never {
-    const tag = UNSUPPORTED_TAGS[n.typename]
+    const tag = UNSUPPORTED_TAGS.get(n.typename)
     if (tag !== undefined) this.fail(n, `tag '{% ${tag} %}' is not supported in Weir templates`)
     if (n.typename === 'Super') this.fail(n, "'super()' is not supported in Weir templates")
     return this.fail(n, `unsupported template construct '${n.typename}'`)
@@ -102,7 +104,7 @@ export abstract class ExprConverter {
 
   expr(n: NjNode): Expr {
     const pos = this.at(n)
-    const op = BINARY[n.typename]
+    const op = BINARY.get(n.typename)
     if (op !== undefined) {
       const left = this.expr(this.field(n, 'left'))
       return { kind: 'binary', op, left, right: this.expr(this.field(n, 'right')), pos }

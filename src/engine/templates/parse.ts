@@ -42,7 +42,11 @@ export function parseTemplate(src: string): Parsed {
   } catch (e) {
     const err = e as { message?: unknown; lineno?: unknown; colno?: unknown }
     const hasPos = typeof err.lineno === 'number' && typeof err.colno === 'number'
-    const message = friendlyParseMessage(String(err.message ?? e))
+    // Nunjucks' parser dereferences a missing token at the end of some unfinished templates.
+    const message =
+      e instanceof TypeError
+        ? 'unexpected end of template'
+        : friendlyParseMessage(String(err.message ?? e))
     const pos = hasPos
       ? rewritten.positions.toOriginal(Number(err.lineno) - 1, Number(err.colno) - 1)
       : (unclosedComment(src) ?? rewritten.positions.toOriginal(tokens.lineno, tokens.colno))
@@ -61,7 +65,8 @@ function unclosedComment(src: string): Pos | null {
   return { line, column: at - before.lastIndexOf('\n') }
 }
 
-function friendlyParseMessage(raw: string): string {
+function friendlyParseMessage(message: string): string {
+  const raw = message.replace(/^parse\w+: /, '')
   const tag = /^unknown block tag: (\S+)/.exec(raw)?.[1]
   if (tag !== undefined) {
     if (TERA_ONLY_TAGS.has(tag)) return `tag '{% ${tag} %}' is not supported in Weir templates`
@@ -69,9 +74,11 @@ function friendlyParseMessage(raw: string): string {
     return `unknown tag '{% ${tag} %}'`
   }
   if (raw === 'expected variable end') return "expected '}}'"
+  if (raw === 'unexpected end of file') return "unexpected end of template (missing '{% end… %}'?)"
+  if (raw.startsWith('expected elif, else, or endif')) return "missing '{% endif %}'"
   if (raw === 'unexpected end of comment') return "unexpected '#}'"
   if (raw.startsWith('expected end of comment')) return "comment '{#' is never closed"
   const blockEnd = /^expected block end in (\S+) statement/.exec(raw)
   if (blockEnd !== null) return `expected '%}' to close '{% ${blockEnd[1]}'`
-  return raw.replace(/^parse\w+: /, '')
+  return raw
 }

@@ -100,23 +100,27 @@ export interface FunctionSpec {
   readonly call: (args: Args, runtime: RuntimeOptions) => unknown
 }
 
+/** The value as a string, or a TemplateError naming `owner`. */
 export function expectString(v: unknown, owner: string): string {
   if (typeof v !== 'string')
     throw new TemplateError(`${owner} expects a string, got ${typeName(v)}`)
   return v
 }
 
+/** The value as a number, or a TemplateError naming `owner`. */
 export function expectNumber(v: unknown, owner: string): number {
   if (typeof v !== 'number')
     throw new TemplateError(`${owner} expects a number, got ${typeName(v)}`)
   return v
 }
 
+/** The value as a list, or a TemplateError naming `owner`. */
 export function expectList(v: unknown, owner: string): ReadonlyArray<unknown> {
   if (!Array.isArray(v)) throw new TemplateError(`${owner} expects a list, got ${typeName(v)}`)
   return v
 }
 
+/** The value as a map, or a TemplateError naming `owner`. */
 export function expectMap(v: unknown, owner: string): TemplateMap {
   if (!isMap(v)) throw new TemplateError(`${owner} expects a map, got ${typeName(v)}`)
   return v

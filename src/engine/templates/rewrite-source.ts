@@ -37,7 +37,7 @@ export class PositionMap {
 const IDENT_START = /[A-Za-z_]/
 const IDENT_CHAR = /[A-Za-z0-9_]/
 const DIGIT = /[0-9]/
-const RAW_OPEN = /\{%-?\s*(raw|verbatim)\s*-?%\}/y
+const RAW_OPEN = /\{%(-?)(\s*)(raw|verbatim)(\s*)(-?)%\}/y
 const TAG_NAME = /\{%-?\s*([A-Za-z_]+)/y
 
 class Scanner {
@@ -114,14 +114,8 @@ class Scanner {
 
   #tagStart(): void {
     RAW_OPEN.lastIndex = this.#i
-    const raw = RAW_OPEN.exec(this.#src)
-    if (raw !== null) {
-      const close = new RegExp(`\\{%-?\\s*end${raw[1]}\\s*-?%\\}`, 'g')
-      close.lastIndex = this.#i + raw[0].length
-      const end = close.exec(this.#src)
-      this.#copyTo(end === null ? this.#src.length : end.index + end[0].length)
-      return
-    }
+    const open = RAW_OPEN.exec(this.#src)
+    if (open !== null) return this.#raw(open)
     TAG_NAME.lastIndex = this.#i
     const tag = TAG_NAME.exec(this.#src)
     if (tag?.[1] === 'elseif') {
@@ -130,6 +124,57 @@ class Scanner {
     }
     this.#copyTo(this.#i + 2)
     this.#code()
+  }
+
+  /**
+   * A raw block becomes one string-literal output, `{{ "…" }}`: Nunjucks ignores whitespace
+   * control on raw tags and its lexer crashes on a newline inside `{% endraw %}`. Whitespace to
+   * trim moves outside the literal (where the parser skips it) and padding keeps the block's last
+   * line as long as before, so positions after it stay exact.
+   */
+  #raw(open: RegExpExecArray): void {
+    const [openTag, lead = '', , name = '', , trimAfterOpen = ''] = open
+    if (name === 'verbatim') {
+      const pos = { line: this.#line + 1, column: this.#col() + 1 }
+      this.notes.push({ pos, note: "'{% verbatim %}' (Tera: '{% raw %}')" })
+    }
+    const bodyStart = this.#i + openTag.length
+    const closeRe = new RegExp(`\\{%(-?)\\s*end${name}\\s*(-?)%\\}`, 'g')
+    closeRe.lastIndex = bodyStart
+    const close = closeRe.exec(this.#src)
+    if (close === null) return this.#copyTo(this.#src.length)
+    const [closeTag, trimBeforeClose = '', trimAfterClose = ''] = close
+    let body = this.#src.slice(bodyStart, close.index)
+    const w1 = trimAfterOpen ? (/^\s*/.exec(body)?.[0] ?? '') : ''
+    body = body.slice(w1.length)
+    const w2 = trimBeforeClose ? (/\s*$/.exec(body)?.[0] ?? '') : ''
+    body = body.slice(0, body.length - w2.length)
+    const end = close.index + closeTag.length
+    const w3 = trimAfterClose ? (/^\s*/.exec(this.#src.slice(end))?.[0] ?? '') : ''
+    const literal = `"${body.replace(/["\\]/g, '\\$&')}"`
+    this.#replaceRegion(end + w3.length, `{{${lead} ${literal}${w1}${w2}${w3}`, ' }}')
+  }
+
+  /**
+   * Replaces the original up to `end` with `head + padding + tail`, padding with spaces so the
+   * last line keeps its length where possible; a remaining overhang is recorded as an insertion.
+   */
+  #replaceRegion(end: number, head: string, tail: string): void {
+    const original = this.#src.slice(this.#i, end)
+    const lastLine = (s: string): number => s.length - 1 - s.lastIndexOf('\n')
+    const startCol = this.#col()
+    const multiline = original.includes('\n') || head.includes('\n')
+    const before = multiline ? lastLine(original) : startCol + original.length
+    const after = multiline ? lastLine(head + tail) : startCol + head.length + tail.length
+    const text = head + ' '.repeat(Math.max(0, before - after)) + tail
+    this.#copyTo(end)
+    this.#out.pop()
+    this.#out.push(text)
+    if (after > before) {
+      const list = this.#inserts.get(this.#line) ?? []
+      list.push([this.#col(), after - before])
+      this.#inserts.set(this.#line, list)
+    }
   }
 
   /** Scans an expression up to its closing `}}` or `%}` (which are copied by #text). */

@@ -7,6 +7,7 @@ import { TemplateError } from './template-error.ts'
 /** Guards rendering against `range(end=1e12)` exhausting memory on the dispatch path. */
 export const MAX_RANGE = 100_000
 
+/** `[start, end)` by `step`, bounded by MAX_RANGE. */
 export function rangeList(start: number, end: number, step: number, owner: string): number[] {
   if (step <= 0) throw new TemplateError(`${owner}: step_by must be positive`)
   if (start > end)

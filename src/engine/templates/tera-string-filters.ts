@@ -84,6 +84,7 @@ const XML_ESCAPES: Readonly<Record<string, string>> = {
   "'": '&apos;',
 }
 
+/** Tera's HTML escaping (`escape`). */
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'/]/g, (c) => HTML_ESCAPES[c] ?? c)
 }

@@ -3,6 +3,7 @@ import { fireTimesBetween, nextFireTimes } from '../../../src/scheduler/cron.ts'
 
 // Copenhagen: 2026-03-29 02:00 CET -> 03:00 CEST (01:00Z); 2026-10-25 03:00 CEST -> 02:00 CET (01:00Z).
 // New York: 2026-03-08 02:00 EST -> 03:00 EDT (07:00Z); 2026-11-01 02:00 EDT -> 01:00 EST (06:00Z).
+// Lord Howe: 2026-04-05 02:00 (+11) -> 01:30 (+10:30) at 15:00Z. Santiago: 2026-09-06 00:00 -> 01:00.
 const CPH = 'Europe/Copenhagen'
 const NY = 'America/New_York'
 const iso = (dates: ReadonlyArray<Date>): string[] => dates.map((d) => d.toISOString())
@@ -83,6 +84,24 @@ describe('cron across DST changes and catch-up windows', () => {
           tz: CPH,
           after: '2026-10-24T12:00:00.000Z',
           want: ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z'],
+        },
+        {
+          name: 'handles a 30-minute fall-back (Lord Howe) with a first-pass-only rule',
+          expr: '*/20 1 * * *',
+          tz: 'Australia/Lord_Howe',
+          after: '2026-04-04T14:05:00.000Z',
+          want: [
+            '2026-04-04T14:20:00.000Z',
+            '2026-04-04T14:40:00.000Z',
+            '2026-04-05T14:30:00.000Z',
+          ],
+        },
+        {
+          name: 'fires a skipped midnight at the first valid time (Santiago)',
+          expr: '0 0 * * *',
+          tz: 'America/Santiago',
+          after: '2026-09-05T12:00:00.000Z',
+          want: ['2026-09-06T04:00:00.000Z', '2026-09-07T03:00:00.000Z'],
         },
       ]
     for (const row of table) {
@@ -166,7 +185,7 @@ describe('cron across DST changes and catch-up windows', () => {
       ['*/20 1-3 * * *', CPH, '2026-10-24T22:00:00Z'],
       ['*/20 1-3 * * *', CPH, '2026-03-28T22:00:00Z'],
       ['0 * * * *', CPH, '2026-10-24T22:00:00Z'],
-      ['0 30 1 15W,L * ? 2026', NY, '2026-09-01T00:00:00Z'],
+      ['0 30 1 15W,L * ? 2026', 'UTC', '2026-09-01T00:00:00Z'],
     ]
     for (const [expr, tz, start] of chains) {
       it(`agrees with nextFireTimes for '${expr}' in ${tz}`, () => {

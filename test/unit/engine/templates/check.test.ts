@@ -110,6 +110,7 @@ describe('checkTemplate', () => {
       ['{% set x %}y{% endset %}', "block '{% set %}…{% endset %}'"],
       ['{% macro m() %}{% endmacro %}', "an inline '{% macro %}'"],
       ['{{ a === b }}', "'==='"],
+      ['{% verbatim %}x{% endverbatim %}', "'{% verbatim %}' (Tera: '{% raw %}')"],
     ]
     for (const [src, note] of CASES) {
       it(`notes ${JSON.stringify(src)}`, () => {
@@ -131,7 +132,9 @@ describe('checkTemplate', () => {
       ['{{ x', "expected '}}'", 1, 5],
       ['a\n{{ x y }}', "expected '}}'", 2, 6],
       ['{{ x | }}', 'expected symbol, got variable-end', 1, 8],
-      ['{% if x %}', 'expected elif, else, or endif, got end of file', 1, 11],
+      ['{% if x %}', "missing '{% endif %}'", 1, 11],
+      ['{% for x in y %}', "unexpected end of template (missing '{% end… %}'?)", 1, 17],
+      ['{{ x | default(value=1', 'unexpected end of template', 1, 23],
       ['{% for x in y %}{% endif %}', "unexpected '{% endif %}'", 1, 20],
       ['{% frob %}', "unknown tag '{% frob %}'", 1, 4],
       ['ab\n {# open', "comment '{#' is never closed", 2, 2],

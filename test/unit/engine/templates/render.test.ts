@@ -193,6 +193,9 @@ describe('renderTemplate: language', () => {
     ['plain text', 'plain text'],
     ['{# comment #}x', 'x'],
     ['{% raw %}{{ not rendered }}{% endraw %}', '{{ not rendered }}'],
+    ['{% raw %}${#arr[@]} "q" \\ {# x{% endraw %}', '${#arr[@]} "q" \\ {# x'],
+    ['a  {%- raw -%}\n  {{ x }}\n  {%- endraw -%}\n  b', 'a{{ x }}b'],
+    ['a {% raw -%}  x  {%- endraw %} b', 'a x b'],
     ['a  {{- input.name -}}  b', 'aAdab'],
     ['{%- if true -%}  x  {%- endif -%}', 'x'],
     ['{% set greeting = "Hi " ~ input.name %}{{ greeting }}', 'Hi Ada'],
@@ -274,6 +277,13 @@ describe('renderTemplate: language', () => {
     expect(renderError('{{ input.constructor }}').variable).to.equal('input.constructor')
     expect(renderError('{{ input.items.length }}').variable).to.equal('input.items.length')
     expect(renderError('{{ input.text.length }}').variable).to.equal('input.text.length')
+  })
+
+  it('keeps positions exact after raw blocks and rewrites', () => {
+    const err = renderError(
+      '{%- raw -%}\n {{ x }}\n{%- endraw -%}\n  {{ `q` ~ input.items.0 ~ nope }}',
+    )
+    expect([err.line, err.column]).to.deep.equal([4, 28])
   })
 
   it('returns strings without template syntax unchanged', () => {

@@ -1,0 +1,216 @@
+import { expect } from 'chai'
+import { validateWorkspace } from '../../../src/workspace/validate-workspace.ts'
+import type { ValidateOptions } from '../../../src/workspace/validate-workspace.ts'
+import { formatIssue } from '../../../src/workspace/workspace.ts'
+import { parseYamlFile } from '../../../src/workspace/yaml-source.ts'
+
+type Files = Record<string, string | { text: string; folder: string }>
+
+function validate(files: Files, opts: Partial<ValidateOptions> = {}) {
+  const documents = Object.entries(files).map(([file, f]) => ({
+    source: parseYamlFile(file, typeof f === 'string' ? f : f.text),
+    folder: typeof f === 'string' ? null : f.folder,
+  }))
+  return validateWorkspace(documents, { files: new Set(), ...opts })
+}
+
+function lines(files: Files, opts: Partial<ValidateOptions> = {}): string[] {
+  return validate(files, opts).issues.map(formatIssue)
+}
+
+const ECHO = `actions:
+  echo:
+    type: script
+    script: echo hi
+`
+
+describe('validateWorkspace', () => {
+  describe('merging files', () => {
+    it('unions named maps across files', () => {
+      const result = validate({
+        'a.yaml': ECHO,
+        'b.yaml': 'tasks:\n  t:\n    flow:\n      s:\n        action: echo\n',
+      })
+      expect(result.issues).to.deep.equal([])
+      expect([...result.actions.keys()]).to.deep.equal(['echo'])
+      expect(result.tasks.get('t')?.flow[0]?.action).to.equal('echo')
+    })
+
+    it('reports a name defined in two files at the second, naming the first', () => {
+      const dup = 'secrets:\n  KEY: x\ntriggers:\n  tick: {type: webhook, task: t, secret: s}\n'
+      expect(
+        lines({
+          'a.yaml': `${ECHO}tasks:\n  t:\n    flow:\n      s: {action: echo}\n${dup}`,
+          'b.yaml': `${ECHO}${dup}`,
+        }),
+      ).to.deep.equal([
+        "b.yaml:2:3 actions.echo: action 'echo' is already defined at a.yaml:2:3  [duplicate-definition]",
+        "b.yaml:6:3 secrets.KEY: secret 'KEY' is already defined at a.yaml:10:3  [duplicate-definition]",
+        "b.yaml:8:3 triggers.tick: trigger 'tick' is already defined at a.yaml:12:3  [duplicate-definition]",
+      ])
+    })
+
+    it('concatenates workspace hook lists in file order', () => {
+      const hook = (n: string) => `on_error:\n  - action: echo\n    input: {n: "${n}"}\n`
+      const result = validate({ 'a.yaml': `${ECHO}${hook('1')}`, 'b.yaml': hook('2') })
+      expect(result.issues).to.deep.equal([])
+      expect(result.hooks.onError.map((h) => h.input)).to.deep.equal([{ n: '1' }, { n: '2' }])
+      expect(result.hooks.onError.map((h) => h.at.file)).to.deep.equal(['a.yaml', 'b.yaml'])
+    })
+
+    it('defaults a task folder to its file sub-directory unless the task sets one', () => {
+      const tasks =
+        'tasks:\n  x: {flow: {s: {action: echo}}}\n  y: {folder: own, flow: {s: {action: echo}}}\n'
+      const result = validate({ 'a.yaml': ECHO, 'ops/b.yaml': { text: tasks, folder: 'ops/db' } })
+      expect(result.tasks.get('x')?.folder).to.equal('ops/db')
+      expect(result.tasks.get('y')?.folder).to.equal('own')
+    })
+
+    it('keeps checking other files when one does not parse', () => {
+      expect(
+        lines({
+          'a.yaml': 'tasks: {t: [\n',
+          'b.yaml': 'tasks:\n  u:\n    flow:\n      s: {action: missing}\n',
+        }).map((l) => l.replace(/: invalid YAML: .*/, ': invalid YAML')),
+      ).to.include.members([
+        "b.yaml:4:19 tasks.u.flow.s.action: unknown action 'missing'  [unknown-action]",
+      ])
+    })
+  })
+
+  describe('inline actions', () => {
+    const TASK = `tasks:
+  t:
+    flow:
+      tidy:
+        type: script
+        script: echo "{{ input.level }} {{ input.mode }}"
+        input:
+          level: {type: string, default: info}
+          mode: fast
+`
+    it('registers the step action as _inline:<task>:<step>', () => {
+      const result = validate({ 'a.yaml': TASK })
+      expect(result.issues).to.deep.equal([])
+      const action = result.actions.get('_inline:t:tidy')
+      expect(action?.type).to.equal('script')
+      expect(action?.input.map(([name, f]) => [name, f.default])).to.deep.equal([['level', 'info']])
+      const step = result.tasks.get('t')?.flow[0]
+      expect(step?.action).to.equal('_inline:t:tidy')
+      expect(step?.input).to.deep.equal({ mode: 'fast' })
+      expect(step?.declared).to.have.keys(['type', 'script', 'input'])
+    })
+  })
+
+  describe('templates', () => {
+    it('checks an action body for every step that runs it', () => {
+      const text = `actions:
+  make:
+    type: script
+    script: echo hi
+  use:
+    type: script
+    script: echo "{{ build.output.v }}"
+tasks:
+  t:
+    flow:
+      build: {action: make}
+      ok: {action: use, depends_on: [build]}
+      early: {action: use}
+`
+      expect(lines({ 'a.yaml': text })).to.deep.equal([
+        "a.yaml:7:13 actions.use.script: template line 1, column 10: references step 'build' which is not upstream of 'early'; add it to depends_on  [template-not-upstream]",
+      ])
+    })
+
+    it('lets when and step inputs see upstream steps through their template names', () => {
+      const text = `${ECHO}tasks:
+  t:
+    input: {name: {type: string}}
+    flow:
+      build-greeting: {action: echo}
+      report:
+        action: echo
+        depends_on: [build-greeting]
+        when: "{{ build_greeting.output and input.name }}"
+        input: {x: "{{ build_greeting.output.greeting }}"}
+`
+      expect(lines({ 'a.yaml': text })).to.deep.equal([])
+    })
+
+    it('allows only hook and secret in hook inputs', () => {
+      const text = `${ECHO}on_success:
+  - action: echo
+    input: {a: "{{ hook.status }} {{ secret.KEY }}", b: "{{ build.output }}"}
+secrets: {KEY: k}
+`
+      expect(lines({ 'a.yaml': text })).to.deep.equal([
+        'a.yaml:7:57 on_success[0].input.b: template line 1, column 4: hook input may only reference hook.* and secret.*  [hook]',
+      ])
+    })
+  })
+
+  describe('secrets', () => {
+    it('renders values once with get_env over the given environment, keeping groups', () => {
+      const text = `secrets:
+  DB: "{{ get_env(name='DB_PASS') }}"
+  group: {inner: plain}
+`
+      const result = validate({ 'a.yaml': text }, { secretsEnv: { DB_PASS: 's3cret' } })
+      expect(result.issues).to.deep.equal([])
+      expect(result.secrets).to.deep.equal({ DB: 's3cret', group: { inner: 'plain' } })
+    })
+  })
+
+  describe('unsupported features', () => {
+    it('makes a task unavailable when a step or hook runs an unsupported action', () => {
+      const text = `${ECHO}  box: {type: docker, image: alpine}
+tasks:
+  a: {flow: {s: {action: box}}}
+  b: {flow: {s: {action: echo}}, on_error: [{action: box}]}
+  c: {flow: {s: {action: echo}}}
+`
+      const result = validate({ 'a.yaml': text })
+      expect(result.issues.map((i) => i.severity)).to.deep.equal(['unsupported'])
+      const reason = "action 'box' has type 'docker', which Weir does not support yet"
+      expect(result.tasks.get('a')?.unavailable).to.equal(reason)
+      expect(result.tasks.get('b')?.unavailable).to.equal(reason)
+      expect(result.tasks.get('c')?.unavailable).to.equal(null)
+      expect(result.actions.get('box')?.unsupported).to.equal(reason)
+    })
+
+    it('treats a declared connection type as unsupported and any other type as an error', () => {
+      const text = `connection_types: {postgres: {}}
+${ECHO}tasks:
+  a: {input: {db: {type: postgres}}, flow: {s: {action: echo}}}
+  b: {input: {n: {type: intger}}, flow: {s: {action: echo}}}
+`
+      const result = validate({ 'a.yaml': text })
+      expect(result.issues.map(formatIssue)).to.deep.equal([
+        'a.yaml:1:1 connection_types: connection_types are not supported yet (ignored)  [unsupported]',
+        "a.yaml:7:26 tasks.a.input.db.type: input 'db' has connection type 'postgres', which Weir does not support yet  [unsupported]",
+        "a.yaml:8:25 tasks.b.input.n.type: input 'n' has unknown type 'intger' (did you mean 'integer'?)  [input-type]",
+      ])
+      expect(result.tasks.get('a')?.unavailable).to.match(/connection type 'postgres'/)
+    })
+  })
+
+  describe('scalars where strings are expected', () => {
+    it('uses the source text and warns', () => {
+      const text = `${ECHO}    env: {PORT: 08080}
+tasks:
+  t:
+    input: {size: {type: string, options: [1, 2.50]}}
+    flow: {s: {action: echo}}
+`
+      const result = validate({ 'a.yaml': text })
+      expect(result.actions.get('echo')?.env).to.deep.equal({ PORT: '08080' })
+      expect(result.tasks.get('t')?.input[0]?.[1].options).to.deep.equal(['1', '2.50'])
+      expect(result.issues.map((i) => i.code)).to.deep.equal([
+        'scalar-as-string',
+        'scalar-as-string',
+        'scalar-as-string',
+      ])
+    })
+  })
+})
