@@ -186,13 +186,13 @@ function isRealDay(year: number, month: number, day: number): boolean {
   return d.getUTCMonth() === month - 1 && d.getUTCDate() === day
 }
 
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-](\d{2}):(\d{2}))?$/
+
 /**
  * RFC 3339 date-time (`T`, `t` or a space between date and time; `Z`/`z` or ±HH:MM offset). The
  * offset may be left out, with or without seconds, as Strøm's UI sends it; it then reads as UTC.
  */
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-](\d{2}):(\d{2}))?$/
-
 export function isDateTime(s: string): boolean {
   const m = DATE_TIME.exec(s)
   if (m === null) return false

@@ -71,7 +71,16 @@ function compileUncached(src: string): Compiled {
   try {
     const parsed = parseTemplate(src)
     const analysis = analyzeTemplate(parsed.body, parsed.notes)
-    return { ok: true, body: parsed.body, ...analysis }
+    // Frozen: cached results are shared by every caller.
+    const refs = Object.freeze(
+      analysis.refs.map((r) => Object.freeze({ ...r, path: Object.freeze([...r.path]) })),
+    )
+    return {
+      ok: true,
+      body: parsed.body,
+      refs,
+      nonPortable: Object.freeze([...analysis.nonPortable]),
+    }
   } catch (e) {
     const err = coerceError(e)
     const error =

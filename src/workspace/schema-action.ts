@@ -164,14 +164,15 @@ function readArgs(spec: ActionSpec, parts: ScriptParts, use: TemplateUse): void 
 
 function readEnv(spec: ActionSpec, use: TemplateUse): Record<string, string> {
   const e = findEntry(spec.list, 'env')
-  const out: Record<string, string> = {}
+  const out: Array<[string, string]> = []
   for (const x of (e && entries(e.value, 'env must be a mapping of names to strings')) || []) {
     const text = readString(x.value, `env '${x.key}'`)
     if (text === undefined) continue
-    out[x.key] = text
+    out.push([x.key, text])
     recordTemplate(x.value, text, use)
   }
-  return out
+  // fromEntries defines own properties, so even a `__proto__` key stays plain data.
+  return Object.fromEntries(out)
 }
 
 function readScriptParts(spec: ActionSpec, use: TemplateUse): ScriptParts {

@@ -3,8 +3,9 @@
  * `wrong-type`, `unknown-key`, `scalar-as-string`). A read that fails reports and yields undefined,
  * so callers keep going and later mistakes are still found.
  */
-import { isMap, isScalar, isSeq } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq } from 'yaml'
 import { isTemplate } from '../engine/templates.ts'
+import { coerceError } from '../shared/errors.ts'
 import type { Node } from 'yaml'
 import { didYouMean } from './did-you-mean.ts'
 import type { CustomTypeRef, TemplateSite, TemplateUse } from './schema-types.ts'
@@ -20,6 +21,7 @@ export interface ReadContext {
   readonly templates: TemplateSite[]
   /** Input fields whose type is not built in: connection types, or mistakes (decided later). */
   readonly customTypes: CustomTypeRef[]
+  readonly limits: { aliases: number }
 }
 
 /** A resolved node (aliases followed) and its YAML path. */
@@ -69,11 +71,36 @@ export function report(c: Cursor, severity: IssueSeverity, code: string, message
 
 /** `<expectation>, got <kind>` as a wrong-type error: `depends_on must be a list, got a string`. */
 export function wrongType(c: Cursor, expectation: string): void {
-  report(c, 'error', 'wrong-type', `${expectation}, got ${describeKind(kindOf(c.node))}`)
+  const hint = isUnquotedTemplate(c) ? " (a value starting with '{{' must be quoted)" : ''
+  report(c, 'error', 'wrong-type', `${expectation}, got ${describeKind(kindOf(c.node))}${hint}`)
 }
 
+/** `key: {{ x }}` without quotes: YAML reads a flow mapping where a template was meant (§1.4). */
+export function isUnquotedTemplate(c: Cursor): boolean {
+  return isMap(c.node) && sourceText(c.ctx.src, c.node).startsWith('{{')
+}
+
+/**
+ * Aliases expanded per file before reading stops: nested aliases can describe exponentially large
+ * values (the "billion laughs"), and a workspace load must stay cheap whatever the input.
+ */
+export const MAX_ALIAS_EXPANSIONS = 1000
+
 function childCursor(c: Cursor, seg: PathSegment, node: unknown): Cursor {
-  return { ctx: c.ctx, node: resolveNode(c.ctx.src, node), path: [...c.path, seg] }
+  const path = [...c.path, seg]
+  if (isAlias(node) && --c.ctx.limits.aliases < 0) {
+    if (c.ctx.limits.aliases === -1) {
+      const msg = `invalid YAML: more than ${MAX_ALIAS_EXPANSIONS} alias expansions; the rest are ignored`
+      report({ ctx: c.ctx, node, path }, 'error', 'yaml-syntax', msg)
+    }
+    return { ctx: c.ctx, node: null, path }
+  }
+  return { ctx: c.ctx, node: resolveNode(c.ctx.src, node), path }
+}
+
+/** True once the file's alias budget is spent: reading stops instead of cascading. */
+export function exhausted(c: Cursor): boolean {
+  return c.ctx.limits.aliases < 0
 }
 
 /**
@@ -81,7 +108,7 @@ function childCursor(c: Cursor, seg: PathSegment, node: unknown): Cursor {
  * but a mapping is a wrong-type error. A repeated key keeps its first value (the parser reported it).
  */
 export function entries(c: Cursor, expectation: string): Entry[] | undefined {
-  if (isNull(c)) return []
+  if (isNull(c) || exhausted(c)) return []
   if (!isMap(c.node)) {
     wrongType(c, expectation)
     return undefined
@@ -105,7 +132,7 @@ export function entries(c: Cursor, expectation: string): Entry[] | undefined {
 
 /** Items of a list; null yields []; anything else is a wrong-type error. */
 export function items(c: Cursor, expectation: string): Cursor[] | undefined {
-  if (isNull(c)) return []
+  if (isNull(c) || exhausted(c)) return []
   if (!isSeq(c.node)) {
     wrongType(c, expectation)
     return undefined
@@ -122,7 +149,11 @@ export function checkKeys(
 ): void {
   for (const e of list) {
     if (known.includes(e.key)) continue
-    const hint = hints[e.key] ?? `ignored${didYouMean(e.key, known).replace(/^ \((.*)\)$/, '; $1')}`
+    const hint =
+      hints[e.key] ??
+      (e.key === '<<'
+        ? 'ignored; YAML merge keys are not expanded'
+        : `ignored${didYouMean(e.key, known).replace(/^ \((.*)\)$/, '; $1')}`)
     report(e.keyAt, 'warning', 'unknown-key', `unknown key '${e.key}' on ${owner} (${hint})`)
   }
 }
@@ -193,7 +224,13 @@ export function readStringMap(c: Cursor, label: string): Record<string, string> 
 
 /** The plain JavaScript value of a node (aliases expanded), as echoed by the API. */
 export function plainValue(c: Cursor): unknown {
-  return c.node === null ? null : (c.node.toJS(c.ctx.src.doc) as unknown)
+  if (c.node === null) return null
+  try {
+    return c.node.toJS(c.ctx.src.doc, { maxAliasCount: MAX_ALIAS_EXPANSIONS }) as unknown
+  } catch (e) {
+    report(c, 'error', 'yaml-syntax', `invalid YAML: ${coerceError(e).message}`)
+    return null
+  }
 }
 
 /** A one-of string such as `mode`; reports `code` when the value is not allowed. */

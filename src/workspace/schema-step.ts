@@ -6,6 +6,7 @@ import {
   entries,
   findEntry,
   isNull,
+  isUnquotedTemplate,
   items,
   kindOf,
   plainValue,
@@ -56,7 +57,11 @@ function readInputValues(c: Cursor, use: TemplateUse, inline: boolean): StepInpu
       out.schemaEntries.push(e)
       continue
     }
-    out.values[e.key] = value
+    if (isUnquotedTemplate(e.value)) {
+      const msg = `input '${e.key}' starts with '{{' but is not quoted, so YAML reads a mapping; quote it`
+      report(e.value, 'error', 'wrong-type', msg)
+    }
+    Object.defineProperty(out.values, e.key, { value, enumerable: true, writable: true })
     out.sites.set(e.key, site(e.keyAt))
     if (typeof value === 'string') recordTemplate(e.value, value, use)
   }
@@ -127,9 +132,11 @@ function readForm(e: Entry, list: ReadonlyArray<Entry>, task: string, input: Ste
   if (ref || !type) {
     const name = (ref && readString(ref.value, 'action')) ?? ''
     let unsupported: string | null = null
-    if (name.includes('.')) {
+    if (ref && name.trim() === '' && (isNull(ref.value) || kindOf(ref.value.node) === 'string')) {
+      report(ref.value, 'error', 'step-form', "step 'action' is empty")
+    } else if (ref && name.includes('.')) {
       unsupported = `step '${e.key}' uses action '${name}' from a library or another workspace, which Weir does not support yet`
-      report(ref!.value, 'unsupported', 'unsupported', unsupported)
+      report(ref.value, 'unsupported', 'unsupported', unsupported)
     }
     // With both forms the action keys are the mistake already reported, not unknown keys.
     checkKeys(list, type ? [...STEP_KEYS, ...SCRIPT_ACTION_KEYS] : STEP_KEYS, 'step')
@@ -194,7 +201,7 @@ export function readHooks(c: Cursor, label: string): HookDraft[] {
     checkKeys(list, HOOK_KEYS, 'hook')
     const ref = findEntry(list, 'action')
     const action = ref ? readString(ref.value, 'action') : undefined
-    if (!ref || action === undefined) {
+    if (!ref || action === undefined || action.trim() === '') {
       report(ref?.value ?? item, 'error', 'hook', "hook needs an 'action'")
       continue
     }

@@ -5,8 +5,10 @@
  */
 import { readAction } from './schema-action.ts'
 import {
+  MAX_ALIAS_EXPANSIONS,
   checkKeys,
   entries,
+  exhausted,
   findEntry,
   isNull,
   kindOf,
@@ -48,6 +50,7 @@ function readSecretValue(c: Cursor, name: string): SecretNode | undefined {
     }
     return { kind: 'group', entries: group }
   }
+  if (exhausted(c)) return undefined
   if (kind === 'list') {
     report(c, 'error', 'wrong-type', `secret '${name}' must be a string or a mapping, got a list`)
     return undefined
@@ -109,7 +112,13 @@ function readSection<T>(
  * `.workflows/` (null at its top).
  */
 export function readWorkspaceFile(src: YamlFile, folder: string | null): FileDefs {
-  const ctx: ReadContext = { src, issues: [], templates: [], customTypes: [] }
+  const ctx: ReadContext = {
+    src,
+    issues: [],
+    templates: [],
+    customTypes: [],
+    limits: { aliases: MAX_ALIAS_EXPANSIONS },
+  }
   const root = rootCursor(ctx)
   const list = entries(root, 'a workspace file must be a mapping of top-level keys') ?? []
   checkKeys(list, TOP_LEVEL_KEYS, 'workspace file')

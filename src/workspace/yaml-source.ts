@@ -192,6 +192,8 @@ export function parseYamlFile(file: string, text: string): YamlFile {
     merge: false,
     prettyErrors: false,
     keepSourceTokens: false,
+    // Problems are returned as issues; nothing may go to the process's warning channel.
+    logLevel: 'error',
   })
   const base = { file, text, doc, lineCounter, issues: [], usable: true }
   const issues: WorkspaceIssue[] = []

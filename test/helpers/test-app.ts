@@ -53,7 +53,8 @@ export async function buildTestApp(
     database,
     env: { PATH: process.env.PATH ?? '' },
   })
-  await app.engine.start()
+  await app.ready
+  await app.startEngine()
   const agent = supertest.agent(app.api.callback())
   return {
     app,

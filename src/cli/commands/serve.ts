@@ -36,6 +36,15 @@ export const serveCommand: Command = {
         (msg) => logger.info(msg),
       )
       await app.listen()
+      try {
+        await app.ready
+      } catch (e) {
+        logger.fatal({ err: e }, 'weir could not open its database')
+        await app.stop()
+        return 1
+      }
+      await app.startEngine()
+      logger.info('ready')
       return 0
     } catch (e) {
       logger.fatal({ err: e }, 'weir could not start')

@@ -2,7 +2,6 @@ import {
   COMPARE_OPS,
   type BinaryOp,
   type CallArgs,
-  type CompareOp,
   type Expr,
   type NamedArg,
   type Pos,
@@ -50,11 +49,7 @@ const UNSUPPORTED_TAGS: ReadonlyMap<string, string> = new Map([
 
 /** Whether `v` is a Nunjucks parser node. */
 export function isNode(v: unknown): v is NjNode {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as { typename?: unknown }).typename === 'string'
-  )
+  return typeof v === 'object' && v !== null && typeof Reflect.get(v, 'typename') === 'string'
 }
 
 export abstract class ExprConverter {
@@ -242,10 +237,9 @@ export abstract class ExprConverter {
 
   compare(n: NjNode, pos: Pos): Expr {
     const rest = this.children(n, 'ops').map((o) => {
-      const op = String(o['type'])
-      if (!(COMPARE_OPS as ReadonlyArray<string>).includes(op))
-        this.fail(o, `unknown operator '${op}'`)
-      return { op: op as CompareOp, operand: this.expr(this.field(o, 'expr')) }
+      const op = COMPARE_OPS.find((c) => c === o['type'])
+      if (op === undefined) this.fail(o, `unknown operator '${String(o['type'])}'`)
+      return { op, operand: this.expr(this.field(o, 'expr')) }
     })
     return { kind: 'compare', first: this.expr(this.field(n, 'expr')), rest, pos }
   }

@@ -121,7 +121,8 @@ function loopRows(
     if (names === 1) return Array.from(iterable, (c) => [c])
   } else if (Array.isArray(iterable)) {
     if (names === 1) return iterable.map((v: unknown) => [v])
-    if (iterable.every((v) => Array.isArray(v))) return iterable as unknown[][]
+    const pairs = iterable.filter((v): v is unknown[] => Array.isArray(v))
+    if (pairs.length === iterable.length) return pairs
   } else if (isMap(iterable)) {
     if (names === 2) return Object.entries(iterable)
     throw new TemplateError('looping over a map needs two names: {% for key, value in map %}', {

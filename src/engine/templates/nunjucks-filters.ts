@@ -37,7 +37,7 @@ function center(v: unknown, args: Args): string {
 
 function list(v: unknown, args: Args): unknown[] {
   if (typeof v === 'string') return Array.from(v)
-  if (Array.isArray(v)) return [...(v as unknown[])]
+  if (Array.isArray(v)) return Array.from<unknown>(v)
   if (isMap(v)) return Object.entries(v).map(([key, value]) => ({ key, value }))
   throw new TemplateError(`${args.owner} expects a string, list or map`)
 }

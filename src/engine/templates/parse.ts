@@ -1,4 +1,5 @@
 import nunjucks from 'nunjucks'
+import { coerceError } from '../../shared/errors.ts'
 import type { Pos, Stmt } from './ast.ts'
 import { convertRoot } from './convert.ts'
 import type { NjNode } from './convert-expr.ts'
@@ -40,16 +41,16 @@ export function parseTemplate(src: string): Parsed {
   try {
     root = new internals.parser.Parser(tokens).parseAsRoot()
   } catch (e) {
-    const err = e as { message?: unknown; lineno?: unknown; colno?: unknown }
-    const hasPos = typeof err.lineno === 'number' && typeof err.colno === 'number'
+    const err = coerceError(e)
+    const lineno: unknown = Reflect.get(err, 'lineno')
+    const colno: unknown = Reflect.get(err, 'colno')
     // Nunjucks' parser dereferences a missing token at the end of some unfinished templates.
     const message =
-      e instanceof TypeError
-        ? 'unexpected end of template'
-        : friendlyParseMessage(String(err.message ?? e))
-    const pos = hasPos
-      ? rewritten.positions.toOriginal(Number(err.lineno) - 1, Number(err.colno) - 1)
-      : (unclosedComment(src) ?? rewritten.positions.toOriginal(tokens.lineno, tokens.colno))
+      e instanceof TypeError ? 'unexpected end of template' : friendlyParseMessage(err.message)
+    const pos =
+      typeof lineno === 'number' && typeof colno === 'number'
+        ? rewritten.positions.toOriginal(lineno - 1, colno - 1)
+        : (unclosedComment(src) ?? rewritten.positions.toOriginal(tokens.lineno, tokens.colno))
     throw new TemplateError(message, { pos, cause: e })
   }
   const body = convertRoot(root, (line0, col0) => rewritten.positions.toOriginal(line0, col0))

@@ -27,8 +27,6 @@ function reverse(v: unknown, args: Args): unknown {
   return [...expectList(v, args.owner)].reverse()
 }
 
-type SortKey = number | string | boolean | ReadonlyArray<unknown>
-
 function sortKind(key: unknown): string {
   if (Array.isArray(key)) return 'list'
   return typeof key === 'number' || typeof key === 'string' || typeof key === 'boolean'
@@ -36,7 +34,7 @@ function sortKind(key: unknown): string {
     : 'unsortable'
 }
 
-function compareKeys(a: SortKey, b: SortKey): number {
+function compareKeys(a: unknown, b: unknown): number {
   if (Array.isArray(a) && Array.isArray(b)) return a.length - b.length
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0
   return Number(a) - Number(b)
@@ -44,17 +42,17 @@ function compareKeys(a: SortKey, b: SortKey): number {
 
 function sort(list: ReadonlyArray<unknown>, args: Args): unknown[] {
   const keyed = list.map((item) => ({ item, key: keyOf(item, args) }))
-  const kind = keyed.length > 0 ? sortKind(keyed[0]?.key) : 'none'
+  const first = keyed[0]?.key
   for (const { key } of keyed) {
-    if (sortKind(key) !== kind || kind === 'unsortable') {
-      throw new TemplateError(
-        `${args.owner} cannot sort ${typeName(key)} values together with ${kind}s`,
-      )
+    if (sortKind(key) === 'unsortable') {
+      throw new TemplateError(`${args.owner} cannot sort ${typeName(key)} values`)
+    }
+    if (sortKind(key) !== sortKind(first)) {
+      const types = `${typeName(first)} and ${typeName(key)}`
+      throw new TemplateError(`${args.owner} cannot sort ${types} values together`)
     }
   }
-  return keyed
-    .sort((x, y) => compareKeys(x.key as SortKey, y.key as SortKey))
-    .map(({ item }) => item)
+  return keyed.sort((x, y) => compareKeys(x.key, y.key)).map(({ item }) => item)
 }
 
 function uniqueKey(key: unknown, caseSensitive: boolean, args: Args): string {
@@ -115,7 +113,8 @@ function slice(list: ReadonlyArray<unknown>, args: Args): unknown[] {
 
 function concat(list: ReadonlyArray<unknown>, args: Args): unknown[] {
   const extra = args.required('with')
-  return Array.isArray(extra) ? [...list, ...(extra as unknown[])] : [...list, extra]
+  // concat flattens one level: a list argument appends its items, anything else is appended.
+  return list.concat(extra)
 }
 
 export const LIST_FILTERS: Readonly<Record<string, FilterSpec>> = {

@@ -62,7 +62,8 @@ export function member(container: unknown, key: unknown): unknown {
   if (Array.isArray(container)) {
     const idx = typeof key === 'string' && /^\d+$/.test(key) ? Number(key) : key
     if (typeof idx !== 'number' || !Number.isInteger(idx) || idx < 0) return undefined
-    return idx < container.length ? (container[idx] as unknown) : undefined
+    const items: ReadonlyArray<unknown> = container
+    return idx < items.length ? items[idx] : undefined
   }
   if (isMap(container) && (typeof key === 'string' || typeof key === 'number')) {
     const k = String(key)

@@ -213,4 +213,38 @@ tasks:
       ])
     })
   })
+
+  describe('hostile input', () => {
+    it('stops expanding aliases after a budget and says so once', () => {
+      let text = 'x0: &a0 {v: "1"}\n'
+      for (let i = 1; i < 8; i++) {
+        const keys = Array.from({ length: 10 }, (_, j) => `k${j}: *a${i - 1}`).join(', ')
+        text += `x${i}: &a${i} {${keys}}\n`
+      }
+      text += 'secrets:\n  big: *a7\n'
+      const issues = validate({ 'a.yaml': text }).issues.filter((i) => i.code === 'yaml-syntax')
+      expect(issues).to.have.length(1)
+      expect(issues[0]?.message).to.match(/more than 1000 alias expansions/)
+    })
+  })
+
+  describe('webhook triggers', () => {
+    it('lets Weir-style inputs use webhook and secret, and warns when unsigned', () => {
+      const text = `${ECHO}tasks:
+  t: {flow: {s: {action: echo}}}
+triggers:
+  signed: {type: webhook, task: t, secret: "{{ secret.KEY }}", input: {a: "{{ webhook.body.a }}"}}
+  bad: {type: webhook, task: t, secret: "{{ input.key }}", input: {a: "{{ hook.x }}"}}
+  legacy: {type: webhook, name: legacy, task: t, input: {a: "{{ anything }}"}}
+secrets: {KEY: k}
+`
+      expect(
+        lines({ 'a.yaml': text }).map((l) => l.replace(/^a\.yaml:\d+:\d+ /, '')),
+      ).to.deep.equal([
+        "triggers.bad.secret: template line 1, column 4: 'input' is not available in a webhook secret (only secret)  [template-unknown-variable]",
+        "triggers.bad.input.a: template line 1, column 4: 'hook' is not available in webhook trigger inputs (only webhook and secret)  [template-unknown-variable]",
+        'triggers.legacy: webhook trigger has no secret, so requests are not authenticated  [trigger-field]',
+      ])
+    })
+  })
 })
