@@ -8,19 +8,14 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { hostname } from 'node:os'
 import type Koa from 'koa'
 import type { ApiDeps, ReadinessReport } from './api/api-deps.ts'
 import { createApi } from './api/create-api.ts'
 import type { Config } from './config/config-schema.ts'
-import { createDb, type Database } from './db/create-db.ts'
-import { checkDatabase } from './db/health.ts'
-import { runMigrations } from './db/migrate.ts'
-import { findJobById, listJobs, listStepsOfJob } from './db/repositories/job.repository.ts'
-import { listTriggerFires } from './db/repositories/trigger-state.repository.ts'
-import { secretValues } from './engine/local-step-source.ts'
+import type { Database } from './db/create-db.ts'
+import type { Runtime } from './runtime.ts'
+import { secretValues } from './engine/secret-values.ts'
 import { renderTemplate } from './engine/templates.ts'
-import { createEngineRuntime, type EngineRuntime } from './engine-runtime.ts'
 import { systemClock, type Clock } from './shared/clock.ts'
 import { coerceError, UnavailableError } from './shared/errors.ts'
 import type { Logger } from './shared/logger.ts'
@@ -37,10 +32,7 @@ export interface AppOptions {
   readonly database?: Database
 }
 
-export interface Runtime {
-  readonly database: Database
-  readonly engine: EngineRuntime
-}
+export type { Runtime }
 
 export interface App {
   readonly api: Koa
@@ -56,43 +48,6 @@ export interface App {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
-  if (config.db.url) {
-    return createDb({ kind: 'postgres', url: config.db.url, poolSize: config.db.pool_size }, logger)
-  }
-  return createDb({ kind: 'pglite', dataDir: config.db.data_dir }, logger)
-}
-
-async function initRuntime(
-  config: Config,
-  opts: AppOptions,
-  deps: { registry: WorkspaceRegistry; clock: Clock; releasers: Releasers },
-): Promise<Runtime> {
-  const { logger } = opts
-  const database = opts.database ?? (await openDatabase(config, logger))
-  if (!opts.database) deps.releasers.add('database', () => database.close())
-  const migrated = await runMigrations(database.db)
-  for (const r of migrated.results) {
-    logger.info({ migration: r.migrationName, status: r.status }, 'migration')
-  }
-  if (migrated.error) {
-    throw new Error(`database migration failed: ${migrated.error.message}`, {
-      cause: migrated.error,
-    })
-  }
-  const engine = createEngineRuntime({
-    config,
-    database,
-    registry: deps.registry,
-    clock: deps.clock,
-    logger,
-    env: opts.env ?? {},
-    releasers: deps.releasers,
-    replicaId: `${hostname()}:${process.pid}`,
-  })
-  return { database, engine }
-}
-
 export async function createApp(config: Config, opts: AppOptions): Promise<App> {
   const { logger } = opts
   const clock = opts.clock ?? systemClock
@@ -103,7 +58,18 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     loader: (name, root) => loadWorkspace(name, root),
     logger: logger.child({ component: 'workspaces' }),
   })
-  const ready = initRuntime(config, opts, { registry, clock, releasers })
+  // Loaded after the caller can listen: the database stack is the slowest part of start-up.
+  const ready = import('./runtime.ts').then(({ initRuntime }) =>
+    initRuntime({
+      config,
+      logger,
+      env: opts.env ?? {},
+      database: opts.database,
+      registry,
+      clock,
+      releasers,
+    }),
+  )
   let dbState = 'starting'
   ready.then(
     () => (dbState = 'ok'),
@@ -121,7 +87,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let started = false
   const readiness = async (): Promise<ReadinessReport> => {
     const state = dbState
-    const database = state === 'ok' ? await checkDatabase((await ready).database.db) : state
+    const database = state === 'ok' ? await (await ready).checkDatabase() : state
     const checks = {
       database,
       migrations: state === 'ok' ? 'ok' : state,
@@ -135,17 +101,17 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     clock,
     logger,
     readiness,
-    triggerFires: async (ws) => listTriggerFires((await rt()).database.db, ws),
+    triggerFires: async (ws) => (await rt()).api.triggerFires(ws),
     engine: {
-      createJob: async (req) => (await rt()).engine.orchestrator.createJob(req),
-      cancelJob: async (id) => (await rt()).engine.orchestrator.cancelJob(id),
+      createJob: async (req) => (await rt()).api.engine.createJob(req),
+      cancelJob: async (id) => (await rt()).api.engine.cancelJob(id),
     },
     jobs: {
-      get: async (id) => findJobById((await rt()).database.db, id),
-      steps: async (id) => listStepsOfJob((await rt()).database.db, id),
-      list: async (f) => listJobs((await rt()).database.db, f),
+      get: async (id) => (await rt()).api.jobs.get(id),
+      steps: async (id) => (await rt()).api.jobs.steps(id),
+      list: async (f) => (await rt()).api.jobs.list(f),
     },
-    logs: { read: async (jobId, o) => (await rt()).engine.logStore.read(jobId, o) },
+    logs: { read: async (jobId, o) => (await rt()).api.logs.read(jobId, o) },
     secretsOf: (name) => secretValues(registry.getEntry(name).current ?? undefined, {}),
     renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
   }

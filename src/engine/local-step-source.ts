@@ -22,6 +22,7 @@ import type { AfterCommit } from './after-commit.ts'
 import { claimAndRender, type ClaimedRender } from './claim-steps.ts'
 import type { JobLogs } from './job-logs.ts'
 import type { Orchestrator } from './orchestrator.ts'
+import { secretValues } from './secret-values.ts'
 
 export interface StepLogSink {
   append(
@@ -183,19 +184,4 @@ export class LocalStepSource implements StepSource {
       }
     }
   }
-}
-
-/** Values to mask in a job's logs: workspace secrets and the job's secret-looking inputs. */
-export function secretValues(
-  ws: Workspace | undefined,
-  input: Readonly<Record<string, unknown>>,
-): string[] {
-  const out: string[] = []
-  const walk = (v: unknown) => {
-    if (typeof v === 'string') out.push(v)
-    else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x)
-  }
-  if (ws) walk(ws.secrets)
-  void input
-  return out
 }
