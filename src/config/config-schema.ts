@@ -13,13 +13,15 @@ const listenSchema = z.string().refine((s) => {
   return m !== null && Number(m[2]) <= 65535
 }, 'expected host:port with a port of 0..65535, e.g. 0.0.0.0:8080')
 
-const workspaceSourceSchema = z.object({
-  type: z.enum(['folder', 'git']),
-  path: z.string().min(1).optional(),
-  url: z.string().optional(),
-  ref: z.string().optional(),
-  poll_interval_secs: positiveInt.optional(),
-})
+const workspaceSourceSchema = z
+  .object({
+    type: z.enum(['folder', 'git']),
+    path: z.string().min(1).optional(),
+    url: z.string().optional(),
+    ref: z.string().optional(),
+    poll_interval_secs: positiveInt.optional(),
+  })
+  .strict()
 
 export const WORKSPACE_NAME_RE = /^[A-Za-z0-9_-]+$/
 
@@ -38,6 +40,7 @@ export const configSchema = z
         data_dir: z.string().min(1).default('.weir/pgdata'),
         pool_size: positiveInt.max(100).default(8),
       })
+      .strict()
       .prefault({}),
     log_storage: z.object({ local_dir: z.string().min(1).default('.weir/logs') }).prefault({}),
     workspaces: z
@@ -54,6 +57,7 @@ export const configSchema = z
         /** `spawner`: a small helper process spawns steps (fast even from a big server process). */
         launcher: z.enum(['spawner', 'direct']).default('spawner'),
       })
+      .strict()
       .prefault({}),
     workers: z
       .object({
@@ -61,6 +65,7 @@ export const configSchema = z
         lease_ttl_secs: positiveInt.max(600).default(10),
         lost_after_secs: positiveInt.max(3600).default(10),
       })
+      .strict()
       .prefault({}),
     scheduler: z
       .object({
@@ -68,12 +73,14 @@ export const configSchema = z
         catch_up: z.enum(['none', 'latest', 'all']).default('latest'),
         max_catch_up: positiveInt.max(1000).default(10),
       })
+      .strict()
       .prefault({}),
     defaults: z
       .object({
         step_timeout_secs: positiveInt.max(86_400).default(3600),
         job_timeout_secs: positiveInt.max(604_800).optional(),
       })
+      .strict()
       .prefault({}),
     shutdown: z
       .object({ grace_ms: z.number().int().min(0).max(600_000).default(25_000) })

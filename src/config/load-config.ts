@@ -92,11 +92,11 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
 }
 
 function readConfigFile(file: string, issues: string[]): Tree {
-  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true, prettyErrors: false })
+  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true, prettyErrors: true })
   for (const err of doc.errors) {
     const pos = err.linePos?.[0]
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file
-    issues.push(`${where}: invalid YAML: ${err.message.split('\n')[0]}`)
+    issues.push(`${where}: invalid YAML: ${err.message.split(' at line ')[0]}`)
   }
   if (doc.errors.length > 0) return {}
   const value: unknown = doc.toJS()

@@ -1,0 +1,77 @@
+import { expect } from 'chai'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { usingPostgres, TEST_DATABASE_URL } from '../../helpers/test-db.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
+
+const ROOT = resolve(import.meta.dirname, '../../..')
+
+function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let out = ''
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(ROOT, 'src/main.ts'), 'serve'],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+  return { child, output: () => out }
+}
+
+function portOf(output: string): number | undefined {
+  const m = /"msg":"listening"/.test(output) ? /"port":(\d+)/.exec(output) : null
+  return m ? Number(m[1]) : undefined
+}
+
+describe('weir serve as a process', function () {
+  this.timeout(30000)
+
+  it('serves, becomes ready, and stops gracefully on SIGTERM with exit code 0', async () => {
+    const dataDir = usingPostgres
+      ? 'memory'
+      : join(mkdtempSync(join(tmpdir(), 'weir-serve-')), 'pgdata')
+    const { child, output } = startServer({
+      WEIR__LISTEN: '127.0.0.1:0',
+      WEIR__DB__DATA_DIR: dataDir,
+      WEIR__LOG_STORAGE__LOCAL_DIR: mkdtempSync(join(tmpdir(), 'weir-serve-logs-')),
+      WEIR__SCHEDULER__ENABLED: 'false',
+      ...(usingPostgres ? { DATABASE_URL: TEST_DATABASE_URL! } : {}),
+    })
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    try {
+      const port = await waitFor(() => portOf(output()), {
+        timeoutMs: 20000,
+        what: 'the server to listen',
+      })
+      const res = await fetch(`http://127.0.0.1:${port}/api/workspaces`)
+      expect(res.status).to.equal(200)
+      expect(((await res.json()) as Array<{ name: string }>)[0]!.name).to.equal('default')
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+        timeoutMs: 20000,
+        what: 'readiness',
+      })
+      child.kill('SIGTERM')
+      expect(await exited).to.equal(0)
+      expect(output()).to.match(/"msg":"stopped"/)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
+  it('exits 1 with every problem listed when the configuration is invalid', async () => {
+    const { child, output } = startServer({
+      WEIR__LISTEN: 'nope',
+      WEIR__EMBEDDED_WORKER__CONCURRENCY: '0',
+    })
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))
+    expect(code).to.equal(1)
+    expect(output()).to.match(/listen: expected host:port/)
+    expect(output()).to.match(/embedded_worker\.concurrency: /)
+  })
+})
