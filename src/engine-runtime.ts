@@ -94,7 +94,7 @@ export function createEngineRuntime(d: {
     emit: (evs) => events.emit('events', evs),
     notifyReady: () => {
       if (isPg)
-        notify(db, READY_CHANNEL).catch((err: unknown) =>
+        notify(db, READY_CHANNEL, d.replicaId).catch((err: unknown) =>
           logger.warn({ err: coerceError(err) }, 'NOTIFY failed'),
         )
     },
@@ -138,7 +138,15 @@ export function createEngineRuntime(d: {
 
   async function start(): Promise<void> {
     if (isPg && database.pgConfig) {
-      const listener = listen(database.pgConfig, [READY_CHANNEL], () => wake.notify(), logger)
+      // Other replicas' wake-ups only: this process already woke its own worker locally.
+      const listener = listen(
+        database.pgConfig,
+        [READY_CHANNEL],
+        (_channel, payload) => {
+          if (payload !== d.replicaId) wake.notify()
+        },
+        logger,
+      )
       releasers.add('notification listener', () => listener.close())
     }
     sweeper.start()

@@ -59,13 +59,23 @@ export class LocalStepSource implements StepSource {
     this.#d = deps
   }
 
+  /** Wake generation after which the last claim came back short: nothing new can be ready yet. */
+  #drainedAt = -1
+
   async claim(max: number, signal: AbortSignal): Promise<ClaimedStep[]> {
     while (!signal.aborted) {
       const seen = this.#d.wake.generation
+      if (seen === this.#drainedAt) {
+        // The last claim took everything that was ready and no wake-up came since: wait instead
+        // of spending a transaction on an empty claim.
+        await this.#d.wake.wait(seen, this.#d.safetyPollMs, signal)
+        this.#drainedAt = -1
+        continue
+      }
       const steps = await this.claimNow(max, true)
-      if (steps !== null && steps.length > 0) return steps
       if (steps === null) continue
-      await this.#d.wake.wait(seen, this.#d.safetyPollMs, signal)
+      if (steps.length < max) this.#drainedAt = seen
+      if (steps.length > 0) return steps
     }
     return []
   }
