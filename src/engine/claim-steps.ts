@@ -5,26 +5,25 @@
  * taken before step locks, so it cannot happen here).
  */
 import type { Kysely } from 'kysely'
-import { claimReadySteps } from '../db/queries/claim-ready-steps.ts'
+import { claimReadySteps, type ClaimedJobInfo } from '../db/queries/claim-ready-steps.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
-import { findJobById } from '../db/repositories/job.repository.ts'
 import { loadCompletedOutputs, setStepInput } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
 import type { Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
-import type { Job, StepRun } from './job.ts'
+import type { StepRun } from './job.ts'
 import { renderStep, type RenderedStep } from './render-step.ts'
 
 export interface ClaimedRender {
   readonly step: StepRun
-  readonly job: Job
+  readonly job: ClaimedJobInfo
   readonly rendered: RenderedStep
 }
 
 export interface ClaimBatch {
   readonly ok: ClaimedRender[]
-  readonly failed: Array<{ step: StepRun; job: Job; error: string }>
+  readonly failed: Array<{ step: StepRun; job: ClaimedJobInfo; error: string }>
   readonly fx: AfterCommit
 }
 
@@ -42,21 +41,14 @@ export async function claimAndRender(
 ): Promise<ClaimBatch> {
   return withTransaction(db, async (trx) => {
     const batch: ClaimBatch = { ok: [], failed: [], fx: new AfterCommit() }
-    const steps = await claimReadySteps(trx, req)
-    const jobs = new Map<string, Job>()
+    const claimed = await claimReadySteps(trx, req)
     const outputs = new Map<string, Map<string, unknown>>()
     const started = new Set<string>()
-    for (const step of steps) {
-      if (!jobs.has(step.jobId)) {
-        jobs.set(step.jobId, (await findJobById(trx, step.jobId))!)
-        outputs.set(
-          step.jobId,
-          step.dependsOn.length > 0
-            ? await loadCompletedOutputs(trx, step.jobId)
-            : new Map<string, unknown>(),
-        )
+    for (const { step, job } of claimed) {
+      // Root steps need no upstream outputs: skip the read on the hot path.
+      if (!outputs.has(step.jobId) && step.dependsOn.length > 0) {
+        outputs.set(step.jobId, await loadCompletedOutputs(trx, step.jobId))
       }
-      const job = jobs.get(step.jobId)!
       const ws = workspaceFor(job.workspace, job.revision)
       try {
         const rendered = renderStep(step.spec, {
@@ -67,7 +59,7 @@ export async function claimAndRender(
           attempt: step.attempt,
           jobInput: job.input,
           secret: ws?.secrets ?? {},
-          outputs: outputs.get(step.jobId)!,
+          outputs: outputs.get(step.jobId) ?? new Map<string, unknown>(),
         })
         await setStepInput(trx, step.id, rendered.input)
         batch.ok.push({ step, job, rendered })

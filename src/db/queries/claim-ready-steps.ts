@@ -15,43 +15,79 @@ export interface ClaimRequest {
 
 /**
  * Claims up to `limit` ready steps for one worker, oldest first (ready_at, then id — ids are
- * uuid v7, so creation order), and flips their pending jobs to running.
+ * uuid v7, so creation order), flips their pending jobs to running and returns what rendering
+ * needs from each job, all in one statement (one round trip on the hot path).
  * Invariant: a running step has exactly one current lease_token. SKIP LOCKED means claimers
  * never wait on each other or share a row; the job row is touched only with SKIP LOCKED (lock
  * order is job before steps everywhere else, ARCHITECTURE.md §6): a finisher holding the job row
  * derives `running` from the steps itself. A step is never taken before its ready_at (retry delay).
  * Index: step_runs_ready (partial, status = 'ready').
  */
-export async function claimReadySteps(trx: Transaction<DB>, req: ClaimRequest): Promise<StepRun[]> {
-  const { rows } = await sql<StepRunRow>`
+export interface ClaimedJobInfo {
+  readonly id: string
+  readonly workspace: string
+  readonly taskName: string
+  readonly revision: string
+  /** Job status before this claim (a `pending` job has just become `running`). */
+  readonly status: string
+  readonly input: Record<string, unknown>
+}
+
+export async function claimReadySteps(
+  trx: Transaction<DB>,
+  req: ClaimRequest,
+): Promise<Array<{ step: StepRun; job: ClaimedJobInfo }>> {
+  const { rows } = await sql<
+    StepRunRow & {
+      j_workspace: string
+      j_task_name: string
+      j_revision: string
+      j_status: string
+      j_input: unknown
+    }
+  >`
     WITH picked AS (
       SELECT id FROM step_runs
       WHERE status = 'ready' AND ready_at <= now() AND tags <@ ${JSON.stringify(req.tags)}::jsonb
       ORDER BY ready_at, id
       LIMIT ${req.limit}
       FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE step_runs s SET
+        status = 'running',
+        worker_id = ${req.workerId},
+        lease_token = 'wlt_' || replace(gen_random_uuid()::text, '-', ''),
+        prev_lease_token = NULL,
+        lease_seq = 0,
+        lease_reply = NULL,
+        lease_expires_at = now() + make_interval(secs => ${req.leaseTtlSecs}),
+        claimed_at = now(),
+        started_at = CASE WHEN ${req.startNow} THEN now() ELSE NULL END,
+        stop_reason = NULL,
+        deadline_at = now() + make_interval(secs => (s.spec->>'timeoutSecs')::int + 30)
+      FROM picked WHERE s.id = picked.id
+      RETURNING s.*
+    ), flipped AS (
+      UPDATE jobs SET status = 'running', started_at = coalesce(started_at, now())
+      WHERE id IN (
+        SELECT id FROM jobs WHERE id IN (SELECT job_id FROM claimed) AND status = 'pending'
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING id
     )
-    UPDATE step_runs s SET
-      status = 'running',
-      worker_id = ${req.workerId},
-      lease_token = 'wlt_' || replace(gen_random_uuid()::text, '-', ''),
-      prev_lease_token = NULL,
-      lease_seq = 0,
-      lease_reply = NULL,
-      lease_expires_at = now() + make_interval(secs => ${req.leaseTtlSecs}),
-      claimed_at = now(),
-      started_at = CASE WHEN ${req.startNow} THEN now() ELSE NULL END,
-      stop_reason = NULL,
-      deadline_at = now() + make_interval(secs => (s.spec->>'timeoutSecs')::int + 30)
-    FROM picked WHERE s.id = picked.id
-    RETURNING s.*`.execute(trx)
-  if (rows.length === 0) return []
-  const jobIds = [...new Set(rows.map((r) => r.job_id))]
-  await sql`
-    UPDATE jobs SET status = 'running', started_at = coalesce(started_at, now())
-    WHERE id IN (
-      SELECT id FROM jobs WHERE id = ANY(${jobIds}::uuid[]) AND status = 'pending'
-      FOR UPDATE SKIP LOCKED
-    )`.execute(trx)
-  return rows.map(toStepRun)
+    SELECT c.*, j.workspace AS j_workspace, j.task_name AS j_task_name, j.revision AS j_revision,
+      j.status AS j_status, j.input AS j_input
+    FROM claimed c JOIN jobs j ON j.id = c.job_id
+    ORDER BY c.ready_at, c.id`.execute(trx)
+  return rows.map((r) => ({
+    step: toStepRun(r),
+    job: {
+      id: r.job_id,
+      workspace: r.j_workspace,
+      taskName: r.j_task_name,
+      revision: r.j_revision,
+      status: r.j_status,
+      input: (r.j_input ?? {}) as Record<string, unknown>,
+    },
+  }))
 }
