@@ -6,7 +6,10 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
+import { createLeaderElection } from './db/leader-lock.ts'
 import { listen, notify, READY_CHANNEL } from './db/notifications.ts'
+import { renderTemplate } from './engine/templates.ts'
+import { Scheduler } from './scheduler/scheduler.ts'
 import {
   expireLeasesOfOtherEmbeddedWorkers,
   insertEmbeddedWorker,
@@ -136,6 +139,45 @@ export function createEngineRuntime(d: {
   })
   const localSource = source
 
+  /** One scheduler runs while this replica holds the leader lock; a new one per election. */
+  function startScheduling(): void {
+    let current: Scheduler | null = null
+    const makeScheduler = () =>
+      new Scheduler({
+        db,
+        registry,
+        orchestrator,
+        clock,
+        logger: logger.child({ component: 'scheduler' }),
+        onCommitted: (fx) => effects.run(fx),
+        renderDefault: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
+        defaults: {
+          catchUp: config.scheduler.catch_up,
+          maxCatchUp: config.scheduler.max_catch_up,
+          stepTimeoutSecs: config.defaults.step_timeout_secs,
+          jobTimeoutSecs: config.defaults.job_timeout_secs ?? null,
+        },
+      })
+    const election = createLeaderElection(database, logger.child({ component: 'leader' }), {
+      onElected: () => {
+        logger.info('elected scheduler leader')
+        current = makeScheduler()
+        current.start()
+      },
+      onLost: () => {
+        logger.warn('lost scheduler leadership')
+        const s = current
+        current = null
+        void s?.stop()
+      },
+    })
+    election.start()
+    releasers.add('leader election', () => election.stop())
+    releasers.add('scheduler', async () => {
+      await current?.stop()
+    })
+  }
+
   async function start(): Promise<void> {
     if (isPg && database.pgConfig) {
       // Other replicas' wake-ups only: this process already woke its own worker locally.
@@ -151,6 +193,7 @@ export function createEngineRuntime(d: {
     }
     sweeper.start()
     releasers.add('lease sweeper', () => sweeper.stop())
+    if (config.scheduler.enabled) startScheduling()
     if (!config.embedded_worker.enabled) return
     await insertEmbeddedWorker(db, {
       id: embeddedWorkerId,

@@ -3,7 +3,8 @@
  * `next_fire_at`, the trigger's cron and policy and `now` come in; no DB, no clock.
  */
 import { createHash } from 'node:crypto'
-import type { CatchUpPolicy } from '../workspace/workspace.ts'
+import { formatInputIssues, validateInput } from '../engine/input-schema.ts'
+import type { CatchUpPolicy, TaskDef, TriggerDef, Workspace } from '../workspace/workspace.ts'
 import { planCatchUp } from './catch-up.ts'
 import { fireTimesBetween, nextFireTimes } from './cron.ts'
 
@@ -17,6 +18,8 @@ export interface FirePlanInput {
   readonly maxCatchUp: number | null
   readonly defaults: { readonly catchUp: CatchUpPolicy; readonly maxCatchUp: number }
   readonly now: Date
+  /** How late the newest slot may be and still count as on time (default ON_TIME_GRACE_MS). */
+  readonly graceMs?: number
 }
 
 export interface FirePlan {
@@ -33,6 +36,12 @@ export interface FirePlan {
 
 /** How many skipped slots a plan lists; a long outage of a fast cron would otherwise list millions. */
 export const MAX_LISTED_SKIPS = 50
+
+/**
+ * A slot at most this late is on time, not missed: the loop always wakes a little after the slot,
+ * so without it `catch_up: none` would skip every slot. Only the newest due slot can be on time.
+ */
+export const ON_TIME_GRACE_MS = 10_000
 
 /** The persisted slot is matched with this slack, so rounding never drops the slot itself. */
 const EPSILON_MS = 1
@@ -52,8 +61,29 @@ export function planFires(input: FirePlanInput): FirePlan {
   const found = fireTimesBetween(input.cron, input.timezone, after, now, limit)
   const skippedTruncated = found.length === limit
   const missed = skippedTruncated ? found.slice(1) : found
-  const { fire, skipped } = planCatchUp({ policy, maxCatchUp, missed })
-  const [next] = nextFireTimes(input.cron, input.timezone, now, 1)
+  const onTime = onTimeSlot(missed, now, input.graceMs ?? ON_TIME_GRACE_MS)
+  const { fire, skipped } = planCatchUp({
+    policy,
+    maxCatchUp,
+    missed: policy === 'none' && onTime ? missed.slice(0, -1) : missed,
+  })
+  if (policy === 'none' && onTime) return plan(policy, [onTime], skipped, skippedTruncated, input)
+  return plan(policy, fire, skipped, skippedTruncated, input)
+}
+
+function onTimeSlot(missed: ReadonlyArray<Date>, now: Date, graceMs: number): Date | null {
+  const newest = missed.at(-1)
+  return newest && now.getTime() - newest.getTime() <= graceMs ? newest : null
+}
+
+function plan(
+  policy: CatchUpPolicy,
+  fire: ReadonlyArray<Date>,
+  skipped: ReadonlyArray<Date>,
+  skippedTruncated: boolean,
+  input: FirePlanInput,
+): FirePlan {
+  const [next] = nextFireTimes(input.cron, input.timezone, input.now, 1)
   return { policy, fire, skipped, skippedTruncated, nextFireAt: next ?? null }
 }
 
@@ -68,4 +98,25 @@ export function specHashOf(cron: string, timezone: string): string {
     .update(JSON.stringify([cron, timezone]))
     .digest('hex')
     .slice(0, 32)
+}
+
+export type PreparedJob =
+  | { readonly ok: true; readonly task: TaskDef; readonly input: Record<string, unknown> }
+  | { readonly ok: false; readonly reason: string }
+
+/**
+ * The task and validated input a trigger fire would run (input is checked at fire time too,
+ * WORKSPACE-FORMAT.md §6.1), or why it cannot run.
+ */
+export function prepareTriggerJob(
+  ws: Workspace,
+  trigger: TriggerDef,
+  renderDefault?: (template: string) => unknown,
+): PreparedJob {
+  const task = ws.tasks.get(trigger.task)
+  if (!task) return { ok: false, reason: `task '${trigger.task}' not found` }
+  if (task.unavailable) return { ok: false, reason: `task unavailable: ${task.unavailable}` }
+  const checked = validateInput(task.input, task.declaresInput, trigger.input, { renderDefault })
+  if (!checked.ok) return { ok: false, reason: formatInputIssues(checked.issues) }
+  return { ok: true, task, input: checked.value }
 }

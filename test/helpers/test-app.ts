@@ -39,6 +39,7 @@ export async function buildTestApp(
     WEIR__LISTEN: '127.0.0.1:0',
     WEIR__EMBEDDED_WORKER__ENABLED: String(opts.worker ?? true),
     WEIR__SHUTDOWN__GRACE_MS: '2000',
+    WEIR__SCHEDULER__ENABLED: String(opts.scheduler ?? false),
     ...opts.env,
   }
   const { config } = loadConfig({ env, cwd: tmpdir(), configPath: undefined, flags: {} })

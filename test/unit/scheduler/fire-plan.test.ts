@@ -9,7 +9,8 @@ import {
 import type { CatchUpPolicy } from '../../../src/workspace/workspace.ts'
 
 const at = (hhmm: string): Date => new Date(`2026-03-02T${hhmm}:00.000Z`)
-const iso = (dates: ReadonlyArray<Date>): string[] => dates.map((d) => d.toISOString().slice(11, 16))
+const iso = (dates: ReadonlyArray<Date>): string[] =>
+  dates.map((d) => d.toISOString().slice(11, 16))
 
 const base: FirePlanInput = {
   nextFireAt: at('10:05'),
@@ -47,11 +48,27 @@ describe('planFires', () => {
       next: '10:05',
     },
     {
-      name: 'fires a slot that is a little late under every policy but none',
-      input: { now: new Date(at('10:05').getTime() + 1500), catchUp: 'all' },
-      policy: 'all',
+      name: 'none still fires a slot that is only a little late (on time)',
+      input: { now: new Date(at('10:05').getTime() + 1500), catchUp: 'none' },
+      policy: 'none',
       fire: ['10:05'],
       skipped: [],
+      next: '10:10',
+    },
+    {
+      name: 'none fires the on-time slot and skips the older missed ones',
+      input: { now: new Date(at('10:20').getTime() + 5000), catchUp: 'none' },
+      policy: 'none',
+      fire: ['10:20'],
+      skipped: ['10:05', '10:10', '10:15'],
+      next: '10:25',
+    },
+    {
+      name: 'none treats a slot later than the grace as missed',
+      input: { now: new Date(at('10:05').getTime() + 2000), catchUp: 'none', graceMs: 1000 },
+      policy: 'none',
+      fire: [],
+      skipped: ['10:05'],
       next: '10:10',
     },
     {
