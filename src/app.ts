@@ -6,7 +6,8 @@
  * start): workspace routes answer at once, database-backed routes wait for `ready`, and /readyz
  * says `starting` until then.
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, STATUS_CODES, type Server } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type Koa from 'koa'
 import type { ApiDeps, ReadinessReport } from './api/api-deps.ts'
@@ -128,6 +129,21 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       const handle = api.callback()
       const srv = createServer((req, res) => void handle(req, res))
       server = srv
+      srv.on('upgrade', (req, socket, head) => {
+        if (dbState === 'ok' && !shuttingDown) {
+          void ready.then(({ engine }) => {
+            if (!engine.logSocket.handleUpgrade(req, socket, head))
+              rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint at this path')
+          })
+        } else {
+          rejectUpgrade(
+            socket,
+            503,
+            'unavailable',
+            'the server is starting or stopping; retry shortly',
+          )
+        }
+      })
       const { host, port } = parseListen(config.listen)
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -159,6 +175,15 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     },
   }
   return app
+}
+
+/** Answers an upgrade request we do not take with a plain HTTP error in the API's envelope. */
+function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: message, code })
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }
 
 export function parseListen(listen: string): { host: string; port: number } {

@@ -22,6 +22,8 @@ import { LocalStepSource } from './engine/local-step-source.ts'
 import { Orchestrator } from './engine/orchestrator.ts'
 import { createLogHub, type LogHub } from './logs/log-hub.ts'
 import { createJsonlLogStore } from './logs/jsonl-log-store.ts'
+import { createLogSocketServer, type LogSocketServer } from './logs/log-socket.ts'
+import { findJobById } from './db/repositories/job.repository.ts'
 import type { LogStore } from './logs/log-store.ts'
 import type { Clock } from './shared/clock.ts'
 import { coerceError } from './shared/errors.ts'
@@ -43,6 +45,8 @@ export interface EngineRuntime {
   readonly source: LocalStepSource
   readonly sweeper: LeaseSweeper
   readonly embeddedWorkerId: string
+  /** WebSocket log streams (GET /api/jobs/{id}/logs/stream). */
+  readonly logSocket: LogSocketServer
   /** Starts the embedded worker, sweeper and listeners. */
   start(): Promise<void>
 }
@@ -138,6 +142,16 @@ export function createEngineRuntime(d: {
     intervalMs: 1000,
   })
   const localSource = source
+  const logSocket = createLogSocketServer({
+    hub,
+    read: (jobId, o) => logStore.read(jobId, o),
+    getJob: async (id) => {
+      const job = await findJobById(db, id)
+      return job ? { status: job.status, logLastSeq: job.logLastSeq } : undefined
+    },
+    logger: logger.child({ component: 'log-socket' }),
+  })
+  releasers.add('log sockets', () => logSocket.close())
 
   /** One scheduler runs while this replica holds the leader lock; a new one per election. */
   function startScheduling(): void {
@@ -237,6 +251,7 @@ export function createEngineRuntime(d: {
     source: localSource,
     sweeper,
     embeddedWorkerId,
+    logSocket,
     start,
   }
 }

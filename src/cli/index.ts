@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.ts')).serveCommand,
   validate: async () => (await import('./commands/validate.ts')).validateCommand,
   migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
+  logs: async () => (await import('./commands/logs.ts')).logsCommand,
 }
 
 const GLOBAL_HELP = `weir — task orchestration server (Strøm-compatible workspaces)
@@ -28,6 +29,7 @@ Commands:
   serve      run the HTTP server, scheduler and embedded worker (what \`npm start\` runs)
   validate   check workspace folders and print every problem (exit 1 on errors)
   migrate    apply database migrations and exit
+  logs       print a job's log, or follow it live (--follow)
 
 Run \`weir <command> --help\` for a command's options.
 Configuration: server-config.yaml (or --config / WEIR_CONFIG); WEIR__SECTION__KEY env overrides.

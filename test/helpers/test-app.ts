@@ -29,6 +29,7 @@ export async function buildTestApp(
     workspaces?: Record<string, string>
     env?: Record<string, string>
     worker?: boolean
+    scheduler?: boolean
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDb()

@@ -1,6 +1,6 @@
 /** Job logs as JSONL text (API.md §6.2). */
 import type Router from '@koa/router'
-import { NotFoundError } from '../../shared/errors.ts'
+import { AppError, NotFoundError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { intParam, parseJobId } from '../query.ts'
 
@@ -9,6 +9,18 @@ function logsBody(lines: ReadonlyArray<string>, lastSeq: number) {
 }
 
 export function logRoutes(router: Router, deps: ApiDeps): void {
+  // WebSocket upgrades never reach Koa; a plain GET here is a client that forgot to upgrade.
+  router.get('/api/jobs/:id/logs/stream', (ctx) => {
+    parseJobId(ctx.params.id)
+    throw new AppError(
+      'this endpoint streams over WebSocket: connect with a WebSocket client (e.g. websocat)',
+      {
+        code: 'upgrade_required',
+        status: 426,
+      },
+    )
+  })
+
   router.get('/api/jobs/:id/logs', async (ctx) => {
     const id = parseJobId(ctx.params.id)
     if (!(await deps.jobs.get(id))) throw new NotFoundError(`job '${id}' not found`)
