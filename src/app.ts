@@ -23,6 +23,7 @@ import type { Logger } from './shared/logger.ts'
 import { Releasers } from './shared/releasers.ts'
 import { loadWorkspace } from './workspace/load-workspace.ts'
 import { WorkspaceRegistry } from './workspace/workspace-registry.ts'
+import { WorkspaceWatcher } from './workspace/workspace-watcher.ts'
 
 export interface AppOptions {
   readonly logger: Logger
@@ -77,6 +78,14 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     (e: unknown) => (dbState = `error: ${coerceError(e).message}`),
   )
   await registry.loadAll()
+  if (config.workspace_watch) {
+    const watcher = new WorkspaceWatcher({
+      registry,
+      logger: logger.child({ component: 'workspaces' }),
+    })
+    watcher.start()
+    releasers.add('workspace watcher', () => watcher.stop())
+  }
 
   const rt = async (): Promise<Runtime> => {
     try {

@@ -49,6 +49,8 @@ export const configSchema = z
         workspaceSourceSchema,
       )
       .default({ default: { type: 'folder', path: 'workspaces/default' } }),
+    /** Reload a workspace when its files change (a slow poll backs the file watcher up). */
+    workspace_watch: z.boolean().default(true),
     worker_token: z.string().min(8, 'worker_token must be at least 8 characters').optional(),
     embedded_worker: z
       .object({
