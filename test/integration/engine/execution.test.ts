@@ -195,6 +195,22 @@ describe('job execution with real processes', function () {
     writeFileSync(file, '')
   })
 
+  it('fails a step that outlives its timeout, killing its process group', async () => {
+    const id = await execute(t, 'step-timeout', undefined, 'engine')
+    const job = await waitForJob(t, id, 8000)
+    expect(job.status).to.equal('failed')
+    expect(step(job, 'slow').error_message).to.equal('Step timed out after 1s')
+  })
+
+  it('fails a job that outlives its task timeout: running steps stop, waiting ones fail', async () => {
+    const id = await execute(t, 'job-timeout', undefined, 'engine')
+    const job = await waitForJob(t, id, 8000)
+    expect(job.status).to.equal('failed')
+    expect(job.error_message).to.equal('job timed out')
+    expect(step(job, 'slow')).to.include({ status: 'failed', error_message: 'job timed out' })
+    expect(step(job, 'never')).to.include({ status: 'failed', error_message: 'job timed out' })
+  })
+
   it('lists jobs newest first with filters, totals and a keyset cursor', async () => {
     const res = await t.request().get('/api/jobs?workspace=engine&limit=2').expect(200)
     expect(res.body).to.have.length(2)
