@@ -15,6 +15,7 @@ export interface Job {
   readonly errorMessage: string | null
   readonly revision: string
   readonly retryOfJobId: string | null
+  readonly idempotencyKey: string | null
   readonly cancelRequestedAt: Date | null
   readonly timeoutAt: Date | null
   readonly createdAt: Date

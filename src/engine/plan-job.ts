@@ -65,6 +65,8 @@ export interface PlanParams {
   readonly fireKey?: string | null
   readonly idempotencyKey?: string | null
   readonly retryOfJobId?: string | null
+  /** Root steps become claimable at this time (a delayed task retry); default: now. */
+  readonly notBefore?: Date | null
 }
 
 /** Plans a job; pure (ids and time come in). */
@@ -117,11 +119,16 @@ export function planJob(p: PlanParams): PlannedJob {
       steps,
     },
     p.workspace.secrets,
+    p.notBefore ?? null,
   )
 }
 
 /** Applies the first advance (roots ready, root `when`, cascades) and the resulting job status. */
-export function settlePlan(job: PlannedJob, secret: Readonly<Record<string, unknown>>): PlannedJob {
+export function settlePlan(
+  job: PlannedJob,
+  secret: Readonly<Record<string, unknown>>,
+  notBefore: Date | null = null,
+): PlannedJob {
   const changes = advanceSteps(job.steps.map(toAdvanceStep), { input: job.input, secret })
   const byName = new Map(changes.map((c) => [c.name, c]))
   const steps = job.steps.map((s): PlannedStep => {
@@ -131,7 +138,7 @@ export function settlePlan(job: PlannedJob, secret: Readonly<Record<string, unkn
     return {
       ...s,
       status: c.to,
-      readyAt: c.to === 'ready' ? job.createdAt : null,
+      readyAt: c.to === 'ready' ? (notBefore ?? job.createdAt) : null,
       errorMessage: c.to === 'failed' ? c.reason : null,
       completedAt: terminal ? job.createdAt : null,
     }

@@ -17,6 +17,7 @@ import { JOB_TIMED_OUT } from './attempt-end.ts'
 import type { Job, StepRun } from './job.ts'
 import { deriveJobStatus, failedStepsMessage, jobOutput, type StepSnapshot } from './job-status.ts'
 import { planHookJobs } from './plan-hook-jobs.ts'
+import { planTaskRetry } from './task-retry.ts'
 import type { PlannedJob } from './plan-job.ts'
 import { newJobId, newStepRunId } from '../shared/ids.ts'
 
@@ -24,7 +25,7 @@ export interface FinalizeDeps {
   readonly clock: Clock
   readonly logger: Logger
   readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
-  readonly defaults: { readonly stepTimeoutSecs: number }
+  readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
   readonly insertHookJobs: (
     trx: Transaction<DB>,
     jobs: ReadonlyArray<PlannedJob>,
@@ -133,6 +134,7 @@ export async function finalizeJob(
   })
   const ws = deps.workspaceFor(job.workspace, job.revision)
   if (!ws || job.sourceType === 'hook') return fx
+  if (status === 'failed' && (await scheduleTaskRetry(trx, deps, job, ws, fx))) return fx
   const plan = planHookJobs({
     job: { ...job, status, startedAt, completedAt: now },
     steps: snaps,
@@ -149,4 +151,33 @@ export async function finalizeJob(
     for (const h of plan.jobs) fx.line(job.id, `hook job ${h.id} created (${h.taskName})`)
   }
   return fx
+}
+
+/** A failed job whose task has `retry` left gets its next attempt; hooks wait for the last one. */
+async function scheduleTaskRetry(
+  trx: Transaction<DB>,
+  deps: FinalizeDeps,
+  job: Job,
+  ws: Workspace,
+  fx: AfterCommit,
+): Promise<boolean> {
+  const plan = planTaskRetry({
+    job,
+    workspace: ws,
+    now: deps.clock.now(),
+    newJobId,
+    newStepId: newStepRunId,
+    defaultStepTimeoutSecs: deps.defaults.stepTimeoutSecs,
+    defaultJobTimeoutSecs: deps.defaults.jobTimeoutSecs,
+  })
+  if (!plan) return false
+  fx.merge(await deps.insertHookJobs(trx, [plan.job]))
+  const at = new Date(deps.clock.now().getTime() + plan.delayMs)
+  fx.wakeAt.push(at)
+  const secs = Math.round(plan.delayMs / 100) / 10
+  fx.line(
+    job.id,
+    `task retry: job ${plan.job.id} created (attempt ${plan.attempt}/${plan.maxAttempts}), starts in ${secs}s`,
+  )
+  return true
 }

@@ -14,7 +14,7 @@ import type { Cursor, Entry } from './schema-reader.ts'
 import { readDuration, readRetry } from './schema-retry.ts'
 import { readHooks, readStep } from './schema-step.ts'
 import type { HooksDraft, StepDraft, TaskDraft } from './schema-types.ts'
-import { templateStepName } from './workspace.ts'
+import { templateStepName, type RetryPolicy } from './workspace.ts'
 import { refOf } from './yaml-source.ts'
 
 const TASK_KEYS = [
@@ -80,12 +80,11 @@ export function readHookLists(list: ReadonlyArray<Entry>): HooksDraft {
   return { onSuccess: read('on_success'), onError: read('on_error'), onCancel: read('on_cancel') }
 }
 
-function readTaskRetry(list: ReadonlyArray<Entry>): void {
+/** Whole-task retry ([Weir+]: Strøm parses it but never applies it; Weir re-runs failed jobs). */
+function readTaskRetry(list: ReadonlyArray<Entry>): RetryPolicy | null {
   const retry = findEntry(list, 'retry')
-  if (!retry || isNull(retry.value)) return
-  readRetry(retry.value)
-  const msg = 'task-level retry is not supported yet (ignored; Strøm never applies it either)'
-  report(retry.keyAt, 'warning', 'unsupported', msg)
+  if (!retry || isNull(retry.value)) return null
+  return readRetry(retry.value)
 }
 
 /** One entry of `tasks:`; `folder` is the default taken from the file's sub-directory. */
@@ -99,7 +98,7 @@ export function readTask(e: Entry, folder: string | null): TaskDraft | undefined
   const declaresInput = inputEntry !== undefined && !isNull(inputEntry.value)
   const input = readInputSchema(get('input'), { kind: 'task', name: e.key })
   const mode = findEntry(list, 'mode')
-  readTaskRetry(list)
+  const retry = readTaskRetry(list)
   const steps = readFlow(e, list)
   const at = site(e.keyAt)
   return {
@@ -113,6 +112,7 @@ export function readTask(e: Entry, folder: string | null): TaskDraft | undefined
       declaresInput,
       declaredInput: declaresInput ? input.declared : {},
       timeoutSecs: readDuration(get('timeout'), 'task', 'timeout') ?? null,
+      retry,
       at: refOf(at),
     },
     site: at,

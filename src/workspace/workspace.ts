@@ -141,6 +141,8 @@ export interface TaskDef {
   /** Steps in YAML order (display order only; the DAG comes from depends_on). */
   readonly flow: ReadonlyArray<StepDef>
   readonly timeoutSecs: number | null
+  /** Whole-task retry: a failed job is run again as a new job (retry_of_job_id), after the delay. */
+  readonly retry: RetryPolicy | null
   readonly hooks: TaskHooks
   /** Non-null when the task uses a [Later] feature: listed, but execute answers 400 with this reason. */
   readonly unavailable: string | null

@@ -22,6 +22,7 @@ export function toJob(r: JobRow): Job {
     errorMessage: r.error_message,
     revision: r.revision,
     retryOfJobId: r.retry_of_job_id,
+    idempotencyKey: r.idempotency_key,
     cancelRequestedAt: r.cancel_requested_at,
     timeoutAt: r.timeout_at,
     createdAt: r.created_at,

@@ -211,6 +211,34 @@ describe('job execution with real processes', function () {
     expect(step(job, 'never')).to.include({ status: 'failed', error_message: 'job timed out' })
   })
 
+  it('re-runs a failed job as a new job when the task has retry, and fires hooks only at the end', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'weir-task-retry-')), 'tried')
+    const first = await execute(t, 'task-retry', { marker }, 'engine')
+    expect((await waitForJob(t, first)).status).to.equal('failed')
+    const retry = await waitFor(
+      async () => {
+        const res = await t
+          .request()
+          .get('/api/jobs?workspace=engine&task_name=task-retry')
+          .expect(200)
+        return res.body.find((j: { retry_of_job_id: string | null }) => j.retry_of_job_id === first)
+      },
+      { what: 'the task retry job' },
+    )
+    const second = await waitForJob(t, retry.job_id, 8000)
+    expect(second).to.include({ status: 'completed', source_type: 'api' })
+    expect(second.input).to.deep.equal({ marker })
+    const hooks = await t.request().get('/api/jobs?source_type=hook').expect(200)
+    expect(hooks.body.filter((j: { source_id: string }) => j.source_id === first)).to.deep.equal([])
+    const lines = await logLines(t, first)
+    expect(
+      lines.some(
+        (l) =>
+          l.step === '_server' && /task retry: job .* \(attempt 2\/3\), starts in 1s/.test(l.line),
+      ),
+    ).to.equal(true)
+  })
+
   it('lists jobs newest first with filters, totals and a keyset cursor', async () => {
     const res = await t.request().get('/api/jobs?workspace=engine&limit=2').expect(200)
     expect(res.body).to.have.length(2)
