@@ -12,6 +12,7 @@ import { workspaceRoutes } from './routes/workspaces.routes.ts'
 import { executeRoutes } from './routes/execute.ts'
 import { jobRoutes } from './routes/jobs.routes.ts'
 import { logRoutes } from './routes/logs.routes.ts'
+import { webhookRoutes } from './routes/webhooks.routes.ts'
 
 export type RouteRegistrar = (router: Router, deps: ApiDeps) => void
 
@@ -21,6 +22,7 @@ export const ROUTES: ReadonlyArray<RouteRegistrar> = [
   executeRoutes,
   jobRoutes,
   logRoutes,
+  webhookRoutes,
 ]
 
 export function createApi(
