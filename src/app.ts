@@ -12,7 +12,6 @@ import type { AddressInfo } from 'node:net'
 import type Koa from 'koa'
 import type { ApiDeps, ReadinessReport } from './api/api-deps.ts'
 import { createApi } from './api/create-api.ts'
-import { eventRoutes, type EventStreamDeps } from './api/routes/events.routes.ts'
 import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import type { Runtime } from './runtime.ts'
@@ -62,13 +61,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     logger: logger.child({ component: 'workspaces' }),
   })
   // Loaded after the caller can listen: the database stack is the slowest part of start-up.
-  const eventListeners = new Set<() => void>()
-  const shutdown = new AbortController()
   const ready = import('./runtime.ts').then(({ initRuntime }) =>
     initRuntime({
-      onEventsStamped: () => {
-        for (const l of eventListeners) l()
-      },
       config,
       logger,
       env: opts.env ?? {},
@@ -131,18 +125,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     secretsOf: (name) => secretValues(registry.getEntry(name).current ?? undefined, {}),
     renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
   }
-  const events: EventStreamDeps = {
-    listAfter: async (afterId, filters, limit) =>
-      (await rt()).events.listAfter(afterId, filters, limit),
-    oldestId: async () => (await rt()).events.oldestId(),
-    latestId: async () => (await rt()).events.latestId(),
-    subscribe: (listener) => {
-      eventListeners.add(listener)
-      return () => eventListeners.delete(listener)
-    },
-    shutdown: shutdown.signal,
-  }
-  const { app: api } = createApi(deps, [(router, d) => eventRoutes(router, d, events)])
+  const { app: api } = createApi(deps)
 
   let server: Server | null = null
   let stopping: Promise<void> | null = null
@@ -188,7 +171,6 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       shuttingDown = true
       stopping ??= (async () => {
         // New requests stop first; then the engine, log store and database unwind (LIFO).
-        shutdown.abort()
         if (server) await closeServer(server)
         await ready.catch(() => undefined)
         await releasers.releaseAll((name, err) =>

@@ -8,7 +8,6 @@ import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import { createLeaderElection } from './db/leader-lock.ts'
 import { listen, notify, READY_CHANNEL } from './db/notifications.ts'
-import { EventSequencer } from './engine/event-sequencer.ts'
 import { renderTemplate } from './engine/templates.ts'
 import { Scheduler } from './scheduler/scheduler.ts'
 import {
@@ -53,7 +52,6 @@ export interface EngineRuntime {
 }
 
 export const VERSION = '0.1.0'
-const EVENTS_CHANNEL = 'weir_events'
 
 /** The environment steps inherit: the server's own, minus Weir's settings and the database URL. */
 export function stepBaseEnv(
@@ -76,8 +74,6 @@ export function createEngineRuntime(d: {
   env: Readonly<Record<string, string | undefined>>
   releasers: Releasers
   replicaId: string
-  /** Called when new event ids were stamped (here or on another replica): wakes SSE streams. */
-  onEventsStamped: () => void
 }): EngineRuntime {
   const { config, database, registry, clock, logger, releasers } = d
   const db = database.db
@@ -97,16 +93,12 @@ export function createEngineRuntime(d: {
     registry.getVersion(name, revision) ?? registry.getEntry(name).current ?? undefined
   const isPg = database.kind === 'postgres'
   let source: LocalStepSource | null = null
-  let sequencer: EventSequencer | null = null
   const effects = new EffectsRunner({
     jobLogs,
     wake,
     clock,
     logger,
-    emit: (evs) => {
-      events.emit('events', evs)
-      sequencer?.kick()
-    },
+    emit: (evs) => events.emit('events', evs),
     notifyReady: () => {
       if (isPg)
         notify(db, READY_CHANNEL, d.replicaId).catch((err: unknown) =>
@@ -161,12 +153,9 @@ export function createEngineRuntime(d: {
   })
   releasers.add('log sockets', () => logSocket.close())
 
-  /**
-   * Leader-only loops, rebuilt on each election: the event sequencer (ids must be stamped by one
-   * process, in commit order) and, when enabled, the scheduler.
-   */
-  function startLeadership(): void {
-    let scheduler: Scheduler | null = null
+  /** One scheduler runs while this replica holds the leader lock; a new one per election. */
+  function startScheduling(): void {
+    let current: Scheduler | null = null
     const makeScheduler = () =>
       new Scheduler({
         db,
@@ -185,35 +174,21 @@ export function createEngineRuntime(d: {
       })
     const election = createLeaderElection(database, logger.child({ component: 'leader' }), {
       onElected: () => {
-        logger.info('elected leader')
-        sequencer = new EventSequencer({
-          db,
-          logger: logger.child({ component: 'events' }),
-          onStamped: () => {
-            d.onEventsStamped()
-            if (isPg) void notify(db, EVENTS_CHANNEL, d.replicaId).catch(() => undefined)
-          },
-        })
-        sequencer.start()
-        if (config.scheduler.enabled) {
-          scheduler = makeScheduler()
-          scheduler.start()
-        }
+        logger.info('elected scheduler leader')
+        current = makeScheduler()
+        current.start()
       },
       onLost: () => {
-        logger.warn('lost leadership')
-        const [seq, sch] = [sequencer, scheduler]
-        sequencer = null
-        scheduler = null
-        void seq?.stop()
-        void sch?.stop()
+        logger.warn('lost scheduler leadership')
+        const s = current
+        current = null
+        void s?.stop()
       },
     })
     election.start()
     releasers.add('leader election', () => election.stop())
-    releasers.add('leader loops', async () => {
-      await scheduler?.stop()
-      await sequencer?.stop()
+    releasers.add('scheduler', async () => {
+      await current?.stop()
     })
   }
 
@@ -222,11 +197,9 @@ export function createEngineRuntime(d: {
       // Other replicas' wake-ups only: this process already woke its own worker locally.
       const listener = listen(
         database.pgConfig,
-        [READY_CHANNEL, EVENTS_CHANNEL],
-        (channel, payload) => {
-          if (payload === d.replicaId) return
-          if (channel === READY_CHANNEL) wake.notify()
-          else d.onEventsStamped()
+        [READY_CHANNEL],
+        (_channel, payload) => {
+          if (payload !== d.replicaId) wake.notify()
         },
         logger,
       )
@@ -234,7 +207,7 @@ export function createEngineRuntime(d: {
     }
     sweeper.start()
     releasers.add('lease sweeper', () => sweeper.stop())
-    startLeadership()
+    if (config.scheduler.enabled) startScheduling()
     if (!config.embedded_worker.enabled) return
     await insertEmbeddedWorker(db, {
       id: embeddedWorkerId,

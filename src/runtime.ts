@@ -4,12 +4,6 @@
  */
 import { hostname } from 'node:os'
 import type { ApiDeps } from './api/api-deps.ts'
-import type { EventStreamDeps } from './api/routes/events.routes.ts'
-import {
-  latestEventId,
-  listEventsAfter,
-  oldestEventId,
-} from './db/repositories/event.repository.ts'
 import type { Config } from './config/config-schema.ts'
 import { createDb, type Database } from './db/create-db.ts'
 import { checkDatabase } from './db/health.ts'
@@ -26,7 +20,6 @@ export interface Runtime {
   readonly database: Database
   readonly engine: EngineRuntime
   readonly api: Pick<ApiDeps, 'triggerFires' | 'engine' | 'jobs' | 'logs'>
-  readonly events: Pick<EventStreamDeps, 'listAfter' | 'oldestId' | 'latestId'>
   checkDatabase(): Promise<string>
 }
 
@@ -45,7 +38,6 @@ export async function initRuntime(d: {
   registry: WorkspaceRegistry
   clock: Clock
   releasers: Releasers
-  onEventsStamped: () => void
 }): Promise<Runtime> {
   const { logger } = d
   const database = d.database ?? (await openDatabase(d.config, logger))
@@ -68,18 +60,12 @@ export async function initRuntime(d: {
     env: d.env,
     releasers: d.releasers,
     replicaId: `${hostname()}:${process.pid}`,
-    onEventsStamped: d.onEventsStamped,
   })
   const db = database.db
   return {
     database,
     engine,
     checkDatabase: () => checkDatabase(db),
-    events: {
-      listAfter: (afterId, filters, limit) => listEventsAfter(db, afterId, filters, limit),
-      oldestId: () => oldestEventId(db),
-      latestId: () => latestEventId(db),
-    },
     api: {
       triggerFires: (ws) => listTriggerFires(db, ws),
       engine: {

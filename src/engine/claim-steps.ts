@@ -66,15 +66,6 @@ export async function claimAndRender(
       } catch (e) {
         batch.failed.push({ step, job, error: (e as Error).message })
       }
-      if (job.status === 'pending' && !started.has(job.id)) {
-        started.add(job.id)
-        batch.fx.event('job.started', {
-          job_id: job.id,
-          workspace: job.workspace,
-          task_name: job.taskName,
-          status: 'running',
-        })
-      }
       batch.fx.event('step.started', {
         job_id: job.id,
         workspace: job.workspace,
@@ -87,6 +78,15 @@ export async function claimAndRender(
         job.id,
         `step ${step.name} started on worker ${req.workerName} (attempt ${step.attempt})`,
       )
+      if (job.status === 'pending' && !started.has(job.id)) {
+        started.add(job.id)
+        batch.fx.event('job.started', {
+          job_id: job.id,
+          workspace: job.workspace,
+          task_name: job.taskName,
+          status: 'running',
+        })
+      }
     }
     await insertEvents(trx, batch.fx.events)
     return batch
