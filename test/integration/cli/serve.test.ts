@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { usingPostgres, TEST_DATABASE_URL } from '../../helpers/test-db.ts'
+import { createTestDb, usingPostgres, type TestDatabase } from '../../helpers/test-db.ts'
 import { waitFor } from '../../helpers/wait-for.ts'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
@@ -33,6 +33,8 @@ describe('weir serve as a process', function () {
   this.timeout(30000)
 
   it('serves, becomes ready, and stops gracefully on SIGTERM with exit code 0', async () => {
+    // Its own database: never the shared one, whose state other runs may have changed.
+    const own: TestDatabase | null = usingPostgres ? await createTestDb() : null
     const dataDir = usingPostgres
       ? 'memory'
       : join(mkdtempSync(join(tmpdir(), 'weir-serve-')), 'pgdata')
@@ -41,7 +43,7 @@ describe('weir serve as a process', function () {
       WEIR__DB__DATA_DIR: dataDir,
       WEIR__LOG_STORAGE__LOCAL_DIR: mkdtempSync(join(tmpdir(), 'weir-serve-logs-')),
       WEIR__SCHEDULER__ENABLED: 'false',
-      ...(usingPostgres ? { DATABASE_URL: TEST_DATABASE_URL! } : {}),
+      ...(own?.url ? { DATABASE_URL: own.url } : {}),
     })
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
     try {
@@ -61,6 +63,7 @@ describe('weir serve as a process', function () {
       expect(output()).to.match(/"msg":"stopped"/)
     } finally {
       child.kill('SIGKILL')
+      await own?.close().catch(() => undefined)
     }
   })
 
