@@ -162,7 +162,7 @@ export function createEngineRuntime(d: {
         registry,
         orchestrator,
         clock,
-        logger: logger.child({ component: 'scheduler' }),
+        logger,
         onCommitted: (fx) => effects.run(fx),
         renderDefault: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
         defaults: {
@@ -172,7 +172,7 @@ export function createEngineRuntime(d: {
           jobTimeoutSecs: config.defaults.job_timeout_secs ?? null,
         },
       })
-    const election = createLeaderElection(database, logger.child({ component: 'leader' }), {
+    const election = createLeaderElection(database, logger, {
       onElected: () => {
         logger.info('elected scheduler leader')
         current = makeScheduler()
