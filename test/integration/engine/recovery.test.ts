@@ -22,7 +22,7 @@ describe('recovery of steps whose worker vanished', function () {
       input: { name: 'x' },
       source: { type: 'api', id: null },
     })
-    const claimed = await engine.source.claimNow(1, true)
+    const claimed = (await engine.source.claimNow(1, true)) ?? []
     expect(claimed).to.have.length(1)
     // The worker holding the lease is gone: its lease runs out without a heartbeat.
     await sql`UPDATE step_runs SET lease_expires_at = now() - interval '1 second' WHERE job_id = ${jobId}`.execute(
