@@ -122,7 +122,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       list: async (f) => (await rt()).api.jobs.list(f),
     },
     logs: { read: async (jobId, o) => (await rt()).api.logs.read(jobId, o) },
-    secretsOf: (name) => secretValues(registry.getEntry(name).current ?? undefined, {}),
+    secretsOf: (name) => secretValues(registry.getEntry(name).current ?? undefined),
     renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
   }
   const { app: api } = createApi(deps)

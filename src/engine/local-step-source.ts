@@ -110,7 +110,7 @@ export class LocalStepSource implements StepSource {
 
   #toClaimed(c: ClaimedRender): ClaimedStep {
     const ws = this.#d.workspaceFor(c.job.workspace, c.job.revision)
-    this.#d.logs.setSecrets(c.job.id, secretValues(ws, c.job.input))
+    this.#d.logs.setSecrets(c.job.id, secretValues(ws))
     let set = this.#byJob.get(c.job.id)
     if (!set) this.#byJob.set(c.job.id, (set = new Set()))
     set.add(c.step.id)

@@ -65,15 +65,8 @@ export class Orchestrator {
   /** Plans and stores a job with all its steps in one transaction; `created` is false on an idempotent repeat. */
   async createJob(req: CreateJobRequest): Promise<{ jobId: string; created: boolean }> {
     const { db } = this.#d
-    if (req.idempotencyKey) {
-      const existing = await findJobIdByIdempotencyKey(
-        db,
-        req.workspace.name,
-        req.task.name,
-        req.idempotencyKey,
-      )
-      if (existing) return { jobId: existing, created: false }
-    }
+    const existing = await this.#existingJob(req)
+    if (existing) return { jobId: existing, created: false }
     const planned = planJob({
       jobId: newJobId(),
       newStepId: newStepRunId,
@@ -98,17 +91,22 @@ export class Orchestrator {
       this.#d.onCommitted(fx)
       return { jobId: planned.id, created: true }
     } catch (e) {
-      if (req.idempotencyKey && isPgError(e, UNIQUE_VIOLATION)) {
-        const existing = await findJobIdByIdempotencyKey(
-          db,
-          req.workspace.name,
-          req.task.name,
-          req.idempotencyKey,
-        )
-        if (existing) return { jobId: existing, created: false }
-      }
+      // A concurrent request with the same key won the insert: answer with its job.
+      const winner = isPgError(e, UNIQUE_VIOLATION) ? await this.#existingJob(req) : undefined
+      if (winner) return { jobId: winner, created: false }
       throw e
     }
+  }
+
+  /** The job already created for this request's Idempotency-Key, if any. */
+  async #existingJob(req: CreateJobRequest): Promise<string | undefined> {
+    if (!req.idempotencyKey) return undefined
+    return findJobIdByIdempotencyKey(
+      this.#d.db,
+      req.workspace.name,
+      req.task.name,
+      req.idempotencyKey,
+    )
   }
 
   /** Inserts planned jobs inside the caller's transaction (also used for hook jobs and cron fires). */

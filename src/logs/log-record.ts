@@ -1,4 +1,5 @@
 /** The JSONL log line of API.md §6.1 and the helpers that keep every stored line well formed. */
+import { MAX_LINE_BYTES, splitUtf8 } from '../shared/utf8.ts'
 
 export interface LogLine {
   readonly ts: string
@@ -17,8 +18,7 @@ export interface LogRecord {
   readonly step: string
 }
 
-/** The largest `line` a record may carry, in UTF-8 bytes (API.md §6.1). */
-export const MAX_LINE_BYTES = 65536
+export { MAX_LINE_BYTES }
 
 /** One JSON object with the keys in the documented order and no trailing newline. */
 export function serializeLogLine(l: LogLine): string {
@@ -40,36 +40,7 @@ export function toWellFormedLine(line: string): string {
   return line.replace(LONE_SURROGATE, '\uFFFD')
 }
 
-function utf8Width(code: number): number {
-  if (code < 0x80) return 1
-  if (code < 0x800) return 2
-  if (code < 0x10000) return 3
-  return 4
-}
-
-/**
- * Splits `line` into pieces of at most `maxBytes` UTF-8 bytes, never inside a character or a
- * surrogate pair. Every piece but the last is as long as the limit allows; an empty line stays one
- * empty piece.
- */
+/** Splits a line into records of at most `maxBytes` UTF-8 bytes (see shared/utf8.ts). */
 export function splitLongLine(line: string, maxBytes = MAX_LINE_BYTES): string[] {
-  if (line.length * 3 <= maxBytes) return [line]
-  const pieces: string[] = []
-  let start = 0
-  let bytes = 0
-  let i = 0
-  while (i < line.length) {
-    const code = line.codePointAt(i)!
-    const width = utf8Width(code)
-    const units = code > 0xffff ? 2 : 1
-    if (bytes + width > maxBytes && i > start) {
-      pieces.push(line.slice(start, i))
-      start = i
-      bytes = 0
-    }
-    bytes += width
-    i += units
-  }
-  pieces.push(line.slice(start))
-  return pieces
+  return splitUtf8(line, maxBytes)
 }

@@ -3,8 +3,9 @@
  * across chunk boundaries (invalid bytes become U+FFFD), a trailing `\r` dropped, lines over the
  * byte limit cut into consecutive pieces, and a final unterminated line still emitted at end().
  */
+import { MAX_LINE_BYTES, splitUtf8 } from '../../shared/utf8.ts'
 
-export const MAX_LINE_BYTES = 65536
+export { MAX_LINE_BYTES, splitUtf8 }
 
 /** `endsLine` is false for a piece whose line continues in the next piece (a cut long line). */
 export type LineSink = (piece: string, endsLine: boolean) => void
@@ -13,34 +14,6 @@ export interface LineSplitter {
   push(chunk: Uint8Array): void
   /** Flushes the decoder and the unterminated last line, if any. */
   end(): void
-}
-
-function utf8Width(code: number): number {
-  if (code < 0x80) return 1
-  if (code < 0x800) return 2
-  if (code < 0x10000) return 3
-  return 4
-}
-
-/** Cuts `text` into pieces of at most `maxBytes` UTF-8 bytes, never inside a surrogate pair. */
-export function splitUtf8(text: string, maxBytes: number): string[] {
-  if (text.length * 3 <= maxBytes) return [text]
-  const pieces: string[] = []
-  let start = 0
-  let bytes = 0
-  for (let i = 0; i < text.length;) {
-    const code = text.codePointAt(i)!
-    const width = utf8Width(code)
-    if (bytes + width > maxBytes && i > start) {
-      pieces.push(text.slice(start, i))
-      start = i
-      bytes = 0
-    }
-    bytes += width
-    i += code > 0xffff ? 2 : 1
-  }
-  pieces.push(text.slice(start))
-  return pieces
 }
 
 function emitPieces(sink: LineSink, pieces: ReadonlyArray<string>, lastEndsLine: boolean): void {
