@@ -2,7 +2,8 @@
  * One database per test file. PostgreSQL (TEST_DATABASE_URL set): a clone of the migrated
  * template database. PGlite: an instance booted from the migrated data-dir dump.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -15,14 +16,25 @@ import { silentLogger } from '../../src/shared/logger.ts'
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined
 export const usingPostgres = TEST_DATABASE_URL !== undefined
-export const TEMPLATE_DB = 'weir_test_template'
+
+/**
+ * A short hash of the migration files' names and contents: the template database and the PGlite
+ * dump are keyed by it, so test runs over different migration sets never share a template.
+ */
+function migrationsTag(): string {
+  const dir = new URL('../../src/db/migrations/', import.meta.url)
+  const hash = createHash('sha256').update(knownMigrations().join('+'))
+  for (const file of readdirSync(dir).sort())
+    hash.update(file).update(readFileSync(new URL(file, dir)))
+  return hash.digest('hex').slice(0, 12)
+}
+
+const TAG = migrationsTag()
+export const TEMPLATE_DB = `weir_test_template_${TAG}`
 
 /** Path of the PGlite dump for the current migration set. */
 export function pgliteDumpPath(): string {
-  const tag = knownMigrations()
-    .join('+')
-    .replace(/[^A-Za-z0-9+_]/g, '')
-  return join(tmpdir(), `weir-test-pglite-${tag}.tar.gz`)
+  return join(tmpdir(), `weir-test-pglite-${TAG}.tar.gz`)
 }
 
 export function withDatabase(url: string, dbName: string): string {

@@ -4,6 +4,7 @@
  */
 import { existsSync, writeFileSync, renameSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
 import { createDb } from '../../src/db/create-db.ts'
 import { runMigrations } from '../../src/db/migrate.ts'
 import { silentLogger } from '../../src/shared/logger.ts'
@@ -17,18 +18,7 @@ import {
 
 export async function mochaGlobalSetup(): Promise<void> {
   if (TEST_DATABASE_URL) {
-    await adminQuery(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`)
-    await adminQuery(`CREATE DATABASE ${TEMPLATE_DB}`)
-    const database = await createDb(
-      { kind: 'postgres', url: withDatabase(TEST_DATABASE_URL, TEMPLATE_DB), poolSize: 1 },
-      silentLogger(),
-    )
-    try {
-      const { error } = await runMigrations(database.db)
-      if (error) throw error
-    } finally {
-      await database.close()
-    }
+    await ensurePostgresTemplate(TEST_DATABASE_URL)
     return
   }
   const dump = pgliteDumpPath()
@@ -42,4 +32,42 @@ export async function mochaGlobalSetup(): Promise<void> {
   writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()))
   renameSync(tmp, dump)
   await database.close()
+}
+
+/**
+ * Builds the template under a private name, then renames it into place, so concurrent runs
+ * either find a complete template or build their own copy; a name clash just drops the copy.
+ */
+async function ensurePostgresTemplate(url: string): Promise<void> {
+  if (await databaseExists(TEMPLATE_DB)) return
+  const building = `${TEMPLATE_DB}_b${process.pid}`
+  await adminQuery(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`)
+  await adminQuery(`CREATE DATABASE ${building}`)
+  const database = await createDb(
+    { kind: 'postgres', url: withDatabase(url, building), poolSize: 1 },
+    silentLogger(),
+  )
+  try {
+    const { error } = await runMigrations(database.db)
+    if (error) throw error
+  } finally {
+    await database.close()
+  }
+  try {
+    await adminQuery(`ALTER DATABASE ${building} RENAME TO ${TEMPLATE_DB}`)
+  } catch (error) {
+    await adminQuery(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`)
+    if (!(await databaseExists(TEMPLATE_DB))) throw error
+  }
+}
+
+async function databaseExists(name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await client.connect()
+  try {
+    const res = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+    return res.rowCount === 1
+  } finally {
+    await client.end()
+  }
 }
