@@ -2,26 +2,9 @@
  * Load-time fit of a declared `default` to its field type (§4.2), worded for `input-default`
  * warnings. Execute-time validation lives in the engine; this only has to explain a mismatch.
  */
+import { isCalendarDate, isDateTime } from '../shared/calendar.ts'
 import { assertNever } from '../shared/errors.ts'
 import type { InputType } from './workspace.ts'
-
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
-const DATETIME =
-  /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?$/
-
-export function isCalendarDate(text: string): boolean {
-  const m = DATE.exec(text)
-  if (!m) return false
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])]
-  const date = new Date(Date.UTC(y, mo - 1, d))
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d
-}
-
-export function isDateTime(text: string): boolean {
-  const m = DATETIME.exec(text)
-  if (!m || !isCalendarDate(m[1] ?? '')) return false
-  return Number(m[2]) < 24 && Number(m[3]) < 60 && Number(m[4] ?? 0) < 60
-}
 
 /** `a string`, `a number`, `a list`, ... for a plain JSON value. */
 export function kindOfValue(v: unknown): string {
