@@ -5,6 +5,7 @@
 import type { DomainEvent } from '../shared/events.ts'
 import type { Job, StepOutcome, StepRun } from './job.ts'
 import { nextRetryDelayMs } from './retry-policy.ts'
+import { transitionStep, type StepEvent } from './step-transitions.ts'
 
 export interface AttemptEndDecision {
   readonly attempt: {
@@ -45,6 +46,14 @@ export function decideAttemptEnd(
   if (status === 'completed') error = null
   const canRetry = status === 'failed' && job.cancelRequestedAt === null && error !== JOB_TIMED_OUT
   const delay = canRetry ? nextRetryDelayMs(step.attempt, step.spec.retry) : null
+  assertLegal(
+    step,
+    status === 'completed'
+      ? { type: 'succeeded' }
+      : status === 'cancelled'
+        ? { type: 'cancelled' }
+        : { type: 'failed', error: error ?? '', retry: delay !== null },
+  )
   const base = {
     exitCode: outcome.exitCode,
     output: status === 'completed' ? outcome.output : null,
@@ -108,4 +117,10 @@ export function decideAttemptEnd(
       },
     ],
   }
+}
+
+/** The attempt's end must be a legal move of the step state machine (callers hold a running step). */
+function assertLegal(step: StepRun, event: StepEvent): void {
+  const t = transitionStep(step.status, event)
+  if (!t.ok) throw new Error(`step ${step.name}: ${t.error}`)
 }
