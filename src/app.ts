@@ -10,8 +10,12 @@ import { createServer, STATUS_CODES, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type Koa from 'koa'
+import type Router from '@koa/router'
 import type { ApiDeps, ReadinessReport } from './api/api-deps.ts'
 import { createApi } from './api/create-api.ts'
+import { createAuditRecorder } from './api/audit-recorder.ts'
+import { upgradeRefusal } from './api/middleware/auth.ts'
+import { deferAuthRuntime } from './auth/auth-runtime.ts'
 import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import type { Runtime } from './runtime.ts'
@@ -20,10 +24,13 @@ import { renderTemplate } from './engine/templates.ts'
 import { systemClock, type Clock } from './shared/clock.ts'
 import { coerceError, UnavailableError } from './shared/errors.ts'
 import type { Logger } from './shared/logger.ts'
+import { createMetrics } from './metrics/metrics.ts'
 import { Releasers } from './shared/releasers.ts'
 import { loadWorkspace } from './workspace/load-workspace.ts'
 import { WorkspaceRegistry } from './workspace/workspace-registry.ts'
 import { WorkspaceWatcher } from './workspace/workspace-watcher.ts'
+import type { ProcessLauncher } from './worker/executors/process-launcher.ts'
+import type { RuntimeTuning } from './runtime-tuning.ts'
 
 export interface AppOptions {
   readonly logger: Logger
@@ -32,12 +39,23 @@ export interface AppOptions {
   readonly clock?: Clock
   /** An already open database (tests); otherwise opened from config.db. */
   readonly database?: Database
+  /**
+   * Replaces the embedded worker's process launcher; receives the one the config selects. For
+   * benchmarks (a launcher that completes steps without spawning): the config cannot set it.
+   */
+  readonly launcherOverride?: (configured: ProcessLauncher) => ProcessLauncher
+  /** Timings the config does not expose (tests, benchmarks). */
+  readonly tuning?: RuntimeTuning
+  /** Node's default process metrics on /metrics (default true). */
+  readonly defaultMetrics?: boolean
 }
 
 export type { Runtime }
 
 export interface App {
   readonly api: Koa
+  /** The API's route table (tests walk it to check that every /api route is guarded). */
+  readonly router: Router
   readonly config: Config
   readonly registry: WorkspaceRegistry
   /** Resolves once the database is migrated and the engine is built (rejects if that failed). */
@@ -67,6 +85,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       logger,
       env: opts.env ?? {},
       database: opts.database,
+      launcherOverride: opts.launcherOverride,
+      tuning: opts.tuning,
       registry,
       clock,
       releasers,
@@ -106,6 +126,16 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const ok = !shuttingDown && started && Object.values(checks).every((v) => v === 'ok')
     return { ready: ok, shuttingDown, checks }
   }
+  const metrics = createMetrics({
+    nowMs: () => clock.nowMs(),
+    defaultMetrics: opts.defaultMetrics ?? true,
+    snapshot: async () => (dbState === 'ok' ? (await ready).metricsCounts() : null),
+  })
+  ready.then(
+    (r) => r.engine.events.on('events', (evs) => metrics.observeEvents(evs)),
+    () => undefined,
+  )
+  const authParts = deferAuthRuntime(async () => (await rt()).auth, config.auth !== undefined)
   const deps: ApiDeps = {
     registry,
     clock,
@@ -122,15 +152,41 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       list: async (f) => (await rt()).api.jobs.list(f),
     },
     logs: { read: async (jobId, o) => (await rt()).api.logs.read(jobId, o) },
+    events: async () => (await rt()).engine.eventStreams,
     secretsOf: (name) => secretValues(registry.getEntry(name).current ?? undefined),
+    jobMask: async (job) => (await rt()).engine.jobSecrets.of(job),
     renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
+    metrics,
+    metricsToken: config.metrics.token ?? null,
+    auth: authParts.auth,
+    accounts: authParts.accounts,
+    audit: createAuditRecorder(authParts.accounts, logger.child({ component: 'audit' })),
+    workers: {
+      list: async (f) => (await rt()).engine.workerLifecycle.list(f),
+      get: async (id) => (await rt()).engine.workerLifecycle.get(id),
+      drain: async (id, reason) => (await rt()).engine.workerLifecycle.operatorDrain(id, reason),
+      undrain: async (id) => (await rt()).engine.workerLifecycle.operatorUndrain(id),
+      revoke: async (id) => (await rt()).engine.workerLifecycle.operatorRevoke(id),
+    },
+    workerProtocol: {
+      settings: {
+        heartbeatIntervalSecs: config.workers.heartbeat_interval_secs,
+        leaseTtlSecs: config.workers.lease_ttl_secs,
+        maxClaimWaitSecs: config.workers.max_claim_wait_secs,
+      },
+      api: async () => {
+        const { engine } = await rt()
+        return { lifecycle: engine.workerLifecycle, steps: engine.remoteSteps }
+      },
+    },
   }
-  const { app: api } = createApi(deps)
+  const { app: api, router } = createApi(deps)
 
   let server: Server | null = null
   let stopping: Promise<void> | null = null
   const app: App = {
     api,
+    router,
     config,
     registry,
     ready,
@@ -140,10 +196,18 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       server = srv
       srv.on('upgrade', (req, socket, head) => {
         if (dbState === 'ok' && !shuttingDown) {
-          void ready.then(({ engine }) => {
-            if (!engine.logSocket.handleUpgrade(req, socket, head))
-              rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint at this path')
-          })
+          ready
+            .then(async ({ engine }) => {
+              // Same credentials and role rules as the HTTP routes under /api.
+              const refused = await upgradeRefusal(deps.auth, req)
+              if (refused) rejectUpgrade(socket, refused.status, refused.code, refused.message)
+              else if (!engine.logSocket.handleUpgrade(req, socket, head))
+                rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint at this path')
+            })
+            .catch((err: unknown) => {
+              logger.error({ err: coerceError(err) }, 'upgrade failed')
+              rejectUpgrade(socket, 500, 'internal', 'Internal server error')
+            })
         } else {
           rejectUpgrade(
             socket,
@@ -170,6 +234,10 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     stop() {
       shuttingDown = true
       stopping ??= (async () => {
+        // Waiting long-poll claims answer 204 now, so closing the server does not wait on them.
+        if (dbState === 'ok') (await ready).engine.remoteSteps.close()
+        // SSE streams never end by themselves: end them so closing the server does not wait.
+        if (dbState === 'ok') (await ready).engine.eventStreams.close()
         // New requests stop first; then the engine, log store and database unwind (LIFO).
         if (server) await closeServer(server)
         await ready.catch(() => undefined)
@@ -204,8 +272,15 @@ export function parseListen(listen: string): { host: string; port: number } {
 /** Stops accepting connections, lets in-flight requests finish, then closes idle keep-alives. */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve())
+    // Keep-alive clients (remote workers heartbeat every few seconds) would hold their sockets
+    // busy for the whole grace: close each one as soon as its current request is answered.
+    const idle = setInterval(() => server.closeIdleConnections(), 50).unref()
+    const all = setTimeout(() => server.closeAllConnections(), 5000).unref()
+    server.close(() => {
+      clearInterval(idle)
+      clearTimeout(all)
+      resolve()
+    })
     server.closeIdleConnections()
-    setTimeout(() => server.closeAllConnections(), 5000).unref()
   })
 }

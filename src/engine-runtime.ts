@@ -8,6 +8,17 @@ import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import { createLeaderElection } from './db/leader-lock.ts'
 import { listen, notify, READY_CHANNEL } from './db/notifications.ts'
+import {
+  EVENTS_CHANNEL,
+  latestEventId,
+  listEventsAfter,
+  oldestEventId,
+} from './db/repositories/event.repository.ts'
+import { LogCluster } from './cluster/log-cluster.ts'
+import { EventHub } from './events/event-hub.ts'
+import { EventRetention } from './events/event-retention.ts'
+import { EventStreams } from './events/event-stream.ts'
+import type { RuntimeTuning } from './runtime-tuning.ts'
 import { renderTemplate } from './engine/templates.ts'
 import { Scheduler } from './scheduler/scheduler.ts'
 import {
@@ -17,22 +28,27 @@ import {
 } from './db/repositories/worker.repository.ts'
 import { EffectsRunner } from './engine/effects-runner.ts'
 import { createJobLogWriter } from './engine/job-log-writer.ts'
+import { JobSecrets } from './engine/job-secrets.ts'
 import { LeaseSweeper } from './engine/lease-sweeper.ts'
 import { LocalStepSource } from './engine/local-step-source.ts'
 import { Orchestrator } from './engine/orchestrator.ts'
+import { RemoteStepCalls } from './engine/remote-step-calls.ts'
+import { WorkerLifecycle } from './engine/worker-lifecycle.ts'
 import { createLogHub, type LogHub } from './logs/log-hub.ts'
 import { createJsonlLogStore } from './logs/jsonl-log-store.ts'
 import { createLogSocketServer, type LogSocketServer } from './logs/log-socket.ts'
 import { findJobById } from './db/repositories/job.repository.ts'
 import type { LogStore } from './logs/log-store.ts'
-import type { Clock } from './shared/clock.ts'
+import { monotonicMs, type Clock } from './shared/clock.ts'
 import { coerceError } from './shared/errors.ts'
 import type { DomainEvent } from './shared/events.ts'
 import { newWorkerId } from './shared/ids.ts'
 import type { Logger } from './shared/logger.ts'
 import type { Releasers } from './shared/releasers.ts'
+import { VERSION } from './shared/version.ts'
 import { WakeSignal } from './shared/wake-signal.ts'
-import { createDirectLauncher } from './worker/executors/process-launcher.ts'
+import { stepBaseEnv } from './worker/base-env.ts'
+import { createDirectLauncher, type ProcessLauncher } from './worker/executors/process-launcher.ts'
 import { createSpawnerLauncher } from './worker/executors/spawner-launcher.ts'
 import { Worker } from './worker/worker.ts'
 import type { WorkspaceRegistry } from './workspace/workspace-registry.ts'
@@ -47,23 +63,24 @@ export interface EngineRuntime {
   readonly embeddedWorkerId: string
   /** WebSocket log streams (GET /api/jobs/{id}/logs/stream). */
   readonly logSocket: LogSocketServer
+  /** Each job's secret values, masked in logs, stored results and API responses. */
+  readonly jobSecrets: JobSecrets
+  /** Remote workers: registration, heartbeats, drains, revocation (API.md §7.2, §11). */
+  readonly workerLifecycle: WorkerLifecycle
+  /** Remote workers' claims and step calls (API.md §11.3–§11.5). */
+  readonly remoteSteps: RemoteStepCalls
+  /** One reader of job_events for this replica's SSE clients (GET /api/events). */
+  readonly eventHub: EventHub
+  readonly eventStreams: EventStreams
+  /** Logs across PostgreSQL replicas; null on the embedded database. */
+  readonly cluster: LogCluster | null
+  /** One retention pass over job_events (the leader runs them); `now` steers time in tests. */
+  pruneEvents(now?: Date): Promise<number>
   /** Starts the embedded worker, sweeper and listeners. */
   start(): Promise<void>
 }
 
-export const VERSION = '0.1.0'
-
-/** The environment steps inherit: the server's own, minus Weir's settings and the database URL. */
-export function stepBaseEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || k.startsWith('WEIR_') || k === 'DATABASE_URL') continue
-    out[k] = v
-  }
-  return out
-}
+export { VERSION, stepBaseEnv }
 
 export function createEngineRuntime(d: {
   config: Config
@@ -74,23 +91,78 @@ export function createEngineRuntime(d: {
   env: Readonly<Record<string, string | undefined>>
   releasers: Releasers
   replicaId: string
+  /** Replaces the configured launcher (benchmarks only; see AppOptions). */
+  launcherOverride?: (configured: ProcessLauncher) => ProcessLauncher
+  tuning?: RuntimeTuning
 }): EngineRuntime {
   const { config, database, registry, clock, logger, releasers } = d
   const db = database.db
+  let cluster: LogCluster | null = null
   const hub = createLogHub({
     onListenerError: (err) => logger.warn({ err }, 'log subscriber failed'),
+    onSubscribersChanged: (jobId, count) => cluster?.onSubscribers(jobId, count),
   })
-  const logStore = createJsonlLogStore({
+  const workspaceFor = (name: string, revision: string) =>
+    registry.getVersion(name, revision) ?? registry.getEntry(name).current ?? undefined
+  const jobSecrets = new JobSecrets(workspaceFor)
+  const fileStore = createJsonlLogStore({
     dir: config.log_storage.local_dir,
     hub,
     now: () => clock.now(),
+    // Jobs created or claimed here are known; others (after a restart, another replica's) are read.
+    loadSecrets: async (jobId) => {
+      const known = jobSecrets.cached(jobId)
+      if (known) return known.values
+      const job = await findJobById(db, jobId)
+      return job ? jobSecrets.of(job).values : []
+    },
   })
+  // On PostgreSQL, writers go through the owner-aware store (logs across replicas).
+  const logCluster =
+    database.kind === 'postgres'
+      ? new LogCluster({
+          db,
+          replicaId: d.replicaId,
+          inner: fileStore,
+          hub,
+          clock,
+          logger: logger.child({ component: 'log-cluster' }),
+          tuning: d.tuning?.cluster,
+        })
+      : null
+  cluster = logCluster
+  const logStore: LogStore = logCluster?.store ?? fileStore
   releasers.add('log store', () => logStore.closeAll())
-  const jobLogs = createJobLogWriter({ store: logStore, hub, db, clock, logger })
+  const jobLogs = createJobLogWriter({
+    store: logStore,
+    hub,
+    db,
+    clock,
+    logger,
+    endLog: logCluster ? (jobId, status, line) => logCluster.endLog(jobId, status, line) : undefined,
+  })
   const wake = new WakeSignal()
   const events = new EventEmitter<{ events: [ReadonlyArray<DomainEvent>] }>()
-  const workspaceFor = (name: string, revision: string) =>
-    registry.getVersion(name, revision) ?? registry.getEntry(name).current ?? undefined
+  const eventHub = new EventHub({
+    readAfter: (afterId, limit) => listEventsAfter(db, afterId, { limit }),
+    latestId: () => latestEventId(db),
+    logger: logger.child({ component: 'event-hub' }),
+  })
+  // Events committed here wake the hub at once; other replicas' arrive by NOTIFY.
+  events.on('events', () => eventHub.wake())
+  const eventStreams = new EventStreams({
+    hub: eventHub,
+    replay: (afterId, o) => listEventsAfter(db, afterId, o),
+    oldestId: () => oldestEventId(db),
+    logger: logger.child({ component: 'event-stream' }),
+    now: () => clock.now(),
+    pingMs: d.tuning?.ssePingMs,
+  })
+  releasers.add('event streams', async () => {
+    eventStreams.close()
+    await eventHub.close()
+  })
+  const eventLog = logger.child({ component: 'event-retention' })
   const isPg = database.kind === 'postgres'
   let source: LocalStepSource | null = null
   const effects = new EffectsRunner({
@@ -106,6 +178,7 @@ export function createEngineRuntime(d: {
         )
     },
     stopJob: (jobId, reason) => source?.stopJob(jobId, reason),
+    noteLogOwners: (owners) => logCluster?.noteOwners(owners),
   })
   releasers.add('effects', () => effects.stop())
   const orchestrator = new Orchestrator({
@@ -119,6 +192,7 @@ export function createEngineRuntime(d: {
       jobTimeoutSecs: config.defaults.job_timeout_secs ?? null,
     },
     logOwner: d.replicaId,
+    secrets: jobSecrets,
   })
   const embeddedWorkerId = newWorkerId()
   const workerName = `embedded@${hostname()}`
@@ -130,7 +204,7 @@ export function createEngineRuntime(d: {
     wake,
     workspaceFor,
     onCommitted: (fx) => effects.run(fx),
-    worker: { id: embeddedWorkerId, name: workerName, tags: [] },
+    worker: { id: embeddedWorkerId, name: workerName, tags: [], capabilities: ['script'] },
     leaseTtlSecs: config.workers.lease_ttl_secs,
     safetyPollMs: 2000,
     logger: logger.child({ component: 'worker' }),
@@ -140,7 +214,28 @@ export function createEngineRuntime(d: {
     orchestrator,
     logger: logger.child({ component: 'sweeper' }),
     intervalMs: 1000,
+    lostAfterSecs: config.workers.lost_after_secs,
+    onCommitted: (fx) => effects.run(fx),
   })
+  const workerLifecycle = new WorkerLifecycle({
+    db,
+    orchestrator,
+    onCommitted: (fx) => effects.run(fx),
+    logger: logger.child({ component: 'workers' }),
+    workerToken: config.worker_token,
+    leaseTtlSecs: config.workers.lease_ttl_secs,
+  })
+  const remoteSteps = new RemoteStepCalls({
+    db,
+    orchestrator,
+    source,
+    wake,
+    leaseTtlSecs: config.workers.lease_ttl_secs,
+    safetyPollMs: 2000,
+    logger: logger.child({ component: 'worker-protocol' }),
+    monotonicMs,
+  })
+  releasers.add('worker claims', () => remoteSteps.close())
   const localSource = source
   const logSocket = createLogSocketServer({
     hub,
@@ -153,9 +248,12 @@ export function createEngineRuntime(d: {
   })
   releasers.add('log sockets', () => logSocket.close())
 
-  /** One scheduler runs while this replica holds the leader lock; a new one per election. */
-  function startScheduling(): void {
-    let current: Scheduler | null = null
+  /**
+   * The leader-only loops, a new set per election: the scheduler (when enabled), event retention
+   * and, on PostgreSQL, the takeover of dead replicas' logs.
+   */
+  function startLeaderLoops(): void {
+    let current: Array<{ start(): void; stop(): Promise<void> }> = []
     const makeScheduler = () =>
       new Scheduler({
         db,
@@ -174,40 +272,52 @@ export function createEngineRuntime(d: {
       })
     const election = createLeaderElection(database, logger, {
       onElected: () => {
-        logger.info('elected scheduler leader')
-        current = makeScheduler()
-        current.start()
+        logger.info('elected leader')
+        current = [
+          ...(config.scheduler.enabled ? [makeScheduler()] : []),
+          new EventRetention({ db, logger: eventLog }),
+          ...(logCluster ? [logCluster.createTakeover()] : []),
+        ]
+        for (const loop of current) loop.start()
       },
       onLost: () => {
-        logger.warn('lost scheduler leadership')
-        const s = current
-        current = null
-        void s?.stop()
+        logger.warn('lost leadership')
+        const loops = current
+        current = []
+        for (const loop of loops) void loop.stop()
       },
     })
     election.start()
     releasers.add('leader election', () => election.stop())
-    releasers.add('scheduler', async () => {
-      await current?.stop()
+    releasers.add('leader loops', async () => {
+      await Promise.all(current.map((loop) => loop.stop()))
     })
   }
 
   async function start(): Promise<void> {
     if (isPg && database.pgConfig) {
-      // Other replicas' wake-ups only: this process already woke its own worker locally.
       const listener = listen(
         database.pgConfig,
-        [READY_CHANNEL],
-        (_channel, payload) => {
-          if (payload !== d.replicaId) wake.notify()
+        [READY_CHANNEL, EVENTS_CHANNEL, ...(logCluster?.channels ?? [])],
+        (channel, payload) => {
+          // Other replicas' wake-ups only: this process already woke its own worker locally.
+          if (channel === READY_CHANNEL) {
+            if (payload !== d.replicaId) wake.notify()
+          } else if (channel === EVENTS_CHANNEL) eventHub.wake()
+          else logCluster?.onNotify(channel, payload)
         },
         logger,
       )
       releasers.add('notification listener', () => listener.close())
     }
+    if (logCluster) {
+      // Before any step runs here: the replica row is what keeps this replica's logs its own.
+      await logCluster.start()
+      releasers.add('log cluster', () => logCluster.stop())
+    }
     sweeper.start()
     releasers.add('lease sweeper', () => sweeper.stop())
-    if (config.scheduler.enabled) startScheduling()
+    startLeaderLoops()
     if (!config.embedded_worker.enabled) return
     await insertEmbeddedWorker(db, {
       id: embeddedWorkerId,
@@ -225,10 +335,11 @@ export function createEngineRuntime(d: {
         await sweeper.sweepOnce()
       }
     }
-    const launcher =
+    const configured =
       config.embedded_worker.launcher === 'direct'
         ? createDirectLauncher()
         : createSpawnerLauncher()
+    const launcher = d.launcherOverride ? d.launcherOverride(configured) : configured
     releasers.add('process launcher', () => launcher.close())
     const worker = new Worker({
       source: localSource,
@@ -252,6 +363,13 @@ export function createEngineRuntime(d: {
     sweeper,
     embeddedWorkerId,
     logSocket,
+    jobSecrets,
+    workerLifecycle,
+    remoteSteps,
+    eventHub,
+    eventStreams,
+    cluster: logCluster,
+    pruneEvents: (now) => new EventRetention({ db, logger: eventLog }).runOnce(now),
     start,
   }
 }

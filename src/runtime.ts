@@ -2,11 +2,14 @@
  * The database-backed half of `weir serve`, loaded by app.ts after the HTTP server listens:
  * opens and migrates the database, builds the engine, and exposes the reads the API needs.
  */
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { ApiDeps } from './api/api-deps.ts'
+import { createAuthRuntime, type AuthRuntime } from './auth/auth-runtime.ts'
 import type { Config } from './config/config-schema.ts'
 import { createDb, type Database } from './db/create-db.ts'
 import { checkDatabase } from './db/health.ts'
+import { readMetricsCounts, type MetricsCounts } from './db/queries/metrics-snapshot.ts'
 import { runMigrations } from './db/migrate.ts'
 import { findJobById, listJobs, listStepsOfJob } from './db/repositories/job.repository.ts'
 import { listTriggerFires } from './db/repositories/trigger-state.repository.ts'
@@ -14,13 +17,19 @@ import { createEngineRuntime, type EngineRuntime } from './engine-runtime.ts'
 import type { Clock } from './shared/clock.ts'
 import type { Logger } from './shared/logger.ts'
 import type { Releasers } from './shared/releasers.ts'
+import type { ProcessLauncher } from './worker/executors/process-launcher.ts'
+import type { RuntimeTuning } from './runtime-tuning.ts'
 import type { WorkspaceRegistry } from './workspace/workspace-registry.ts'
 
 export interface Runtime {
   readonly database: Database
   readonly engine: EngineRuntime
   readonly api: Pick<ApiDeps, 'triggerFires' | 'engine' | 'jobs' | 'logs'>
+  /** Users, API keys, audit log; the authenticator when the config has `auth`. */
+  readonly auth: AuthRuntime
   checkDatabase(): Promise<string>
+  /** Current counts for the /metrics gauges. */
+  metricsCounts(): Promise<MetricsCounts>
 }
 
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
@@ -35,6 +44,8 @@ export async function initRuntime(d: {
   logger: Logger
   env: Readonly<Record<string, string | undefined>>
   database?: Database
+  launcherOverride?: (configured: ProcessLauncher) => ProcessLauncher
+  tuning?: RuntimeTuning
   registry: WorkspaceRegistry
   clock: Clock
   releasers: Releasers
@@ -51,6 +62,12 @@ export async function initRuntime(d: {
       cause: migrated.error,
     })
   }
+  const auth = await createAuthRuntime({
+    db: database.db,
+    config: d.config,
+    clock: d.clock,
+    logger,
+  })
   const engine = createEngineRuntime({
     config: d.config,
     database,
@@ -59,13 +76,18 @@ export async function initRuntime(d: {
     logger,
     env: d.env,
     releasers: d.releasers,
-    replicaId: `${hostname()}:${process.pid}`,
+    // Unique per start (and per app in one process): it names this replica's logs (log_owner).
+    replicaId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    launcherOverride: d.launcherOverride,
+    tuning: d.tuning,
   })
   const db = database.db
   return {
     database,
     engine,
+    auth,
     checkDatabase: () => checkDatabase(db),
+    metricsCounts: () => readMetricsCounts(db),
     api: {
       triggerFires: (ws) => listTriggerFires(db, ws),
       engine: {

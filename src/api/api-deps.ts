@@ -1,17 +1,44 @@
 /** What the HTTP layer needs from the rest of the app, passed in by the composition root. */
+import type { AccountsApi, AuthApi } from '../auth/auth-runtime.ts'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { EventFilter } from '../db/repositories/event.repository.ts'
 import type { Job, JobListFilter, StepRun } from '../engine/job.ts'
+import type { EventStreamRequest } from '../events/event-stream.ts'
 import type { CreateJobRequest } from '../engine/orchestrator.ts'
+import type { RemoteStepCalls } from '../engine/remote-step-calls.ts'
+import type { WorkerLifecycle } from '../engine/worker-lifecycle.ts'
+import type { WorkerListFilter, WorkerRecord, WorkerStepRecord } from '../engine/worker-record.ts'
+import type { Metrics } from '../metrics/metrics.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { JobStatus } from '../shared/statuses.ts'
 import type { WorkspaceRegistry } from '../workspace/workspace-registry.ts'
 import type { Workspace } from '../workspace/workspace.ts'
+import type { AuditRecorder } from './audit-recorder.ts'
 import type { TriggerFire } from './dto.ts'
+import type { JobMask } from './job-dto.ts'
 
 export interface ReadinessReport {
   readonly ready: boolean
   readonly shuttingDown: boolean
   readonly checks: Readonly<Record<string, string>>
+}
+
+/** The remote worker protocol's engine side (API.md §11), once the database is ready. */
+export interface WorkerProtocolApi {
+  readonly lifecycle: Pick<
+    WorkerLifecycle,
+    'register' | 'authenticate' | 'heartbeat' | 'drainSelf' | 'undrainSelf' | 'deregister'
+  >
+  readonly steps: Pick<RemoteStepCalls, 'claim' | 'start' | 'logs' | 'cancelCheck' | 'complete'>
+}
+
+/** The filters of GET /api/events (API.md §8). */
+export type EventFilterQuery = EventFilter
+
+/** This replica's SSE streams: `open` takes over the response (head already validated). */
+export interface EventStreamOpener {
+  open(req: IncomingMessage, res: ServerResponse, r: EventStreamRequest): void
 }
 
 export interface ApiDeps {
@@ -36,8 +63,39 @@ export interface ApiDeps {
       opts: { afterSeq?: number; step?: string },
     ): Promise<{ lines: ReadonlyArray<string>; lastSeq: number }>
   }
+  /** The SSE event streams, once the database is ready (503 before). */
+  readonly events: () => Promise<EventStreamOpener>
   /** Secret values of a workspace, masked in API responses. */
   readonly secretsOf: (workspace: string) => ReadonlyArray<string>
+  /** What a job's detail is masked with: its secret set and its task's input schema. */
+  readonly jobMask: (job: Job) => Promise<JobMask>
   /** Renders an input default template with `secret` only (WORKSPACE-FORMAT.md §4.2). */
   readonly renderWithSecrets: (ws: Workspace, template: string) => unknown
+  /** Bearer authentication for /api; null when the config has no `auth` section (all open). */
+  readonly auth: AuthApi | null
+  /** Users and API keys (admin and self-service routes). */
+  readonly accounts: AccountsApi
+  /** Prometheus registry behind GET /metrics; `metricsToken` is config `metrics.token`. */
+  readonly metrics: Metrics
+  readonly metricsToken: string | null
+  /** `audit.record(ctx, {action, targetType, targetId, details})` after an audited action. */
+  readonly audit: AuditRecorder
+  /** Workers as the API shows them, and the operator's actions on them (API.md §7.2, §7.3). */
+  readonly workers: {
+    list(f: WorkerListFilter): Promise<{ workers: WorkerRecord[]; total: number | null }>
+    get(id: string): Promise<{ worker: WorkerRecord; recent: WorkerStepRecord[] }>
+    drain(id: string, reason: string | null): Promise<WorkerRecord>
+    undrain(id: string): Promise<WorkerRecord>
+    revoke(id: string): Promise<WorkerRecord>
+  }
+  /** The remote worker protocol (/worker/*, API.md §11). */
+  readonly workerProtocol: {
+    /** Timers sent to a worker at registration (server config `workers`). */
+    readonly settings: {
+      readonly heartbeatIntervalSecs: number
+      readonly leaseTtlSecs: number
+      readonly maxClaimWaitSecs: number
+    }
+    api(): Promise<WorkerProtocolApi>
+  }
 }

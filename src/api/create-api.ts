@@ -3,26 +3,44 @@ import Koa from 'koa'
 import Router from '@koa/router'
 import { AppError, NotFoundError } from '../shared/errors.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { authMiddleware } from './middleware/auth.ts'
 import { errorHandler } from './middleware/error-handler.ts'
+import { httpMetrics } from './middleware/http-metrics.ts'
 import { jsonBody } from './middleware/json-body.ts'
 import { requestId } from './middleware/request-id.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { healthRoutes } from './routes/health.routes.ts'
+import { metricsRoutes } from './routes/metrics.routes.ts'
 import { workspaceRoutes } from './routes/workspaces.routes.ts'
 import { executeRoutes } from './routes/execute.ts'
 import { jobRoutes } from './routes/jobs.routes.ts'
 import { logRoutes } from './routes/logs.routes.ts'
+import { eventRoutes } from './routes/events.routes.ts'
 import { webhookRoutes } from './routes/webhooks.routes.ts'
+import { workerProtocolRoutes } from './routes/worker-protocol.routes.ts'
+import { workerStepRoutes } from './routes/worker-steps.routes.ts'
+import { workerRoutes } from './routes/workers.routes.ts'
+import { authRoutes } from './routes/auth.routes.ts'
+import { userRoutes } from './routes/users.routes.ts'
+import { auditRoutes } from './routes/audit.routes.ts'
 
 export type RouteRegistrar = (router: Router, deps: ApiDeps) => void
 
 export const ROUTES: ReadonlyArray<RouteRegistrar> = [
   healthRoutes,
+  metricsRoutes,
   workspaceRoutes,
   executeRoutes,
   jobRoutes,
   logRoutes,
+  eventRoutes,
   webhookRoutes,
+  workerRoutes,
+  workerProtocolRoutes,
+  workerStepRoutes,
+  authRoutes,
+  userRoutes,
+  auditRoutes,
 ]
 
 export function createApi(
@@ -35,8 +53,11 @@ export function createApi(
   for (const register of [...ROUTES, ...extraRoutes]) register(router, deps)
 
   app.use(requestId)
+  app.use(httpMetrics(deps.metrics))
   app.use(errorHandler(deps.logger))
   app.use(requestLog(deps.logger))
+  // Every /api request is authenticated here (when auth is configured), before body parsing.
+  if (deps.auth) app.use(authMiddleware(deps.auth))
   app.use(jsonBody)
   app.use(async (ctx, next) => {
     await next()

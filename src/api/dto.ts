@@ -1,4 +1,5 @@
 /** Domain -> snake_case JSON shapes of API.md. Unset values are null, never omitted. */
+import { isSecretInputName } from '../engine/secret-values.ts'
 import type { WorkspaceEntry } from '../workspace/workspace-registry.ts'
 import type { InputSchema, TaskDef, TriggerDef, Workspace } from '../workspace/workspace.ts'
 
@@ -46,7 +47,7 @@ export function toTaskSummaryDto(ws: Workspace, t: TaskDef): Record<string, unkn
   }
 }
 
-/** The declared input schema; defaults of secret fields read "******". */
+/** The declared input schema; defaults of secret fields (declared, or string defaults of secret-looking names) read "******". */
 export function toInputSchemaDto(
   declared: Readonly<Record<string, unknown>>,
   schema: InputSchema,
@@ -54,7 +55,9 @@ export function toInputSchemaDto(
   const secret = new Set(schema.filter(([, f]) => f.secret).map(([name]) => name))
   const out: Record<string, unknown> = {}
   for (const [name, field] of Object.entries(declared)) {
-    if (secret.has(name) && field && typeof field === 'object' && 'default' in field) {
+    const hasDefault = field !== null && typeof field === 'object' && 'default' in field
+    const looksSecret = hasDefault && typeof field.default === 'string' && isSecretInputName(name)
+    if (hasDefault && (secret.has(name) || looksSecret)) {
       out[name] = { ...field, default: '******' }
     } else {
       out[name] = field

@@ -1,5 +1,8 @@
 /** Jobs and steps as API.md §5.1/§5.2 show them. */
 import type { Job, StepRun } from '../engine/job.ts'
+import { maskSecretInputs } from '../engine/secret-values.ts'
+import { maskJsonStrings, SECRET_MASK, type Scrubber } from '../shared/secret-mask.ts'
+import type { InputSchema } from '../workspace/workspace.ts'
 import { iso } from './dto.ts'
 
 export function toJobSummaryDto(j: Job): Record<string, unknown> {
@@ -37,34 +40,37 @@ export function toStepDto(s: StepRun): Record<string, unknown> {
   }
 }
 
-/** Replaces every occurrence of a secret value inside strings of a JSON value. */
-export function maskSecrets(value: unknown, secrets: ReadonlyArray<string>): unknown {
-  if (secrets.length === 0) return value
-  if (typeof value === 'string') {
-    let out = value
-    for (const s of secrets) if (s.length >= 3) out = out.split(s).join('******')
-    return out
-  }
-  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, secrets))
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, secrets)]))
-  }
-  return value
+/** What a job detail is masked with: the job's secret set and its task's input schema. */
+export interface JobMask {
+  readonly scrubber: Scrubber
+  readonly inputSchema: InputSchema | undefined
 }
 
+function maskInput(input: unknown, schema: InputSchema | undefined): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input
+  return maskSecretInputs(schema, input as Record<string, unknown>, SECRET_MASK)
+}
+
+/**
+ * The job detail with secrets masked (API.md §5.2): secret input fields read `******` whole,
+ * and every secret value found in any string (inputs, outputs, errors) is replaced.
+ */
 export function toJobDetailDto(
   j: Job,
   steps: ReadonlyArray<StepRun>,
-  secrets: ReadonlyArray<string>,
+  mask: JobMask,
 ): Record<string, unknown> {
   const body = {
     ...toJobSummaryDto(j),
-    input: j.input,
+    input: maskInput(j.input, mask.inputSchema),
     output: j.output ?? null,
     revision: j.revision,
     cancel_requested_at: iso(j.cancelRequestedAt),
     error_message: j.errorMessage,
-    steps: steps.map(toStepDto),
+    steps: steps.map((s) => ({
+      ...toStepDto(s),
+      input: maskInput(s.input ?? null, s.spec.action.input),
+    })),
   }
-  return maskSecrets(body, secrets) as Record<string, unknown>
+  return maskJsonStrings(body, mask.scrubber) as Record<string, unknown>
 }

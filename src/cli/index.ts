@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.ts')).validateCommand,
   migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
   logs: async () => (await import('./commands/logs.ts')).logsCommand,
+  users: async () => (await import('./commands/users.ts')).usersCommand,
+  'api-keys': async () => (await import('./commands/api-keys.ts')).apiKeysCommand,
+  worker: async () => (await import('./commands/worker.ts')).workerCommand,
 }
 
 const GLOBAL_HELP = `weir — task orchestration server (Strøm-compatible workspaces)
@@ -30,6 +33,9 @@ Commands:
   validate   check workspace folders and print every problem (exit 1 on errors)
   migrate    apply database migrations and exit
   logs       print a job's log, or follow it live (--follow)
+  users      create or list users (in the database; no server needed)
+  api-keys   create, list or revoke users' API keys (in the database)
+  worker     run a remote worker that claims steps from a server over HTTP
 
 Run \`weir <command> --help\` for a command's options.
 Configuration: server-config.yaml (or --config / WEIR_CONFIG); WEIR__SECTION__KEY env overrides.

@@ -23,6 +23,24 @@ const workspaceSourceSchema = z
   })
   .strict()
 
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 }
+
+/** Seconds as a number, or a string of `<n><unit>` groups with units d, h, m, s (`15m`, `1d12h`). */
+const durationSecs = z.union([positiveInt, z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v
+  if (!/^(\d+[dhms])+$/.test(v)) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 15m, 12h or 30d, got '${v}'` })
+    return z.NEVER
+  }
+  let secs = 0
+  for (const m of v.matchAll(/(\d+)([dhms])/g)) secs += Number(m[1]) * DURATION_UNITS[m[2]!]!
+  if (secs <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'duration must be positive' })
+    return z.NEVER
+  }
+  return secs
+})
+
 export const WORKSPACE_NAME_RE = /^[A-Za-z0-9_-]+$/
 
 export const configSchema = z
@@ -66,6 +84,8 @@ export const configSchema = z
         heartbeat_interval_secs: positiveInt.max(60).default(3),
         lease_ttl_secs: positiveInt.max(600).default(10),
         lost_after_secs: positiveInt.max(3600).default(10),
+        /** Longest a remote worker's claim long poll is held (its `wait_secs` is capped to it). */
+        max_claim_wait_secs: z.number().int().min(0).max(300).default(30),
       })
       .strict()
       .prefault({}),
@@ -88,13 +108,30 @@ export const configSchema = z
       .object({ grace_ms: z.number().int().min(0).max(600_000).default(25_000) })
       .prefault({}),
     metrics: z.object({ token: z.string().min(8).optional() }).prefault({}),
+    /** Present = every /api route needs a bearer token (API.md §12); absent = open, as in Strøm. */
     auth: z
       .object({
-        jwt_secret: z.string().min(16).optional(),
+        jwt_secret: z.string({ error: 'required when auth is configured' }).min(16),
+        /** Keys the stored refresh-token hashes; defaults to jwt_secret. */
         refresh_secret: z.string().min(16).optional(),
         initial_user: z
-          .object({ email: z.string().email(), password: z.string().min(8) })
+          .object({
+            email: z.string().email(),
+            password: z.string().min(8),
+            name: z.string().min(1).optional(),
+          })
           .optional(),
+        access_token_ttl: durationSecs.default(15 * 60),
+        refresh_token_ttl: durationSecs.default(30 * 86_400),
+        api_key_default_ttl: durationSecs.default(90 * 86_400),
+        /** Failed logins per client address within the window, then 429 until it slides. */
+        login_rate_limit: z
+          .object({
+            max_failures: positiveInt.max(10_000).default(10),
+            window_secs: positiveInt.max(86_400).default(300),
+          })
+          .strict()
+          .prefault({}),
       })
       .optional(),
   })

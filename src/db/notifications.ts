@@ -13,6 +13,16 @@ export async function notify(db: Kysely<DB>, channel: string, payload = ''): Pro
   await sql`SELECT pg_notify(${channel}, ${payload})`.execute(db)
 }
 
+/** Several notifications on one channel in one statement (one round trip, delivered together). */
+export async function notifyMany(
+  db: Kysely<DB>,
+  channel: string,
+  payloads: ReadonlyArray<string>,
+): Promise<void> {
+  if (payloads.length === 0) return
+  await sql`SELECT pg_notify(${channel}, p) FROM unnest(${[...payloads]}::text[]) AS p`.execute(db)
+}
+
 export interface Listener {
   close(): Promise<void>
 }

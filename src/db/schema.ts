@@ -3,6 +3,7 @@
  * information_schema after migrating, so this file cannot drift from the migrations.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ActorType, AuditOutcome, Role } from '../shared/accounts.ts'
 import type { JobStatus, SourceType, StepStatus, WorkerStatus } from '../shared/statuses.ts'
 
 type NullableTimestamp = ColumnType<
@@ -112,9 +113,9 @@ export interface TriggerStateTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+/** `id` is a bigserial assigned under the events lock, so ids commit in order (0002_event_ids). */
 export interface JobEventsTable {
-  row_id: Generated<string>
-  id: ColumnType<string | null, string | number | null | undefined, string | number | null>
+  id: Generated<string>
   xid: Generated<string>
   job_id: string | null
   workspace: string | null
@@ -131,11 +132,67 @@ export interface WebhookDeliveriesTable {
   received_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+/** Log lines for a job whose log another replica owns, waiting for that owner to append them. */
+export interface LogForwardTable {
+  id: Generated<string>
+  job_id: string
+  lines: Json
+  end_status: string | null
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 export interface ReplicasTable {
   id: string
   internal_url: string | null
   started_at: ColumnType<Date, Date | string | undefined, Date | string>
   last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
+export interface UsersTable {
+  id: string
+  email: string
+  name: string
+  role: Role
+  password_hash: string | null
+  disabled_at: NullableTimestamp
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+  last_login_at: NullableTimestamp
+}
+
+export interface ApiKeysTable {
+  id: string
+  user_id: string
+  name: string
+  prefix: string
+  key_hash: string
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+  expires_at: NullableTimestamp
+  last_used_at: NullableTimestamp
+  revoked_at: NullableTimestamp
+}
+
+export interface RefreshTokensTable {
+  id: string
+  family_id: string
+  user_id: string
+  token_hash: string
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+  expires_at: ColumnType<Date, Date | string, Date | string>
+  used_at: NullableTimestamp
+  revoked_at: NullableTimestamp
+}
+
+export interface AuditLogTable {
+  id: Generated<string>
+  at: ColumnType<Date, Date | string | undefined, Date | string>
+  actor_type: ActorType
+  actor: string | null
+  action: string
+  target_type: string | null
+  target_id: string | null
+  address: string | null
+  outcome: AuditOutcome
+  details: NullableJson
 }
 
 export interface DB {
@@ -147,6 +204,11 @@ export interface DB {
   job_events: JobEventsTable
   webhook_deliveries: WebhookDeliveriesTable
   replicas: ReplicasTable
+  log_forward: LogForwardTable
+  users: UsersTable
+  api_keys: ApiKeysTable
+  refresh_tokens: RefreshTokensTable
+  audit_log: AuditLogTable
 }
 
 export type JobRow = Selectable<JobsTable>
@@ -158,6 +220,11 @@ export type StepRunPatch = Updateable<StepRunsTable>
 export type WorkerRow = Selectable<WorkersTable>
 export type TriggerStateRow = Selectable<TriggerStateTable>
 export type JobEventRow = Selectable<JobEventsTable>
+export type LogForwardRow = Selectable<LogForwardTable>
+export type UserRow = Selectable<UsersTable>
+export type ApiKeyRow = Selectable<ApiKeysTable>
+export type RefreshTokenRow = Selectable<RefreshTokensTable>
+export type AuditLogRow = Selectable<AuditLogTable>
 
 /**
  * Lists every key of T exactly once, or fails to compile: `columnsOf<T>()([...])`.
@@ -265,7 +332,6 @@ export const TABLE_COLUMNS = {
     'updated_at',
   ]),
   job_events: columnsOf<JobEventsTable>()([
-    'row_id',
     'id',
     'xid',
     'job_id',
@@ -282,4 +348,48 @@ export const TABLE_COLUMNS = {
     'received_at',
   ]),
   replicas: columnsOf<ReplicasTable>()(['id', 'internal_url', 'started_at', 'last_seen_at']),
+  log_forward: columnsOf<LogForwardTable>()(['id', 'job_id', 'lines', 'end_status', 'created_at']),
+  users: columnsOf<UsersTable>()([
+    'id',
+    'email',
+    'name',
+    'role',
+    'password_hash',
+    'disabled_at',
+    'created_at',
+    'last_login_at',
+  ]),
+  api_keys: columnsOf<ApiKeysTable>()([
+    'id',
+    'user_id',
+    'name',
+    'prefix',
+    'key_hash',
+    'created_at',
+    'expires_at',
+    'last_used_at',
+    'revoked_at',
+  ]),
+  refresh_tokens: columnsOf<RefreshTokensTable>()([
+    'id',
+    'family_id',
+    'user_id',
+    'token_hash',
+    'created_at',
+    'expires_at',
+    'used_at',
+    'revoked_at',
+  ]),
+  audit_log: columnsOf<AuditLogTable>()([
+    'id',
+    'at',
+    'actor_type',
+    'actor',
+    'action',
+    'target_type',
+    'target_id',
+    'address',
+    'outcome',
+    'details',
+  ]),
 } as const satisfies { [K in keyof DB]: ReadonlyArray<string> }

@@ -11,6 +11,8 @@ export class AfterCommit {
   readonly stops: Array<{ jobId: string; reason: 'cancel_requested' | 'timeout' }> = []
   readonly ends: Array<{ jobId: string; status: JobStatus; line: string }> = []
   readonly wakeAt: Date[] = []
+  /** Log owners (jobs.log_owner) of jobs created or claimed: later appends need no lookup. */
+  readonly logOwners = new Map<string, string | null>()
   ready = false
 
   line(jobId: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
@@ -27,6 +29,7 @@ export class AfterCommit {
     this.stops.push(...other.stops)
     this.ends.push(...other.ends)
     this.wakeAt.push(...other.wakeAt)
+    for (const [jobId, owner] of other.logOwners) this.logOwners.set(jobId, owner)
     this.ready ||= other.ready
   }
 }

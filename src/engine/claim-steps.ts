@@ -10,15 +10,22 @@ import { insertEvents } from '../db/repositories/event.repository.ts'
 import { loadCompletedOutputs, setStepInput } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
+import { createScrubber, maskJsonStrings } from '../shared/secret-mask.ts'
 import type { Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
 import type { StepRun } from './job.ts'
 import { renderStep, type RenderedStep } from './render-step.ts'
+import { jobSecretValues, stepSecretValues } from './secret-values.ts'
 
 export interface ClaimedRender {
   readonly step: StepRun
   readonly job: ClaimedJobInfo
   readonly rendered: RenderedStep
+  /**
+   * The values to mask in this step's logs and results: the job's secret set plus the step's
+   * secret inputs. Register them with the log store (`addSecrets`) before the step runs.
+   */
+  readonly secrets: ReadonlyArray<string>
 }
 
 export interface ClaimBatch {
@@ -35,6 +42,7 @@ export async function claimAndRender(
     limit: number
     leaseTtlSecs: number
     tags: ReadonlyArray<string>
+    capabilities: ReadonlyArray<string>
     startNow: boolean
   },
   workspaceFor: (name: string, revision: string) => Workspace | undefined,
@@ -61,10 +69,31 @@ export async function claimAndRender(
           secret: ws?.secrets ?? {},
           outputs: outputs.get(step.jobId) ?? new Map<string, unknown>(),
         })
-        await setStepInput(trx, step.id, rendered.input)
-        batch.ok.push({ step, job, rendered })
+        const secrets = [
+          ...jobSecretValues(ws, job),
+          ...stepSecretValues(step.spec, rendered.input),
+        ]
+        // The stored input is for display only (a retry renders again): keep secrets out of it.
+        const stored =
+          secrets.length === 0
+            ? rendered.input
+            : maskJsonStrings(rendered.input, createScrubber(secrets))
+        await setStepInput(trx, step.id, stored)
+        batch.ok.push({ step, job, rendered, secrets })
       } catch (e) {
         batch.failed.push({ step, job, error: (e as Error).message })
+      }
+      batch.fx.logOwners.set(job.id, job.logOwner)
+      // Only the claim that flipped the job emits job.started (a finisher holding the job row
+      // flips it otherwise, and emits it then), and before the job's first step.started.
+      if (job.started && !started.has(job.id)) {
+        started.add(job.id)
+        batch.fx.event('job.started', {
+          job_id: job.id,
+          workspace: job.workspace,
+          task_name: job.taskName,
+          status: 'running',
+        })
       }
       batch.fx.event('step.started', {
         job_id: job.id,
@@ -78,16 +107,8 @@ export async function claimAndRender(
         job.id,
         `step ${step.name} started on worker ${req.workerName} (attempt ${step.attempt})`,
       )
-      if (job.status === 'pending' && !started.has(job.id)) {
-        started.add(job.id)
-        batch.fx.event('job.started', {
-          job_id: job.id,
-          workspace: job.workspace,
-          task_name: job.taskName,
-          status: 'running',
-        })
-      }
     }
+    // Last statement of the transaction (the events lock is held until COMMIT).
     await insertEvents(trx, batch.fx.events)
     return batch
   })

@@ -18,6 +18,8 @@ export interface EffectsTargets {
   /** Tells other replicas (NOTIFY) that steps are ready; no-op on the embedded database. */
   readonly notifyReady: () => void
   readonly stopJob: (jobId: string, reason: 'cancel_requested' | 'timeout') => void
+  /** Learns who owns the logs of jobs created or claimed here, before any line is written. */
+  readonly noteLogOwners?: (owners: ReadonlyMap<string, string | null>) => void
 }
 
 export class EffectsRunner {
@@ -30,6 +32,7 @@ export class EffectsRunner {
 
   run(fx: AfterCommit): void {
     const t = this.#t
+    if (fx.logOwners.size > 0) t.noteLogOwners?.(fx.logOwners)
     for (const l of fx.lines) t.jobLogs.server(l.jobId, l.line, l.stream)
     if (fx.ready) {
       t.wake.notify()

@@ -10,15 +10,42 @@ import type { LogHub } from '../logs/log-hub.ts'
 import type { LogStore } from '../logs/log-store.ts'
 import type { JobLogs } from './job-logs.ts'
 
+export interface JobLogEndDeps {
+  readonly store: Pick<LogStore, 'append' | 'close'>
+  readonly hub: Pick<LogHub, 'publishEnd'>
+  readonly db: Kysely<DB>
+  readonly clock: Clock
+}
+
+/**
+ * Ends a job's log on the replica that writes it: the last `_server` line, then log_last_seq,
+ * then the end notice to live readers, then the file is closed. Throws on failure.
+ */
+export async function endJobLog(
+  d: JobLogEndDeps,
+  end: { readonly jobId: string; readonly status: string; readonly line: string },
+): Promise<void> {
+  const { jobId, status, line } = end
+  const { lastSeq } = await d.store.append(jobId, [
+    { ts: d.clock.now().toISOString(), stream: 'stdout', step: '_server', line },
+  ])
+  await setJobLogLastSeq(d.db, jobId, lastSeq)
+  d.hub.publishEnd(jobId, { status, lastSeq })
+  await d.store.close(jobId)
+}
+
 export function createJobLogWriter(d: {
   store: LogStore
   hub: LogHub
   db: Kysely<DB>
   clock: Clock
   logger: Logger
+  /** Ends a log some other way (another replica may own it); default: endJobLog on `store`. */
+  endLog?: (jobId: string, status: JobStatus, line: string) => Promise<void>
 }): JobLogs {
   const server = (jobId: string, line: string, stream: 'stdout' | 'stderr' = 'stdout') =>
     d.store.append(jobId, [{ ts: d.clock.now().toISOString(), stream, step: '_server', line }])
+  const endLog = d.endLog ?? ((jobId, status, line) => endJobLog(d, { jobId, status, line }))
   return {
     server(jobId, line, stream) {
       server(jobId, line, stream).catch((e: unknown) =>
@@ -27,10 +54,7 @@ export function createJobLogWriter(d: {
     },
     async end(jobId: string, status: JobStatus, line: string) {
       try {
-        const { lastSeq } = await server(jobId, line)
-        await setJobLogLastSeq(d.db, jobId, lastSeq)
-        d.hub.publishEnd(jobId, { status, lastSeq })
-        await d.store.close(jobId)
+        await endLog(jobId, status, line)
       } catch (e) {
         d.logger.error({ err: coerceError(e), jobId }, 'closing the job log failed')
       }

@@ -22,14 +22,27 @@ import type { AfterCommit } from './after-commit.ts'
 import { claimAndRender, type ClaimedRender } from './claim-steps.ts'
 import type { JobLogs } from './job-logs.ts'
 import type { Orchestrator } from './orchestrator.ts'
-import { secretValues } from './secret-values.ts'
 
 export interface StepLogSink {
   append(
     jobId: string,
-    lines: ReadonlyArray<{ ts: string; stream: 'stdout' | 'stderr'; step: string; line: string }>,
-  ): Promise<unknown>
-  setSecrets(jobId: string, values: ReadonlyArray<string>): void
+    lines: ReadonlyArray<{
+      ts: string
+      stream: 'stdout' | 'stderr'
+      step: string
+      line: string
+      continues?: boolean
+    }>,
+  ): Promise<{ readonly lastSeq: number }>
+  addSecrets(jobId: string, values: ReadonlyArray<string>): void
+}
+
+/** Who claims: the embedded worker, or a remote one through POST /worker/claim. */
+export interface ClaimingWorker {
+  readonly id: string
+  readonly name: string
+  readonly tags: ReadonlyArray<string>
+  readonly capabilities: ReadonlyArray<string>
 }
 
 export interface LocalStepSourceDeps {
@@ -40,11 +53,7 @@ export interface LocalStepSourceDeps {
   readonly wake: WakeSignal
   readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
   readonly onCommitted: (fx: AfterCommit) => void
-  readonly worker: {
-    readonly id: string
-    readonly name: string
-    readonly tags: ReadonlyArray<string>
-  }
+  readonly worker: ClaimingWorker
   readonly leaseTtlSecs: number
   readonly safetyPollMs: number
   readonly logger: Logger
@@ -82,15 +91,30 @@ export class LocalStepSource implements StepSource {
 
   /** One claim attempt; null when some claimed steps failed to render (worth trying again at once). */
   async claimNow(max: number, startNow: boolean): Promise<ClaimedStep[] | null> {
+    const claimed = await this.claimFor(this.#d.worker, max, startNow)
+    return claimed === null ? null : claimed.map((c) => this.#toClaimed(c))
+  }
+
+  /**
+   * One claim attempt for any worker (the embedded one, or a remote one via /worker/claim):
+   * claims and renders in one transaction, then fails the steps whose templates did not render.
+   * Null when only such steps were claimed (worth trying again at once).
+   */
+  async claimFor(
+    worker: ClaimingWorker,
+    max: number,
+    startNow: boolean,
+  ): Promise<ClaimedRender[] | null> {
     const d = this.#d
     const batch = await claimAndRender(
       d.db,
       {
-        workerId: d.worker.id,
-        workerName: d.worker.name,
+        workerId: worker.id,
+        workerName: worker.name,
         limit: max,
         leaseTtlSecs: d.leaseTtlSecs,
-        tags: d.worker.tags,
+        tags: worker.tags,
+        capabilities: worker.capabilities,
         startNow,
       },
       d.workspaceFor,
@@ -104,13 +128,15 @@ export class LocalStepSource implements StepSource {
         errorMessage: `template error: ${f.error}`,
       })
     }
-    const claimed = batch.ok.map((c) => this.#toClaimed(c))
-    return claimed.length === 0 && batch.failed.length > 0 ? null : claimed
+    for (const c of batch.ok) {
+      // Before the step can print anything: its lines and its result are masked with these.
+      d.logs.addSecrets(c.job.id, c.secrets)
+      d.orchestrator.secrets.add(c.job, c.secrets)
+    }
+    return batch.ok.length === 0 && batch.failed.length > 0 ? null : batch.ok
   }
 
   #toClaimed(c: ClaimedRender): ClaimedStep {
-    const ws = this.#d.workspaceFor(c.job.workspace, c.job.revision)
-    this.#d.logs.setSecrets(c.job.id, secretValues(ws))
     let set = this.#byJob.get(c.job.id)
     if (!set) this.#byJob.set(c.job.id, (set = new Set()))
     set.add(c.step.id)
@@ -134,18 +160,38 @@ export class LocalStepSource implements StepSource {
   }
 
   async appendLogs(step: ClaimedStep, lines: ReadonlyArray<ExecLine>): Promise<StopReason | null> {
-    await this.#d.logs.append(
-      step.jobId,
-      lines.map((l) => ({ ts: l.ts, stream: l.stream, step: step.stepName, line: l.line })),
-    )
+    await this.appendStepLines(step.jobId, step.stepName, lines)
     return null
+  }
+
+  /** Appends a step's output lines to its job's log (masked by the log store); returns its last seq. */
+  async appendStepLines(
+    jobId: string,
+    stepName: string,
+    lines: ReadonlyArray<{
+      ts: string
+      stream: 'stdout' | 'stderr'
+      line: string
+      continues?: boolean
+    }>,
+  ): Promise<{ readonly lastSeq: number }> {
+    return this.#d.logs.append(
+      jobId,
+      lines.map((l) => ({
+        ts: l.ts,
+        stream: l.stream,
+        step: stepName,
+        line: l.line,
+        ...(l.continues ? { continues: true } : {}),
+      })),
+    )
   }
 
   async heartbeat(steps: ReadonlyArray<ClaimedStep>): Promise<StopRequest[]> {
     const extended = await extendLeases(
       this.#d.db,
       this.#d.worker.id,
-      steps.map((s) => ({ stepId: s.stepId, leaseToken: s.leaseToken })),
+      steps.map((s) => ({ jobId: s.jobId, stepName: s.stepName, leaseToken: s.leaseToken })),
       this.#d.leaseTtlSecs,
     )
     const byId = new Map(extended.map((e) => [e.id, e.stopReason]))

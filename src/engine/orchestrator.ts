@@ -6,12 +6,16 @@ import type { Kysely, Transaction } from 'kysely'
 import { insertEvents } from '../db/repositories/event.repository.ts'
 import {
   findJobIdByIdempotencyKey,
-  insertPlannedJob,
+  insertPlannedJobs,
   listStepsOfJob,
   lockJobForUpdate,
   updateJob,
 } from '../db/repositories/job.repository.ts'
-import { applyStepChanges, requestStop } from '../db/repositories/step-run.repository.ts'
+import {
+  applyStepChanges,
+  recordLeaseReply,
+  requestStop,
+} from '../db/repositories/step-run.repository.ts'
 import { finishStepAttempt } from '../db/queries/finish-step-attempt.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import type { DB } from '../db/schema.ts'
@@ -24,9 +28,11 @@ import { isTerminalJobStatus, type JobStatus, type StepStatus } from '../shared/
 import type { TaskDef, Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
 import { decideAttemptEnd } from './attempt-end.ts'
+import { JobSecrets, maskOutcome, maskPlannedJob } from './job-secrets.ts'
 import type { Job, StepOutcome, StepRun } from './job.ts'
 import { finalizeJob, settleJob } from './settle-job.ts'
 import { planJob, type JobSource, type PlannedJob } from './plan-job.ts'
+import { stepFinishedEvent } from './step-events.ts'
 
 export interface OrchestratorDeps {
   readonly db: Kysely<DB>
@@ -38,6 +44,8 @@ export interface OrchestratorDeps {
   readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
   /** Replica that owns the logs of jobs created here. */
   readonly logOwner: string | null
+  /** Jobs' secret sets, masked in what is stored (default: a cache of this orchestrator's own). */
+  readonly secrets?: JobSecrets
 }
 
 export interface CreateJobRequest {
@@ -57,9 +65,16 @@ export type FinishResult =
 
 export class Orchestrator {
   readonly #d: OrchestratorDeps
+  readonly #secrets: JobSecrets
 
   constructor(deps: OrchestratorDeps) {
     this.#d = deps
+    this.#secrets = deps.secrets ?? new JobSecrets(deps.workspaceFor)
+  }
+
+  /** The secret sets step outcomes are masked with (claims add the steps' secret inputs). */
+  get secrets(): JobSecrets {
+    return this.#secrets
   }
 
   /** Plans and stores a job with all its steps in one transaction; `created` is false on an idempotent repeat. */
@@ -112,8 +127,10 @@ export class Orchestrator {
   /** Inserts planned jobs inside the caller's transaction (also used for hook jobs and cron fires). */
   async insertJobs(trx: Transaction<DB>, jobs: ReadonlyArray<PlannedJob>): Promise<AfterCommit> {
     const fx = new AfterCommit()
-    for (const p of jobs) {
-      await insertPlannedJob(trx, p, this.#d.logOwner)
+    const masked = jobs.map((p) => maskPlannedJob(p, this.#secrets.of(p).scrubber))
+    await insertPlannedJobs(trx, masked, this.#d.logOwner)
+    for (const p of masked) {
+      fx.logOwners.set(p.id, this.#d.logOwner)
       fx.event('job.created', {
         job_id: p.id,
         workspace: p.workspace,
@@ -128,6 +145,10 @@ export class Orchestrator {
           fx.line(p.id, `step ${s.name} skipped${s.errorMessage ? `: ${s.errorMessage}` : ''}`)
         if (s.status === 'failed')
           fx.line(p.id, `step ${s.name} failed: ${s.errorMessage}`, 'stderr')
+        if (s.status === 'skipped' || s.status === 'failed')
+          fx.events.push(
+            stepFinishedEvent(p, { name: s.name, attempt: 1 }, s.status, s.errorMessage),
+          )
       }
       if (p.steps.some((s) => s.status === 'ready')) fx.ready = true
       if (isTerminalJobStatus(p.status)) {
@@ -142,12 +163,15 @@ export class Orchestrator {
   /**
    * Ends the current attempt of a running step. With a lease token the update is fenced on it;
    * `{ok: false}` means the lease is no longer current and nothing changed (409 lease_expired).
+   * With `chain` (a remote worker's `complete`), it is also fenced on the chain's seq, and the
+   * reply `{step_status, job_status}` is stored for replays (API.md §11.4).
    */
   async finishStep(
     stepId: string,
     jobId: string,
     leaseToken: string | null,
     outcome: StepOutcome,
+    chain?: { readonly seq: number },
   ): Promise<FinishResult> {
     const result = await withTransaction(this.#d.db, async (trx) => {
       const job = await lockJobForUpdate(trx, jobId)
@@ -161,8 +185,10 @@ export class Orchestrator {
       )
         return null
       const now = this.#d.clock.now()
-      const end = decideAttemptEnd(job, step, outcome, now)
-      const applied = await finishStepAttempt(trx, { stepId, leaseToken, ...end.attempt })
+      // Nothing secret reaches the step row, the job row, events or `_server` lines.
+      const masked = maskOutcome(outcome, this.#secrets.of(job).scrubber)
+      const end = decideAttemptEnd(job, step, masked, now)
+      const applied = await finishStepAttempt(trx, { stepId, leaseToken, ...end.attempt, chain })
       if (!applied) return null
       const fx = new AfterCommit()
       for (const [line, stream] of end.lines) fx.line(jobId, line, stream)
@@ -170,6 +196,11 @@ export class Orchestrator {
       if (end.attempt.status === 'ready') fx.wakeAt.push(end.attempt.retryAt ?? now)
       const updated = steps.map((s): StepRun => (s.id === stepId ? { ...s, ...end.patch } : s))
       const jobStatus = await settleJob(trx, this.#finalizeDeps(), job, updated, fx)
+      if (chain)
+        await recordLeaseReply(trx, stepId, {
+          step_status: end.attempt.status,
+          job_status: jobStatus,
+        })
       await insertEvents(trx, fx.events)
       return { fx, stepStatus: end.attempt.status, jobStatus }
     })
@@ -184,45 +215,60 @@ export class Orchestrator {
       const job = await lockJobForUpdate(trx, jobId)
       if (!job) throw new NotFoundError(`job '${jobId}' not found`)
       if (isTerminalJobStatus(job.status)) throw new ConflictError(`job is already ${job.status}`)
-      const now = this.#d.clock.now()
-      const at = job.cancelRequestedAt ?? now
-      const fx = new AfterCommit()
-      const steps = await listStepsOfJob(trx, jobId)
-      const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
-      await applyStepChanges(
-        trx,
-        waiting.map((s) => ({
-          stepId: s.id,
-          status: 'cancelled',
-          errorMessage: null,
-          readyAt: null,
-        })),
-      )
-      const running = await requestStop(trx, jobId, 'cancel_requested')
-      if (!job.cancelRequestedAt) {
-        await updateJob(trx, jobId, { cancelRequestedAt: at })
-        fx.event('job.cancel_requested', {
-          job_id: jobId,
-          workspace: job.workspace,
-          task_name: job.taskName,
-          status: job.status,
-        })
-        fx.line(
-          jobId,
-          `cancel requested; ${running} running step${running === 1 ? '' : 's'} asked to stop`,
-        )
-      }
-      if (running > 0) fx.stops.push({ jobId, reason: 'cancel_requested' })
-      const cancelledJob: Job = { ...job, cancelRequestedAt: at }
-      const updated = steps.map((s): StepRun =>
-        waiting.includes(s) ? { ...s, status: 'cancelled' } : s,
-      )
-      const status = await settleJob(trx, this.#finalizeDeps(), cancelledJob, updated, fx)
-      await insertEvents(trx, fx.events)
-      return { fx, status, at }
+      const out = await this.requestCancel(trx, job)
+      await insertEvents(trx, out.fx.events)
+      return out
     })
     this.#d.onCommitted(out.fx)
     return { status: out.status, cancelRequestedAt: out.at }
+  }
+
+  /**
+   * Cancels a job the caller has locked (`lockJobForUpdate`) and found not terminal, inside the
+   * caller's transaction (also `concurrency: cancel_previous` in a cron fire). The caller inserts
+   * `fx.events` and runs `fx` after its commit.
+   */
+  async requestCancel(
+    trx: Transaction<DB>,
+    job: Job,
+  ): Promise<{ fx: AfterCommit; status: JobStatus; at: Date }> {
+    const jobId = job.id
+    const now = this.#d.clock.now()
+    const at = job.cancelRequestedAt ?? now
+    const fx = new AfterCommit()
+    const steps = await listStepsOfJob(trx, jobId)
+    const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
+    await applyStepChanges(
+      trx,
+      waiting.map((s) => ({
+        stepId: s.id,
+        status: 'cancelled',
+        errorMessage: null,
+        readyAt: null,
+      })),
+    )
+    const running = await requestStop(trx, jobId, 'cancel_requested')
+    if (!job.cancelRequestedAt) {
+      await updateJob(trx, jobId, { cancelRequestedAt: at })
+      fx.event('job.cancel_requested', {
+        job_id: jobId,
+        workspace: job.workspace,
+        task_name: job.taskName,
+        status: job.status,
+      })
+      fx.line(
+        jobId,
+        `cancel requested; ${running} running step${running === 1 ? '' : 's'} asked to stop`,
+      )
+    }
+    if (running > 0) fx.stops.push({ jobId, reason: 'cancel_requested' })
+    for (const s of waiting) fx.events.push(stepFinishedEvent(job, s, 'cancelled', null))
+    const cancelledJob: Job = { ...job, cancelRequestedAt: at }
+    const updated = steps.map((s): StepRun =>
+      waiting.includes(s) ? { ...s, status: 'cancelled' } : s,
+    )
+    const status = await settleJob(trx, this.#finalizeDeps(), cancelledJob, updated, fx)
+    return { fx, status, at }
   }
 
   /** Fails a job whose `timeout` passed: waiting steps fail, running ones are told to stop. */
@@ -246,6 +292,7 @@ export class Orchestrator {
       if ((await requestStop(trx, jobId, 'timeout')) > 0)
         fx.stops.push({ jobId, reason: 'timeout' })
       fx.line(jobId, 'job timed out', 'stderr')
+      for (const s of waiting) fx.events.push(stepFinishedEvent(job, s, 'failed', 'job timed out'))
       const updated = steps.map((s): StepRun =>
         waiting.includes(s) ? { ...s, status: 'failed', errorMessage: 'job timed out' } : s,
       )
@@ -267,6 +314,7 @@ export class Orchestrator {
       clock: this.#d.clock,
       logger: this.#d.logger,
       workspaceFor: this.#d.workspaceFor,
+      secrets: this.#secrets,
       defaults: this.#d.defaults,
       insertHookJobs: (trx: Transaction<DB>, jobs: ReadonlyArray<PlannedJob>) =>
         this.insertJobs(trx, jobs),

@@ -14,7 +14,9 @@ import type { Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
 import { advanceSteps } from './advance-job.ts'
 import { JOB_TIMED_OUT } from './attempt-end.ts'
+import type { JobSecrets } from './job-secrets.ts'
 import type { Job, StepRun } from './job.ts'
+import { jobStartedEvent, stepFinishedEvent } from './step-events.ts'
 import { deriveJobStatus, failedStepsMessage, jobOutput, type StepSnapshot } from './job-status.ts'
 import { planHookJobs } from './plan-hook-jobs.ts'
 import { planTaskRetry } from './task-retry.ts'
@@ -25,6 +27,8 @@ export interface FinalizeDeps {
   readonly clock: Clock
   readonly logger: Logger
   readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
+  /** Masks secrets in the reasons of failed `when` conditions before they are stored. */
+  readonly secrets: JobSecrets
   readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
   readonly insertHookJobs: (
     trx: Transaction<DB>,
@@ -54,6 +58,7 @@ export async function settleJob(
   let current = [...steps]
   if (job.cancelRequestedAt === null && job.errorMessage !== JOB_TIMED_OUT) {
     const ws = deps.workspaceFor(job.workspace, job.revision)
+    const scrubber = deps.secrets.of(job).scrubber
     const changes = advanceSteps(
       current.map((s) => ({
         name: s.name,
@@ -65,7 +70,7 @@ export async function settleJob(
         errorMessage: s.errorMessage,
       })),
       { input: job.input, secret: ws?.secrets ?? {} },
-    )
+    ).map((c) => (c.reason === null ? c : { ...c, reason: scrubber.scrub(c.reason) }))
     const now = deps.clock.now()
     const byName = new Map(current.map((s) => [s.name, s]))
     await applyStepChanges(
@@ -78,13 +83,17 @@ export async function settleJob(
       })),
     )
     for (const c of changes) {
-      if (c.to === 'ready') fx.ready = true
-      else
-        fx.line(
-          job.id,
-          `step ${c.name} ${c.to}${c.reason ? `: ${c.reason}` : ''}`,
-          c.to === 'failed' ? 'stderr' : 'stdout',
-        )
+      if (c.to === 'ready') {
+        fx.ready = true
+        continue
+      }
+      fx.line(
+        job.id,
+        `step ${c.name} ${c.to}${c.reason ? `: ${c.reason}` : ''}`,
+        c.to === 'failed' ? 'stderr' : 'stdout',
+      )
+      const step = byName.get(c.name)!
+      fx.events.push(stepFinishedEvent(job, step, c.to, c.to === 'failed' ? c.reason : null))
     }
     const changed = new Map(changes.map((c) => [c.name, c]))
     current = current.map((s) => {
@@ -94,11 +103,15 @@ export async function settleJob(
         : s
     })
   }
+  const everClaimed = current.some((s) => s.claimedAt !== null)
   const status = deriveJobStatus(current.map(snapshot), {
     cancelRequested: job.cancelRequestedAt !== null,
-    everClaimed: current.some((s) => s.claimedAt !== null),
+    everClaimed,
     timedOut: job.errorMessage === JOB_TIMED_OUT,
   })
+  // A claim that found this row locked left the job `pending`: it starts here, exactly once.
+  if (job.status === 'pending' && (status === 'running' || (isTerminalJobStatus(status) && everClaimed)))
+    fx.events.push(jobStartedEvent(job))
   if (isTerminalJobStatus(status)) fx.merge(await finalizeJob(trx, deps, job, current, status))
   else if (status === 'running' && job.status === 'pending')
     await updateJob(trx, job.id, { status, startedAt: deps.clock.now() })

@@ -16,8 +16,7 @@ import type { LogHub } from './log-hub.ts'
 import { serializeLogLine, splitLongLine, toWellFormedLine } from './log-record.ts'
 import type { LogRecord, NewLogLine } from './log-record.ts'
 import type { AppendResult, LogStore, ReadOptions, ReadResult } from './log-store.ts'
-import { createScrubber } from './scrubber.ts'
-import type { Scrubber } from './scrubber.ts'
+import { LogSecrets } from './scrubber.ts'
 import {
   forEachLine,
   isSafeJobId,
@@ -34,6 +33,8 @@ export interface JsonlLogStoreOptions {
   readonly now?: () => Date
   /** Open file handles kept at most; the least recently used is closed beyond it. */
   readonly maxOpenFiles?: number
+  /** A job's secret values when none were registered in this process (see LogStore.addSecrets). */
+  readonly loadSecrets?: (jobId: string) => Promise<ReadonlyArray<string>>
 }
 
 interface JobLog {
@@ -71,7 +72,7 @@ class JsonlLogStore implements LogStore {
   readonly #now: () => Date
   readonly #maxOpen: number
   readonly #jobs = new Map<string, JobLog>()
-  readonly #secrets = new Map<string, Scrubber>()
+  readonly #secrets: LogSecrets
   /** Jobs with an open handle, least recently used first (Map keeps insertion order). */
   readonly #open = new Map<string, JobLog>()
 
@@ -80,6 +81,7 @@ class JsonlLogStore implements LogStore {
     this.#hub = opts.hub
     this.#now = opts.now ?? (() => systemClock.now())
     this.#maxOpen = Math.max(1, opts.maxOpenFiles ?? 256)
+    this.#secrets = new LogSecrets({ load: opts.loadSecrets })
   }
 
   append(jobId: string, lines: ReadonlyArray<NewLogLine>): Promise<AppendResult> {
@@ -115,21 +117,21 @@ class JsonlLogStore implements LogStore {
     return (await this.#snapshot(jobId))?.lastSeq ?? 0
   }
 
-  setSecrets(jobId: string, values: ReadonlyArray<string>): void {
-    this.#secrets.set(jobId, createScrubber(values))
+  addSecrets(jobId: string, values: ReadonlyArray<string>): void {
+    this.#secrets.add(jobId, values)
   }
 
   async close(jobId: string): Promise<void> {
     const st = this.#jobs.get(jobId)
     if (!st) {
-      this.#secrets.delete(jobId)
+      this.#secrets.forget(jobId)
       return
     }
     await this.#enqueue(st, () => this.#closeHandle(st))
     // Appends queued behind the close reopen the file; the state stays until they are done.
     if (st.pending === 0 && st.handle === null && this.#jobs.get(jobId) === st) {
       this.#jobs.delete(jobId)
-      this.#secrets.delete(jobId)
+      this.#secrets.forget(jobId)
     }
   }
 
@@ -173,8 +175,9 @@ class JsonlLogStore implements LogStore {
   }
 
   async #appendNow(st: JobLog, lines: ReadonlyArray<NewLogLine>): Promise<AppendResult> {
+    const scrubber = this.#secrets.get(st.jobId) ?? (await this.#secrets.forJob(st.jobId))
     const fh = await this.#ensureOpen(st)
-    const records = this.#toRecords(st, lines)
+    const records = this.#toRecords(st, scrubber.scrubLines(lines))
     if (records.length === 0) return { firstSeq: st.lastSeq + 1, lastSeq: st.lastSeq, records }
     const buf = Buffer.from(records.map((r) => r.json).join('\n') + '\n')
     try {
@@ -191,12 +194,10 @@ class JsonlLogStore implements LogStore {
   }
 
   #toRecords(st: JobLog, lines: ReadonlyArray<NewLogLine>): LogRecord[] {
-    const scrubber = this.#secrets.get(st.jobId)
     const records: LogRecord[] = []
     let seq = st.lastSeq
     for (const l of lines) {
-      const masked = toWellFormedLine(scrubber ? scrubber.scrub(l.line) : l.line)
-      for (const piece of splitLongLine(masked)) {
+      for (const piece of splitLongLine(toWellFormedLine(l.line))) {
         seq += 1
         const json = serializeLogLine({
           ts: l.ts,

@@ -25,12 +25,23 @@ export interface LogHub {
  * wrote: a listener must not block and must not throw. A throwing listener is reported through
  * `onListenerError` and the others still get the lines.
  */
+export interface LogHubOptions {
+  readonly onListenerError?: (e: Error) => void
+  /**
+   * Told when a job's subscriber count changes (after the change). Cross-replica followers use it
+   * to start reading a log another replica writes; it must not throw.
+   */
+  readonly onSubscribersChanged?: (jobId: string, count: number) => void
+}
+
 class InProcessLogHub implements LogHub {
   readonly #byJob = new Map<string, Set<LogListener>>()
   readonly #onListenerError: ((e: Error) => void) | undefined
+  readonly #onChanged: ((jobId: string, count: number) => void) | undefined
 
-  constructor(onListenerError?: (e: Error) => void) {
-    this.#onListenerError = onListenerError
+  constructor(opts: LogHubOptions) {
+    this.#onListenerError = opts.onListenerError
+    this.#onChanged = opts.onSubscribersChanged
   }
 
   subscribe(jobId: string, listener: LogListener): () => void {
@@ -42,10 +53,12 @@ class InProcessLogHub implements LogHub {
       onEnd: (i) => listener.onEnd(i),
     }
     set.add(entry)
+    this.#onChanged?.(jobId, set.size)
     return () => {
       const current = this.#byJob.get(jobId)
       if (!current?.delete(entry)) return
       if (current.size === 0) this.#byJob.delete(jobId)
+      this.#onChanged?.(jobId, current.size)
     }
   }
 
@@ -74,6 +87,6 @@ class InProcessLogHub implements LogHub {
   }
 }
 
-export function createLogHub(opts: { onListenerError?: (e: Error) => void } = {}): LogHub {
-  return new InProcessLogHub(opts.onListenerError)
+export function createLogHub(opts: LogHubOptions = {}): LogHub {
+  return new InProcessLogHub(opts)
 }

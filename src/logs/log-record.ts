@@ -9,7 +9,11 @@ export interface LogLine {
   readonly seq: number
 }
 
-export type NewLogLine = Omit<LogLine, 'seq'>
+/**
+ * A line to append. `continues` marks a piece of a line cut at the record limit whose next piece
+ * follows: the scrubber holds back its tail so a secret cut in two is still masked.
+ */
+export type NewLogLine = Omit<LogLine, 'seq'> & { readonly continues?: boolean }
 
 /** A stored line as the hub and sockets see it: serialised once, sent as the same string to all. */
 export interface LogRecord {

@@ -29,11 +29,14 @@ export interface LogStore {
   append(jobId: string, lines: ReadonlyArray<NewLogLine>): Promise<AppendResult>
   read(jobId: string, opts?: ReadOptions): Promise<ReadResult>
   lastSeq(jobId: string): Promise<number>
-  /** Values to mask as `******` in this job's future lines; replaces the previous set. */
-  setSecrets(jobId: string, values: ReadonlyArray<string>): void
+  /**
+   * Adds values to mask as `******` in this job's future lines (the set only grows). A job with
+   * no values registered gets its set from the store's `loadSecrets` before its first line.
+   */
+  addSecrets(jobId: string, values: ReadonlyArray<string>): void
   /**
    * Flushes and closes the job's file and forgets its in-memory state, secrets included: a later
-   * append reopens the file and recovers lastSeq from its tail, but must set secrets again.
+   * append reopens the file, recovers lastSeq from its tail and loads the secret set again.
    */
   close(jobId: string): Promise<void>
   closeAll(): Promise<void>

@@ -7,7 +7,7 @@
  * times independent of where a search starts, so the scheduler's chain of slots, catch-up and
  * `next_runs` always agree on the nominal slots that fire keys are built from.
  */
-import { CronDate, CronExpressionParser } from 'cron-parser'
+import { CronDate, CronExpression, CronExpressionParser } from 'cron-parser'
 import type { CronFieldCollection } from 'cron-parser'
 import { MIN_YEAR, fieldName, selectedDays, splitCron, stepMonth } from './cron-syntax.ts'
 import type { CronSyntax, YearMonth } from './cron-syntax.ts'
@@ -43,7 +43,7 @@ export function checkCron(expr: string): CronCheck {
   const compiled = compile(expr)
   if (typeof compiled === 'string') return { ok: false, message: invalid(expr, compiled) }
   const probe = compiled.syntax.years === null ? PROBE_START : yearStart(compiled.syntax.years[0])
-  if (take(fires(compiled, 'UTC', new Date(probe)), 1).length === 0) {
+  if (takeUntil(fires(compiled, 'UTC', new Date(probe)), Infinity, 1).length === 0) {
     return { ok: false, message: invalid(expr, 'it never fires (no date matches every field)') }
   }
   return { ok: true, fields: compiled.syntax.fieldCount }
@@ -64,7 +64,7 @@ export function isValidTimezone(tz: string): boolean {
 /** The next `n` fire times strictly after `after`, computed in `tz`. Throws on an invalid expression or zone. */
 export function nextFireTimes(expr: string, tz: string, after: Date, n: number): Date[] {
   const compiled = compileOrThrow(expr, tz)
-  return take(fires(compiled, tz, after), n)
+  return takeUntil(fires(compiled, tz, after), Infinity, n)
 }
 
 /**
@@ -83,6 +83,9 @@ export function fireTimesBetween(
   const after = afterExclusive.getTime()
   const until = untilInclusive.getTime()
   if (limit <= 0 || until <= after) return []
+  // The usual case, a scheduler pass a moment after one or a few slots: walk forward from `after`.
+  const near = takeUntil(fires(compiled, tz, afterExclusive), until, limit + 1)
+  if (near.length <= limit) return near
   // Count back from `until` to find where to start, then walk forward: only the forward walk
   // honours the DST rules, so it decides which slots exist.
   for (let k = limit; ; k *= 2) {
@@ -102,11 +105,29 @@ function invalid(expr: string, reason: string): string {
   return `invalid cron expression '${expr}': ${reason}`
 }
 
+/**
+ * Compiled (expression, zone) pairs and parsed field sets: parsing, and checking zones through
+ * Intl, dominated scheduler passes with many triggers. The results are pure; the maps are bounded.
+ */
+const COMPILED = new Map<string, Compiled>()
+const PARSED = new Map<string, CronFieldCollection>()
+
+function remember<T>(memo: Map<string, T>, key: string, make: () => T): T {
+  const known = memo.get(key)
+  if (known !== undefined) return known
+  const made = make()
+  if (memo.size >= 1000) memo.clear()
+  memo.set(key, made)
+  return made
+}
+
 function compileOrThrow(expr: string, tz: string): Compiled {
-  const compiled = compile(expr)
-  if (typeof compiled === 'string') throw new Error(invalid(expr, compiled))
-  if (!isValidTimezone(tz)) throw new Error(`invalid timezone '${tz}': expected an IANA name`)
-  return compiled
+  return remember(COMPILED, JSON.stringify([expr, tz]), () => {
+    const compiled = compile(expr)
+    if (typeof compiled === 'string') throw new Error(invalid(expr, compiled))
+    if (!isValidTimezone(tz)) throw new Error(`invalid timezone '${tz}': expected an IANA name`)
+    return compiled
+  })
 }
 
 /** Parses and validates once; returns the reason as a string when the expression is invalid. */
@@ -174,12 +195,12 @@ function yearStart(year: number | undefined): number {
   return Date.UTC(year ?? MIN_YEAR, 0, 1) - 2 * DAY_MS
 }
 
-function take(source: Iterable<Date>, n: number): Date[] {
+/** Up to `n` times from `source`, stopping at the first one after `until`. */
+function takeUntil(source: Iterable<Date>, until: number, n: number): Date[] {
   const out: Date[] = []
-  if (n <= 0) return out
   for (const t of source) {
+    if (t.getTime() > until || out.length >= n) break
     out.push(t)
-    if (out.length >= n) break
   }
   return out
 }
@@ -231,7 +252,8 @@ function rawFires(c: Compiled, tz: string, walk: Walk): Iterable<CronDate> {
 function* iterate(expr: string, tz: string, walk: Walk): Generator<CronDate> {
   const { from, reverse, bound } = walk
   const range = bound === undefined ? {} : reverse ? { startDate: bound } : { endDate: bound }
-  const it = CronExpressionParser.parse(expr, { currentDate: from, tz, ...range })
+  const fields = remember(PARSED, expr, () => CronExpressionParser.parse(expr).fields)
+  const it = new CronExpression(fields, { currentDate: from, tz, ...range, expression: expr })
   for (;;) {
     let d: CronDate
     try {

@@ -4,7 +4,14 @@
  */
 import { createHash } from 'node:crypto'
 import { formatInputIssues, validateInput } from '../engine/input-schema.ts'
-import type { CatchUpPolicy, TaskDef, TriggerDef, Workspace } from '../workspace/workspace.ts'
+import { assertNever } from '../shared/errors.ts'
+import type {
+  CatchUpPolicy,
+  ConcurrencyPolicy,
+  TaskDef,
+  TriggerDef,
+  Workspace,
+} from '../workspace/workspace.ts'
 import { planCatchUp } from './catch-up.ts'
 import { fireTimesBetween, nextFireTimes } from './cron.ts'
 
@@ -100,9 +107,14 @@ export function specHashOf(cron: string, timezone: string): string {
     .slice(0, 32)
 }
 
-export type PreparedJob =
-  | { readonly ok: true; readonly task: TaskDef; readonly input: Record<string, unknown> }
-  | { readonly ok: false; readonly reason: string }
+/** A trigger's task with its validated input, ready to plan. */
+export interface ReadyJob {
+  readonly ok: true
+  readonly task: TaskDef
+  readonly input: Record<string, unknown>
+}
+
+export type PreparedJob = ReadyJob | { readonly ok: false; readonly reason: string }
 
 /**
  * The task and validated input a trigger fire would run (input is checked at fire time too,
@@ -119,4 +131,38 @@ export function prepareTriggerJob(
   const checked = validateInput(task.input, task.declaresInput, trigger.input, { renderDefault })
   if (!checked.ok) return { ok: false, reason: formatInputIssues(checked.issues) }
   return { ok: true, task, input: checked.value }
+}
+
+/** What one slot does once its fence is held (ARCHITECTURE.md §6, WORKSPACE-FORMAT.md §6.1). */
+export type SlotDecision =
+  | { readonly kind: 'fire'; readonly job: ReadyJob; readonly cancelPrevious: boolean }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'already' }
+
+/**
+ * Decides a due slot: a slot whose fire key exists has fired (only move on); an input that fails
+ * validation, or `concurrency: skip` with an active job, skips it; otherwise it fires, cancelling
+ * the active jobs first under `cancel_previous`.
+ */
+export function decideSlot(s: {
+  readonly alreadyFired: boolean
+  readonly prepared: PreparedJob
+  readonly concurrency: ConcurrencyPolicy
+  readonly activeJobs: number
+}): SlotDecision {
+  if (s.alreadyFired) return { kind: 'already' }
+  const job = s.prepared
+  if (!job.ok) return { kind: 'skip', reason: job.reason }
+  switch (s.concurrency) {
+    case 'allow':
+      return { kind: 'fire', job, cancelPrevious: false }
+    case 'skip':
+      return s.activeJobs > 0
+        ? { kind: 'skip', reason: 'previous_job_active' }
+        : { kind: 'fire', job, cancelPrevious: false }
+    case 'cancel_previous':
+      return { kind: 'fire', job, cancelPrevious: s.activeJobs > 0 }
+    default:
+      return assertNever(s.concurrency, 'concurrency policy')
+  }
 }

@@ -1,107 +1,47 @@
 /**
  * The cron scheduler (ARCHITECTURE.md §6 "Cron fires exactly once", "Missed runs"). Runs on the
  * leader only: the composition root starts it when elected and stops it when leadership is lost.
- * Each loop syncs trigger_state with the serving workspaces, fires every due slot, then sleeps
- * until the earliest `next_fire_at` (at most 30 s), woken early by workspace changes.
+ * Each pass syncs trigger_state with the serving workspaces (trigger-sync.ts), fires every due
+ * slot (fire-due.ts, in batches: fire-batch.ts), then sleeps until the earliest `next_fire_at` (at most 30 s),
+ * woken early by workspace changes.
  */
-import type { Kysely, Transaction } from 'kysely'
-import { insertEvents } from '../db/repositories/event.repository.ts'
 import {
-  advanceTrigger,
   findDueTriggers,
   findEarliestFireAfter,
-  findJobIdByFireKey,
-  listActiveTriggerJobs,
-  syncTriggerStates,
-  type TriggerSpec,
-  type TriggerState,
 } from '../db/repositories/trigger-state.repository.ts'
-import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
-import type { DB } from '../db/schema.ts'
-import { withTransaction } from '../db/transaction.ts'
-import { AfterCommit } from '../engine/after-commit.ts'
-import type { Orchestrator } from '../engine/orchestrator.ts'
-import { planJob } from '../engine/plan-job.ts'
-import type { Clock } from '../shared/clock.ts'
-import { assertNever, coerceError, ConflictError, NotFoundError } from '../shared/errors.ts'
-import { newJobId, newStepRunId } from '../shared/ids.ts'
+import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
 import { WakeSignal } from '../shared/wake-signal.ts'
-import type { WorkspaceRegistry } from '../workspace/workspace-registry.ts'
-import type { CatchUpPolicy, TriggerDef, Workspace } from '../workspace/workspace.ts'
-import { nextFireTimes } from './cron.ts'
+import { fireDue, type DueTrigger } from './fire-due.ts'
 import {
-  fireKeyOf,
-  planFires,
-  prepareTriggerJob,
-  specHashOf,
-  type FirePlan,
-  type PreparedJob as Prepared,
-} from './fire-plan.ts'
+  targetKey,
+  type RunResult,
+  type SchedulerContext,
+  type SchedulerDeps,
+} from './scheduler-deps.ts'
+import { TriggerSync } from './trigger-sync.ts'
 
-export interface SchedulerDeps {
-  readonly db: Kysely<DB>
-  readonly registry: Pick<WorkspaceRegistry, 'list' | 'onChange'>
-  readonly orchestrator: Pick<Orchestrator, 'insertJobs' | 'cancelJob'>
-  readonly clock: Clock
-  readonly logger: Logger
-  /** Runs a fire's effects (events, `_server` lines, wake-ups) after its transaction commits. */
-  readonly onCommitted: (fx: AfterCommit) => void
-  /** Renders a `{{ secret.* }}` input default (WORKSPACE-FORMAT.md §4.1); defaults stay as written without it. */
-  readonly renderDefault?: (workspace: Workspace, template: string) => unknown
-  readonly defaults: {
-    readonly catchUp: CatchUpPolicy
-    readonly maxCatchUp: number
-    readonly stepTimeoutSecs: number
-    readonly jobTimeoutSecs: number | null
-  }
-}
-
-export interface RunResult {
-  readonly fired: number
-  /** Slots that will never fire: skipped by catch-up (as listed), by `concurrency: skip` or by bad input. */
-  readonly skipped: number
-}
+export type { RunResult, SchedulerDeps }
 
 /** The longest the loop sleeps, so a missed wake-up or a clock jump costs at most this. */
 const MAX_SLEEP_MS = 30_000
 
-interface Target {
-  readonly workspace: Workspace
-  readonly trigger: TriggerDef & { readonly cron: string }
-  readonly specHash: string
-}
-
-type SlotOutcome = 'fired' | 'skipped' | 'already' | 'lost'
-
-interface SlotResult {
-  readonly outcome: SlotOutcome
-  readonly fx?: AfterCommit
-  /** Jobs to cancel after the commit (`concurrency: cancel_previous`). */
-  readonly cancel?: ReadonlyArray<string>
-}
-
-interface Slot {
-  readonly target: Target
-  readonly at: Date
-  readonly expected: Date
-  readonly next: Date | null
-  readonly now: Date
-}
-
 export class Scheduler {
-  readonly #d: SchedulerDeps
-  readonly #log: Logger
+  readonly #ctx: SchedulerContext
   readonly #wake = new WakeSignal()
-  #targets = new Map<string, Target>()
+  readonly #sync: TriggerSync
   #abort: AbortController | null = null
   #loop: Promise<void> | null = null
   #unsubscribe: (() => void) | null = null
   #stopping: Promise<void> | null = null
 
   constructor(deps: SchedulerDeps) {
-    this.#d = deps
-    this.#log = deps.logger.child({ component: 'scheduler' })
+    this.#ctx = { d: deps, log: deps.logger.child({ component: 'scheduler' }) }
+    this.#sync = new TriggerSync(this.#ctx)
+  }
+
+  get #log(): Logger {
+    return this.#ctx.log
   }
 
   /** Starts the loop (once; a stopped scheduler stays stopped). */
@@ -109,7 +49,7 @@ export class Scheduler {
     if (this.#loop || this.#stopping) return
     const abort = new AbortController()
     this.#abort = abort
-    this.#unsubscribe = this.#d.registry.onChange(() => this.#wake.notify())
+    this.#unsubscribe = this.#ctx.d.registry.onChange(() => this.#wake.notify())
     this.#loop = this.#run(abort.signal)
     this.#log.info('scheduler started')
   }
@@ -125,27 +65,44 @@ export class Scheduler {
     return this.#stopping
   }
 
-  /** One pass: sync trigger_state, then fire every slot due at `now`. */
+  /**
+   * One pass: sync trigger_state, then fire every slot due at `now`. Workspaces with a due
+   * `force_refresh` trigger are reloaded first (WORKSPACE-FORMAT.md §6.1), so the fire uses
+   * what is on disk now.
+   */
   async runOnce(now: Date): Promise<RunResult> {
-    await this.#sync(now)
-    let fired = 0
-    let skipped = 0
-    for (const state of await findDueTriggers(this.#d.db, now)) {
-      const target = this.#targets.get(keyOf(state.workspace, state.triggerName))
+    let due = await this.#dueTriggers(now)
+    const refresh = new Set(
+      due.filter((d) => d.target.trigger.forceRefresh).map((d) => d.target.workspace.name),
+    )
+    if (refresh.size > 0) {
+      await this.#reload(refresh)
+      due = await this.#dueTriggers(now)
+    }
+    return fireDue(this.#ctx, due, now)
+  }
+
+  /** Due trigger_state rows that match a serving trigger; others are left for their server. */
+  async #dueTriggers(now: Date): Promise<DueTrigger[]> {
+    const targets = await this.#sync.targets(now)
+    const due: DueTrigger[] = []
+    for (const state of await findDueTriggers(this.#ctx.d.db, now)) {
+      const target = targets.get(targetKey(state.workspace, state.triggerName))
       // Unknown here (never loaded, or another replica serves a different version): leave it.
-      if (!target || target.specHash !== state.specHash) continue
+      if (target && target.specHash === state.specHash) due.push({ state, target })
+    }
+    return due
+  }
+
+  async #reload(workspaces: ReadonlySet<string>): Promise<void> {
+    for (const name of workspaces) {
       try {
-        const r = await this.#fireDue(state, target, now)
-        fired += r.fired
-        skipped += r.skipped
+        await this.#ctx.d.registry.reload(name)
       } catch (e) {
-        this.#log.error(
-          { err: coerceError(e), workspace: state.workspace, trigger: state.triggerName },
-          'trigger fire failed; retrying on the next pass',
-        )
+        const fields = { err: coerceError(e), workspace: name }
+        this.#log.warn(fields, 'force_refresh: reload failed; firing the loaded version')
       }
     }
-    return { fired, skipped }
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -154,8 +111,9 @@ export class Scheduler {
       const seen = this.#wake.generation
       let delay: number
       try {
-        await this.runOnce(this.#d.clock.now())
-        delay = await this.#delayUntilNextFire()
+        const now = this.#ctx.d.clock.now()
+        await this.runOnce(now)
+        delay = await this.#delayUntilNextFire(now)
         failures = 0
       } catch (e) {
         failures++
@@ -166,234 +124,15 @@ export class Scheduler {
     }
   }
 
-  async #delayUntilNextFire(): Promise<number> {
-    const now = this.#d.clock.now()
-    const next = await findEarliestFireAfter(this.#d.db, now)
-    if (!next) return MAX_SLEEP_MS
-    return Math.min(MAX_SLEEP_MS, Math.max(1, next.getTime() - now.getTime()))
-  }
-
-  /** Rebuilds the trigger targets from the registry and writes them to trigger_state. */
-  async #sync(now: Date): Promise<void> {
-    const targets = new Map<string, Target>()
-    const specs: TriggerSpec[] = []
-    const keepWorkspaces: string[] = []
-    for (const { name, current: workspace } of this.#d.registry.list()) {
-      if (!workspace) keepWorkspaces.push(name)
-      for (const t of workspace?.triggers.values() ?? []) {
-        if (t.type !== 'scheduler' || t.cron === null || !workspace) continue
-        const target: Target = { workspace, trigger: { ...t, cron: t.cron }, specHash: '' }
-        const spec = this.#specOf(target, now)
-        if (!spec) continue
-        specs.push(spec)
-        targets.set(keyOf(name, t.name), { ...target, specHash: spec.specHash })
-      }
-    }
-    await syncTriggerStates(this.#d.db, specs, { keepWorkspaces, now })
-    this.#targets = targets
-  }
-
-  #specOf({ workspace, trigger }: Target, now: Date): TriggerSpec | null {
-    const { cron, timezone } = trigger
-    try {
-      const [startAt] = nextFireTimes(cron, timezone, now, 1)
-      const specHash = specHashOf(cron, timezone)
-      const names = { workspace: workspace.name, triggerName: trigger.name }
-      return {
-        ...names,
-        cron,
-        timezone,
-        specHash,
-        enabled: trigger.enabled,
-        startAt: startAt ?? null,
-      }
-    } catch (e) {
-      // Load-time validation rejects bad crons; this only guards against a library difference.
-      const fields = { err: coerceError(e), workspace: workspace.name, trigger: trigger.name }
-      this.#log.error(fields, 'cannot schedule trigger')
-      return null
-    }
-  }
-
-  /** Fires the due slots of one trigger per its catch-up policy, one transaction per slot. */
-  async #fireDue(state: TriggerState, target: Target, now: Date): Promise<RunResult> {
-    const { trigger } = target
-    const plan = planFires({
-      nextFireAt: state.nextFireAt,
-      cron: trigger.cron,
-      timezone: trigger.timezone,
-      catchUp: trigger.catchUp,
-      maxCatchUp: trigger.maxCatchUp,
-      defaults: this.#d.defaults,
-      now,
-    })
-    const expected = state.nextFireAt
-    if (!expected) return { fired: 0, skipped: 0 }
-    if (plan.skipped.length > 0 || plan.fire.length > 1) this.#logCatchUp(state, plan)
-    if (plan.fire.length === 0) {
-      await this.#advanceOnly({ target, at: expected, expected, next: plan.nextFireAt, now })
-      return { fired: 0, skipped: plan.skipped.length }
-    }
-    let fired = 0
-    let skipped = plan.skipped.length
-    let fence: Date | null = expected
-    for (const [i, at] of plan.fire.entries()) {
-      if (!fence) break
-      // Intermediate fires point next_fire_at at the next planned slot, so a crash mid-way resumes there.
-      const next = plan.fire[i + 1] ?? plan.nextFireAt
-      const outcome = await this.#fireSlot({ target, at, expected: fence, next, now })
-      if (outcome === 'lost') break
-      if (outcome === 'fired') fired++
-      if (outcome === 'skipped') skipped++
-      fence = next
-    }
-    return { fired, skipped }
-  }
-
   /**
-   * One slot, one transaction: read the overlap state, advance trigger_state fenced on the slot
-   * this pass read (a racing scheduler matches nothing and rolls back), then insert the job with
-   * its fire key and the events. `cancel_previous` cancels the older jobs only after the commit,
-   * so only the scheduler that won the slot cancels anything; a crash in between leaves them
-   * running, which `allow` would have done anyway.
+   * How long to sleep after a pass that handled everything due at `passNow`. Slots that fell
+   * due while the pass ran are after `passNow`, so they wake the loop at once; a slot still at or
+   * before `passNow` is one this scheduler does not serve (or failed), and waits for a later pass.
    */
-  async #fireSlot(slot: Slot): Promise<SlotOutcome> {
-    const { workspace, trigger } = slot.target
-    const render = this.#d.renderDefault
-    const prepared = prepareTriggerJob(workspace, trigger, render && ((t) => render(workspace, t)))
-    const jobId = newJobId()
-    let result: SlotResult
-    try {
-      result = await withTransaction(this.#d.db, (trx) =>
-        this.#fireInTransaction(trx, { slot, prepared, jobId }),
-      )
-    } catch (e) {
-      // Someone created this slot's job outside our fence: the slot has fired, so only advance.
-      if (!isPgError(e, UNIQUE_VIOLATION)) throw e
-      return (await this.#advanceOnly(slot)) ? 'already' : 'lost'
-    }
-    if (result.fx) this.#d.onCommitted(result.fx)
-    this.#logOutcome(slot, result.outcome, prepared.ok ? { jobId } : { reason: prepared.reason })
-    await this.#cancelPrevious(slot, result.cancel ?? [])
-    return result.outcome
+  async #delayUntilNextFire(passNow: Date): Promise<number> {
+    const next = await findEarliestFireAfter(this.#ctx.d.db, passNow)
+    if (!next) return MAX_SLEEP_MS
+    const now = this.#ctx.d.clock.nowMs()
+    return Math.min(MAX_SLEEP_MS, Math.max(1, next.getTime() - now))
   }
-
-  async #fireInTransaction(
-    trx: Transaction<DB>,
-    f: { slot: Slot; prepared: Prepared; jobId: string },
-  ): Promise<SlotResult> {
-    const { slot, prepared, jobId } = f
-    const { workspace: ws, trigger } = slot.target
-    const sourceId = `${ws.name}/${trigger.name}`
-    const fireKey = fireKeyOf(ws.name, trigger.name, slot.at)
-    const active = await listActiveTriggerJobs(trx, sourceId)
-    const already = await findJobIdByFireKey(trx, fireKey)
-    const busy = trigger.concurrency === 'skip' && active.length > 0
-    const skipReason = !prepared.ok ? prepared.reason : busy ? 'previous_job_active' : null
-    const fired = !already && prepared.ok && !busy ? { at: slot.at, jobId } : null
-    if (!(await advanceTrigger(trx, { ...this.#advanceOf(slot), fired })))
-      return { outcome: 'lost' }
-    if (already) return { outcome: 'already' }
-    const event = { workspace: ws.name, trigger: trigger.name, task: trigger.task }
-    const scheduled_for = slot.at.toISOString()
-    if (!prepared.ok || skipReason !== null) {
-      const fx = new AfterCommit()
-      fx.event('trigger.skipped', { ...event, scheduled_for, reason: skipReason ?? 'invalid' })
-      await insertEvents(trx, fx.events)
-      return { outcome: 'skipped', fx }
-    }
-    const planned = planJob({
-      jobId,
-      newStepId: newStepRunId,
-      workspace: ws,
-      task: prepared.task,
-      input: prepared.input,
-      rawInput: trigger.input,
-      source: { type: 'trigger', id: sourceId },
-      now: slot.now,
-      defaultStepTimeoutSecs: this.#d.defaults.stepTimeoutSecs,
-      defaultJobTimeoutSecs: this.#d.defaults.jobTimeoutSecs,
-      fireKey,
-    })
-    const fx = await this.#d.orchestrator.insertJobs(trx, [planned])
-    fx.event('trigger.fired', { ...event, scheduled_for, job_id: jobId })
-    await insertEvents(trx, fx.events)
-    return { outcome: 'fired', fx, cancel: trigger.concurrency === 'cancel_previous' ? active : [] }
-  }
-
-  #advanceOf(slot: Slot) {
-    return {
-      workspace: slot.target.workspace.name,
-      triggerName: slot.target.trigger.name,
-      specHash: slot.target.specHash,
-      expectedNextFireAt: slot.expected,
-      nextFireAt: slot.next,
-      fired: null,
-      now: slot.now,
-    }
-  }
-
-  async #advanceOnly(slot: Slot): Promise<boolean> {
-    return withTransaction(this.#d.db, (trx) => advanceTrigger(trx, this.#advanceOf(slot)))
-  }
-
-  #logCatchUp(state: TriggerState, plan: FirePlan): void {
-    const fields = {
-      workspace: state.workspace,
-      trigger: state.triggerName,
-      policy: plan.policy,
-      fire: plan.fire.map((d) => d.toISOString()),
-      skipped: plan.skipped.map((d) => d.toISOString()),
-      olderSkippedNotListed: plan.skippedTruncated,
-    }
-    const older = plan.skippedTruncated ? ' and older ones' : ''
-    const counts = `firing ${plan.fire.length} slot(s), skipping ${plan.skipped.length}${older}`
-    this.#log.info(fields, `catch-up (${plan.policy}): ${counts}`)
-  }
-
-  #logOutcome(
-    slot: Slot,
-    outcome: SlotOutcome,
-    detail: { jobId: string } | { reason: string },
-  ): void {
-    const fields = {
-      workspace: slot.target.workspace.name,
-      trigger: slot.target.trigger.name,
-      scheduledFor: slot.at.toISOString(),
-    }
-    switch (outcome) {
-      case 'fired':
-        return this.#log.info({ ...fields, ...detail }, 'trigger fired')
-      case 'skipped':
-        return 'reason' in detail
-          ? this.#log.warn({ ...fields, ...detail }, 'trigger not fired')
-          : this.#log.info(fields, 'trigger skipped: a previous job is still active')
-      case 'already':
-        return this.#log.info(fields, 'slot already fired; advanced')
-      case 'lost':
-        return this.#log.debug(fields, 'slot taken by another scheduler')
-      default:
-        return assertNever(outcome, 'slot outcome')
-    }
-  }
-
-  async #cancelPrevious(slot: Slot, jobIds: ReadonlyArray<string>): Promise<void> {
-    for (const id of jobIds) {
-      try {
-        await this.#d.orchestrator.cancelJob(id)
-        this.#log.info(
-          { workspace: slot.target.workspace.name, trigger: slot.target.trigger.name, jobId: id },
-          'cancelled the previous job (concurrency: cancel_previous)',
-        )
-      } catch (e) {
-        // It ended (or vanished) meanwhile: nothing left to cancel.
-        if (e instanceof ConflictError || e instanceof NotFoundError) continue
-        this.#log.warn({ err: coerceError(e), jobId: id }, 'could not cancel the previous job')
-      }
-    }
-  }
-}
-
-function keyOf(workspace: string, trigger: string): string {
-  return JSON.stringify([workspace, trigger])
 }

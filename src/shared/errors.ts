@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'upgrade_required',
+  'too_many_requests',
   'internal',
   'unavailable',
   'not_implemented',
@@ -80,6 +81,15 @@ export class ConflictError extends AppError {
   }
 }
 
+export class TooManyRequestsError extends AppError {
+  /** Seconds until a retry can succeed (sent as Retry-After). */
+  readonly retryAfterSecs: number
+  constructor(message: string, retryAfterSecs: number) {
+    super(message, { code: 'too_many_requests', status: 429 })
+    this.retryAfterSecs = retryAfterSecs
+  }
+}
+
 export class UnavailableError extends AppError {
   constructor(message: string, cause?: unknown) {
     super(message, { code: 'unavailable', status: 503, cause, expose: true })
@@ -90,6 +100,21 @@ export class NotImplementedError extends AppError {
   constructor(message: string) {
     super(message, { code: 'not_implemented', status: 501, expose: true })
   }
+}
+
+/**
+ * `instanceof AppError`, also for an AppError made by another copy of this module: a process that
+ * loads modules both as CommonJS and as ES modules (mocha under tsx does) holds two copies.
+ */
+export function isAppError(e: unknown): e is AppError {
+  if (e instanceof AppError) return true
+  if (!(e instanceof Error)) return false
+  const x = e as Partial<AppError>
+  return (
+    typeof x.status === 'number' &&
+    typeof x.expose === 'boolean' &&
+    (ERROR_CODES as ReadonlyArray<unknown>).includes(x.code)
+  )
 }
 
 /** Turns anything thrown into an Error, keeping the original as `cause` when it was not one. */

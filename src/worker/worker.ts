@@ -22,12 +22,21 @@ export interface WorkerOptions {
   /** Extra latency allowed to batch log lines (0 for in-process sources). */
   readonly logBatchMs: number
   readonly killGraceMs?: number
+  /** Heartbeat with no step running too (a remote worker must show it is alive). */
+  readonly heartbeatWhenIdle?: boolean
+  /**
+   * What happens to steps still running when the stop grace ends: by default their results are
+   * discarded (the server recovers the leases); with a message they are reported as failed.
+   */
+  readonly shutdownFailureMessage?: string
 }
 
 interface Running {
   readonly step: ClaimedStep
   readonly abort: AbortController
   stopReason: StopReason | null
+  /** Killed because the worker's stop grace ran out. */
+  shutdown: boolean
   done: Promise<void>
 }
 
@@ -40,6 +49,7 @@ export class Worker {
   #stopping: Promise<void> | null = null
   #slotFreed: (() => void) | null = null
   #unsubscribe: (() => void) | null = null
+  #beating = false
 
   constructor(opts: WorkerOptions) {
     this.#o = opts
@@ -70,7 +80,14 @@ export class Worker {
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<'expired'>((r) => (timer = setTimeout(() => r('expired'), graceMs)))
     if ((await Promise.race([all, expired])) === 'expired') {
-      for (const r of this.#running.values()) this.#requestStop(r.step.stepId, 'lease_lost')
+      for (const r of this.#running.values()) {
+        if (this.#o.shutdownFailureMessage === undefined) {
+          this.#requestStop(r.step.stepId, 'lease_lost')
+        } else if (!r.stopReason) {
+          r.shutdown = true
+          r.abort.abort()
+        }
+      }
     }
     clearTimeout(timer)
     await all
@@ -104,6 +121,7 @@ export class Worker {
       step,
       abort: new AbortController(),
       stopReason: null,
+      shutdown: false,
       done: Promise.resolve(),
     }
     this.#running.set(step.stepId, entry)
@@ -147,7 +165,10 @@ export class Worker {
       )
       await batcher.flush()
       if (r.stopReason === 'lease_lost') return
-      await this.#o.source.complete(step, toOutcome(result, r.stopReason))
+      const outcome = r.shutdown
+        ? shutdownOutcome(result, this.#o.shutdownFailureMessage ?? 'worker shutting down')
+        : toOutcome(result, r.stopReason)
+      await this.#o.source.complete(step, outcome)
     } catch (e) {
       log.error({ err: coerceError(e) }, 'step execution failed')
       await batcher.flush().catch(() => undefined)
@@ -173,13 +194,28 @@ export class Worker {
   }
 
   async #beat(): Promise<void> {
-    if (this.#running.size === 0) return
+    if (this.#beating || (this.#running.size === 0 && !this.#o.heartbeatWhenIdle)) return
+    // One heartbeat at a time: a slow server must not pile them up.
+    this.#beating = true
     try {
       const stops = await this.#o.source.heartbeat([...this.#running.values()].map((r) => r.step))
       for (const s of stops) this.#requestStop(s.stepId, s.reason)
     } catch (e) {
       this.#o.logger.warn({ err: coerceError(e) }, 'heartbeat failed')
+    } finally {
+      this.#beating = false
     }
+  }
+}
+
+/** A step killed at the end of the stop grace: a failed attempt (the server may retry it). */
+function shutdownOutcome(result: ExecResult, message: string): WorkerOutcome {
+  return {
+    status: 'failed',
+    exitCode: result.exitCode,
+    output: undefined,
+    errorMessage: message,
+    warnings: result.outputWarnings,
   }
 }
 

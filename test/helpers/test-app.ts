@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import supertest from 'supertest'
-import { createApp, type App } from '../../src/app.ts'
+import { createApp, type App, type AppOptions } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { silentLogger } from '../../src/shared/logger.ts'
 import { createTestDb, truncateAll, type TestDatabase } from './test-db.ts'
@@ -30,14 +30,20 @@ export async function buildTestApp(
     env?: Record<string, string>
     worker?: boolean
     scheduler?: boolean
+    launcherOverride?: AppOptions['launcherOverride']
+    tuning?: AppOptions['tuning']
+    /** Another app's database and log dir (a second replica, or a restart): left open on close. */
+    shared?: { database: TestDatabase; logDir: string }
+    /** `host:port` to listen on (default 127.0.0.1:0). */
+    listen?: string
   } = {},
 ): Promise<TestApp> {
-  const database = await createTestDb()
-  const logDir = mkdtempSync(join(tmpdir(), 'weir-test-logs-'))
+  const database = opts.shared?.database ?? (await createTestDb())
+  const logDir = opts.shared?.logDir ?? mkdtempSync(join(tmpdir(), 'weir-test-logs-'))
   const workspaces = opts.workspaces ?? { default: EXAMPLE_WORKSPACE }
   const env: Record<string, string> = {
     WEIR__LOG_STORAGE__LOCAL_DIR: logDir,
-    WEIR__LISTEN: '127.0.0.1:0',
+    WEIR__LISTEN: opts.listen ?? '127.0.0.1:0',
     WEIR__EMBEDDED_WORKER__ENABLED: String(opts.worker ?? true),
     WEIR__SHUTDOWN__GRACE_MS: '2000',
     WEIR__SCHEDULER__ENABLED: String(opts.scheduler ?? false),
@@ -54,6 +60,9 @@ export async function buildTestApp(
     logger: silentLogger(),
     database,
     env: { PATH: process.env.PATH ?? '' },
+    defaultMetrics: false,
+    launcherOverride: opts.launcherOverride,
+    tuning: opts.tuning,
   })
   await app.ready
   await app.startEngine()
@@ -68,6 +77,7 @@ export async function buildTestApp(
     },
     async close() {
       await app.stop()
+      if (opts.shared) return
       await database.close()
       rmSync(logDir, { recursive: true, force: true })
     },

@@ -1,9 +1,18 @@
 /** POST .../execute and job retries: strict input validation, then one job creation. */
 import type Router from '@koa/router'
+import type { Context } from 'koa'
+import type { JobSource } from '../../engine/plan-job.ts'
 import { validateExecuteBody, validateInput } from '../../engine/input-schema.ts'
 import { BadRequestError, ValidationError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
+import { principalOf } from '../middleware/auth.ts'
 import { bodyOf } from '../middleware/json-body.ts'
+
+/** Jobs started over the API: by the authenticated user when auth is on (API.md §2.3). */
+export function jobSourceOf(ctx: Context): JobSource {
+  const principal = principalOf(ctx)
+  return principal ? { type: 'user', id: principal.email } : { type: 'api', id: null }
+}
 
 export async function executeTask(
   deps: ApiDeps,
@@ -13,6 +22,7 @@ export async function executeTask(
     body: unknown
     retryOfJobId: string | null
     idempotencyKey: string | null
+    source: JobSource
   },
 ): Promise<{ job_id: string }> {
   const { workspace, task } = deps.registry.getRunnableTask(req.workspace, req.task)
@@ -27,7 +37,7 @@ export async function executeTask(
     task,
     input: input.value,
     rawInput: body.input,
-    source: { type: 'api', id: null },
+    source: req.source,
     idempotencyKey: req.idempotencyKey,
     retryOfJobId: req.retryOfJobId,
   })
@@ -45,12 +55,20 @@ export function executeRoutes(router: Router, deps: ApiDeps): void {
         'Idempotency-Key',
       )
     }
-    ctx.body = await executeTask(deps, {
+    const result = await executeTask(deps, {
       workspace: ctx.params.ws!,
       task: ctx.params.task!,
       body: bodyOf(ctx),
       retryOfJobId: null,
       idempotencyKey: key === '' ? null : key,
+      source: jobSourceOf(ctx),
     })
+    await deps.audit.record(ctx, {
+      action: 'job.executed',
+      targetType: 'job',
+      targetId: result.job_id,
+      details: { workspace: ctx.params.ws!, task: ctx.params.task! },
+    })
+    ctx.body = result
   })
 }

@@ -18,7 +18,7 @@ import {
   parseJobId,
   stringParam,
 } from '../query.ts'
-import { executeTask } from './execute.ts'
+import { executeTask, jobSourceOf } from './execute.ts'
 
 const MAX_LIMIT = 500
 
@@ -80,12 +80,13 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     const job = await deps.jobs.get(id)
     if (!job) throw new NotFoundError(`job '${id}' not found`)
     const steps = await deps.jobs.steps(id)
-    ctx.body = toJobDetailDto(job, steps, deps.secretsOf(job.workspace))
+    ctx.body = toJobDetailDto(job, steps, await deps.jobMask(job))
   })
 
   router.post('/api/jobs/:id/cancel', async (ctx) => {
     const id = parseJobId(ctx.params.id)
     const { status, cancelRequestedAt } = await deps.engine.cancelJob(id)
+    await deps.audit.record(ctx, { action: 'job.cancelled', targetType: 'job', targetId: id })
     ctx.status = status === 'cancelled' ? 200 : 202
     ctx.body = { job_id: id, status, cancel_requested_at: cancelRequestedAt.toISOString() }
   })
@@ -97,12 +98,20 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     if (!isTerminalJobStatus(job.status)) throw new ConflictError(`job is still ${job.status}`)
     if (job.sourceType === 'hook')
       throw new ConflictError('hook jobs cannot be retried; retry the original job')
-    ctx.body = await executeTask(deps, {
+    const result = await executeTask(deps, {
       workspace: job.workspace,
       task: job.taskName,
       body: { input: job.input },
       retryOfJobId: job.id,
       idempotencyKey: null,
+      source: jobSourceOf(ctx),
     })
+    await deps.audit.record(ctx, {
+      action: 'job.retried',
+      targetType: 'job',
+      targetId: result.job_id,
+      details: { retry_of_job_id: job.id, workspace: job.workspace, task: job.taskName },
+    })
+    ctx.body = result
   })
 }

@@ -35,6 +35,11 @@ export function workspaceRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/api/workspaces/:ws/refresh', async (ctx) => {
     const entry = await deps.registry.reload(ctx.params.ws!)
+    await deps.audit.record(ctx, {
+      action: 'workspace.refreshed',
+      targetType: 'workspace',
+      targetId: ctx.params.ws!,
+    })
     ctx.body = toWorkspaceDto(entry)
   })
 

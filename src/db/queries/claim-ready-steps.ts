@@ -9,6 +9,8 @@ export interface ClaimRequest {
   readonly leaseTtlSecs: number
   /** The worker's tags: a step is eligible when its action's tags are a subset. */
   readonly tags: ReadonlyArray<string>
+  /** What the worker can run (`script`, `docker`, `kubernetes`); see requiredCapability below. */
+  readonly capabilities: ReadonlyArray<string>
   /** In-process workers start the process right away: record started_at with the claim. */
   readonly startNow: boolean
 }
@@ -21,6 +23,10 @@ export interface ClaimRequest {
  * never wait on each other or share a row; the job row is touched only with SKIP LOCKED (lock
  * order is job before steps everywhere else, ARCHITECTURE.md §6): a finisher holding the job row
  * derives `running` from the steps itself. A step is never taken before its ready_at (retry delay).
+ * Eligibility: the action's tags are a subset of the worker's, and the worker has the capability
+ * the step needs (`docker` for a docker runner or action, `kubernetes` for a pod, else `script`).
+ * Lease tokens are `wlt_` + the binding tag of engine/lease-chain.ts (the first 12 hex digits of
+ * sha256('<worker>:<step>:<attempt>'), computed here in SQL) + 32 random hex digits.
  * Index: step_runs_ready (partial, status = 'ready').
  */
 export interface ClaimedJobInfo {
@@ -31,6 +37,10 @@ export interface ClaimedJobInfo {
   /** Job status before this claim (a `pending` job has just become `running`). */
   readonly status: string
   readonly input: Record<string, unknown>
+  /** The replica that writes the job's log (jobs.log_owner): no lookup needed when appending. */
+  readonly logOwner: string | null
+  /** This claim flipped the job from `pending` to `running` (job.started is emitted once). */
+  readonly started: boolean
 }
 
 export async function claimReadySteps(
@@ -44,11 +54,17 @@ export async function claimReadySteps(
       j_revision: string
       j_status: string
       j_input: unknown
+      j_log_owner: string | null
+      j_started: boolean
     }
   >`
     WITH picked AS (
       SELECT id FROM step_runs
       WHERE status = 'ready' AND ready_at <= now() AND tags <@ ${JSON.stringify(req.tags)}::jsonb
+        AND (CASE
+          WHEN runner = 'docker' OR action_type = 'docker' THEN 'docker'
+          WHEN runner = 'pod' OR action_type IN ('pod', 'kubernetes') THEN 'kubernetes'
+          ELSE 'script' END) = ANY(${[...req.capabilities]}::text[])
       ORDER BY ready_at, id
       LIMIT ${req.limit}
       FOR UPDATE SKIP LOCKED
@@ -56,7 +72,9 @@ export async function claimReadySteps(
       UPDATE step_runs s SET
         status = 'running',
         worker_id = ${req.workerId},
-        lease_token = 'wlt_' || replace(gen_random_uuid()::text, '-', ''),
+        lease_token = 'wlt_'
+          || left(encode(sha256(convert_to(${req.workerId} || ':' || s.id::text || ':' || s.attempt::text, 'UTF8')), 'hex'), 12)
+          || replace(gen_random_uuid()::text, '-', ''),
         prev_lease_token = NULL,
         lease_seq = 0,
         lease_reply = NULL,
@@ -76,8 +94,9 @@ export async function claimReadySteps(
       RETURNING id
     )
     SELECT c.*, j.workspace AS j_workspace, j.task_name AS j_task_name, j.revision AS j_revision,
-      j.status AS j_status, j.input AS j_input
-    FROM claimed c JOIN jobs j ON j.id = c.job_id
+      j.status AS j_status, j.input AS j_input, j.log_owner AS j_log_owner,
+      (f.id IS NOT NULL) AS j_started
+    FROM claimed c JOIN jobs j ON j.id = c.job_id LEFT JOIN flipped f ON f.id = c.job_id
     ORDER BY c.ready_at, c.id`.execute(trx)
   return rows.map((r) => ({
     step: toStepRun(r),
@@ -88,6 +107,8 @@ export async function claimReadySteps(
       revision: r.j_revision,
       status: r.j_status,
       input: (r.j_input ?? {}) as Record<string, unknown>,
+      logOwner: r.j_log_owner,
+      started: r.j_started,
     },
   }))
 }

@@ -11,6 +11,12 @@ export interface AttemptEnd {
   readonly errorMessage: string | null
   /** For a retry (`status: 'ready'`): when the next attempt may be claimed. */
   readonly retryAt: Date | null
+  /**
+   * A remote worker's `complete` is the last call of its lease token chain (API.md §11.4): it is
+   * fenced on the chain's seq too, and the consumed token and seq stay on the row so a replay of
+   * the call can be answered (with the reply stored by recordLeaseReply).
+   */
+  readonly chain?: { readonly seq: number }
 }
 
 /**
@@ -30,7 +36,8 @@ export async function finishStepAttempt(trx: Transaction<DB>, end: AttemptEnd): 
         end.status === 'completed' && end.output !== undefined ? JSON.stringify(end.output) : null,
       error_message: end.errorMessage,
       lease_token: null,
-      prev_lease_token: null,
+      prev_lease_token: end.chain ? end.leaseToken : null,
+      ...(end.chain ? { lease_seq: end.chain.seq } : {}),
       lease_expires_at: null,
       deadline_at: null,
       completed_at: retry ? null : sql<Date>`now()`,
@@ -45,6 +52,7 @@ export async function finishStepAttempt(trx: Transaction<DB>, end: AttemptEnd): 
     .where('id', '=', end.stepId)
     .where('status', '=', 'running')
   if (end.leaseToken !== null) q = q.where('lease_token', '=', end.leaseToken)
+  if (end.chain) q = q.where('lease_seq', '=', end.chain.seq - 1)
   const res = await q.executeTakeFirst()
   return Number(res.numUpdatedRows) === 1
 }

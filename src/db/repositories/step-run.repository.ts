@@ -57,6 +57,19 @@ export async function markStepStarted(
   return Number(res.numUpdatedRows) === 1
 }
 
+/** Stores the reply of a lease's last call, returned again when the worker replays that call. */
+export async function recordLeaseReply(
+  trx: Transaction<DB>,
+  stepId: string,
+  reply: unknown,
+): Promise<void> {
+  await trx
+    .updateTable('step_runs')
+    .set({ lease_reply: JSON.stringify(reply) })
+    .where('id', '=', stepId)
+    .execute()
+}
+
 /** Asks running steps of a job to stop (cancel or job timeout); workers see it on their next call. */
 export async function requestStop(
   trx: Transaction<DB>,

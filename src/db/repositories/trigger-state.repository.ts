@@ -1,5 +1,5 @@
 /** trigger_state rows: the scheduler's persisted view of each cron trigger. */
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { DB, TriggerStateRow } from '../schema.ts'
 
 export interface TriggerFireRecord {
@@ -67,45 +67,47 @@ export async function listTriggerFires(
  * `startAt` (WORKSPACE-FORMAT.md §6.3: "starts from now"), so slots missed while it was absent,
  * different or disabled never fire. Rows of triggers no longer defined are disabled, except in
  * `keepWorkspaces` (configured but without a loaded version: their state waits for a good load).
- * Safe with two leaders: an unchanged row is not written, and a reset is the same on both.
+ * Two statements whatever the number of triggers. Safe with two leaders: an unchanged row is not
+ * written, and a reset is the same on both.
  */
 export async function syncTriggerStates(
   db: Kysely<DB>,
   specs: ReadonlyArray<TriggerSpec>,
   opts: { readonly keepWorkspaces: ReadonlyArray<string>; readonly now: Date },
 ): Promise<void> {
-  for (const s of specs) await upsertTriggerState(db, s, opts.now)
-  const wanted = new Set(specs.map((s) => keyOf(s.workspace, s.triggerName)))
-  const keep = new Set(opts.keepWorkspaces)
-  const enabled = await db
-    .selectFrom('trigger_state')
-    .select(['workspace', 'trigger_name'])
+  if (specs.length > 0) await upsertTriggerStates(db, specs, opts.now)
+  const wanted = JSON.stringify(specs.map((s) => [s.workspace, s.triggerName]))
+  await db
+    .updateTable('trigger_state')
+    .set({ enabled: false, updated_at: opts.now })
     .where('enabled', '=', true)
+    .where(
+      sql<boolean>`(workspace, trigger_name) NOT IN (
+        SELECT k->>0, k->>1 FROM jsonb_array_elements(${wanted}::jsonb) AS k)`,
+    )
+    .$if(opts.keepWorkspaces.length > 0, (q) => q.where('workspace', 'not in', opts.keepWorkspaces))
     .execute()
-  for (const r of enabled) {
-    if (keep.has(r.workspace) || wanted.has(keyOf(r.workspace, r.trigger_name))) continue
-    await db
-      .updateTable('trigger_state')
-      .set({ enabled: false, updated_at: opts.now })
-      .where('workspace', '=', r.workspace)
-      .where('trigger_name', '=', r.trigger_name)
-      .execute()
-  }
 }
 
-async function upsertTriggerState(db: Kysely<DB>, s: TriggerSpec, now: Date): Promise<void> {
+async function upsertTriggerStates(
+  db: Kysely<DB>,
+  specs: ReadonlyArray<TriggerSpec>,
+  now: Date,
+): Promise<void> {
   await db
     .insertInto('trigger_state')
-    .values({
-      workspace: s.workspace,
-      trigger_name: s.triggerName,
-      cron: s.cron,
-      timezone: s.timezone,
-      spec_hash: s.specHash,
-      enabled: s.enabled,
-      next_fire_at: s.startAt,
-      updated_at: now,
-    })
+    .values(
+      specs.map((s) => ({
+        workspace: s.workspace,
+        trigger_name: s.triggerName,
+        cron: s.cron,
+        timezone: s.timezone,
+        spec_hash: s.specHash,
+        enabled: s.enabled,
+        next_fire_at: s.startAt,
+        updated_at: now,
+      })),
+    )
     .onConflict((oc) =>
       oc
         .columns(['workspace', 'trigger_name'])
@@ -135,10 +137,6 @@ async function upsertTriggerState(db: Kysely<DB>, s: TriggerSpec, now: Date): Pr
         ),
     )
     .execute()
-}
-
-function keyOf(workspace: string, trigger: string): string {
-  return JSON.stringify([workspace, trigger])
 }
 
 /** Every trigger_state row (tests and diagnostics). */
@@ -175,65 +173,43 @@ export async function findEarliestFireAfter(db: Kysely<DB>, now: Date): Promise<
   return row?.next ?? null
 }
 
-export interface TriggerAdvance {
-  readonly workspace: string
-  readonly triggerName: string
-  readonly specHash: string
-  /** The `next_fire_at` this scheduler read: the fence. */
-  readonly expectedNextFireAt: Date
-  readonly nextFireAt: Date | null
-  /** Set when the slot created a job. */
-  readonly fired: { readonly at: Date; readonly jobId: string } | null
-  readonly now: Date
-}
-
 /**
- * Moves a trigger past a slot; false (nothing changed) when another scheduler got there first.
- * Invariant: a slot is acted on by exactly one transaction. The UPDATE is fenced on the
- * `next_fire_at` the caller read (and on the spec hash and `enabled`); it takes the row lock, so a
- * second leader racing for the same slot blocks until the first commits, then re-checks the fence
- * (READ COMMITTED re-evaluates the WHERE on the new row version), matches nothing and must roll
- * back everything it did in that transaction. Index: the primary key.
+ * Pending or running jobs of the given triggers (`source_id`s), oldest first per trigger: the
+ * overlap policy looks at these. Index: jobs_source.
  */
-export async function advanceTrigger(trx: Transaction<DB>, a: TriggerAdvance): Promise<boolean> {
-  const result = await trx
-    .updateTable('trigger_state')
-    .set({
-      next_fire_at: a.nextFireAt,
-      updated_at: a.now,
-      ...(a.fired ? { last_fired_at: a.fired.at, last_job_id: a.fired.jobId } : {}),
-    })
-    .where('workspace', '=', a.workspace)
-    .where('trigger_name', '=', a.triggerName)
-    .where('enabled', '=', true)
-    .where('spec_hash', '=', a.specHash)
-    .where('next_fire_at', '=', a.expectedNextFireAt)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) > 0
-}
-
-/** Pending or running jobs a trigger created (its overlap policy looks at these). Index: jobs_source. */
-export async function listActiveTriggerJobs(db: Kysely<DB>, sourceId: string): Promise<string[]> {
+export async function listActiveTriggerJobs(
+  db: Kysely<DB>,
+  sourceIds: ReadonlyArray<string>,
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>()
+  if (sourceIds.length === 0) return out
   const rows = await db
     .selectFrom('jobs')
-    .select('id')
+    .select(['id', 'source_id'])
     .where('source_type', '=', 'trigger')
-    .where('source_id', '=', sourceId)
+    .where('source_id', 'in', sourceIds)
     .where('status', 'in', ['pending', 'running'])
     .orderBy('created_at')
+    .orderBy('id')
     .execute()
-  return rows.map((r) => r.id)
+  for (const r of rows) {
+    const list = out.get(r.source_id ?? '') ?? []
+    list.push(r.id)
+    out.set(r.source_id ?? '', list)
+  }
+  return out
 }
 
-/** The job a fire key already created, if any. Index: jobs_fire_key. */
-export async function findJobIdByFireKey(
+/** Which of these fire keys already created a job. Index: jobs_fire_key. */
+export async function findFiredKeys(
   db: Kysely<DB>,
-  fireKey: string,
-): Promise<string | undefined> {
-  const row = await db
+  fireKeys: ReadonlyArray<string>,
+): Promise<Set<string>> {
+  if (fireKeys.length === 0) return new Set()
+  const rows = await db
     .selectFrom('jobs')
-    .select('id')
-    .where('fire_key', '=', fireKey)
-    .executeTakeFirst()
-  return row?.id
+    .select('fire_key')
+    .where('fire_key', 'in', fireKeys)
+    .execute()
+  return new Set(rows.map((r) => r.fire_key ?? ''))
 }

@@ -1,6 +1,12 @@
-/** workers rows. */
-import type { Kysely } from 'kysely'
-import type { DB } from '../schema.ts'
+/** workers rows: the embedded worker, remote registrations, heartbeats, drains and revocations. */
+import { sql, type Kysely } from 'kysely'
+import type {
+  WorkerListFilter,
+  WorkerRecord,
+  WorkerStepRecord,
+} from '../../engine/worker-record.ts'
+import type { WorkerStatus } from '../../shared/statuses.ts'
+import type { DB, WorkerRow } from '../schema.ts'
 
 export async function insertEmbeddedWorker(
   db: Kysely<DB>,
@@ -59,4 +65,278 @@ export async function expireLeasesOfOtherEmbeddedWorkers(
     )
     .executeTakeFirst()
   return Number(res.numUpdatedRows)
+}
+
+type WorkerRowWithCount = WorkerRow & { running_steps: string | number }
+
+function toWorker(r: WorkerRowWithCount): WorkerRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    status: r.status,
+    tags: (r.tags ?? []) as string[],
+    capabilities: (r.capabilities ?? []) as string[],
+    version: r.version,
+    hostname: r.hostname,
+    maxConcurrency: r.max_concurrency,
+    runningSteps: Number(r.running_steps),
+    bootId: r.boot_id,
+    lastHeartbeat: r.last_heartbeat,
+    registeredAt: r.registered_at,
+    drainingSince: r.draining_since,
+    drainReason: r.drain_reason,
+    drainedBy: r.drained_by,
+  }
+}
+
+function selectWorkers(db: Kysely<DB>) {
+  return db
+    .selectFrom('workers as w')
+    .selectAll('w')
+    .select((eb) =>
+      eb
+        .selectFrom('step_runs as s')
+        .select(eb.fn.countAll<string>().as('n'))
+        .whereRef('s.worker_id', '=', 'w.id')
+        .where('s.status', '=', 'running')
+        .as('running_steps'),
+    )
+}
+
+export async function insertRemoteWorker(
+  db: Kysely<DB>,
+  w: {
+    id: string
+    name: string
+    hostname: string | null
+    version: string | null
+    capabilities: ReadonlyArray<string>
+    tags: ReadonlyArray<string>
+    maxConcurrency: number
+    secretHash: string
+  },
+): Promise<void> {
+  await db
+    .insertInto('workers')
+    .values({
+      id: w.id,
+      name: w.name,
+      kind: 'remote',
+      status: 'active',
+      tags: JSON.stringify(w.tags),
+      capabilities: JSON.stringify(w.capabilities),
+      version: w.version,
+      hostname: w.hostname,
+      max_concurrency: w.maxConcurrency,
+      secret_hash: w.secretHash,
+      last_heartbeat: sql<Date>`now()`,
+    })
+    .execute()
+}
+
+/** The worker a secret belongs to (revoked ones included, so the caller can say so). */
+export async function findWorkerBySecretHash(
+  db: Kysely<DB>,
+  secretHash: string,
+): Promise<WorkerRecord | undefined> {
+  const row = await selectWorkers(db).where('w.secret_hash', '=', secretHash).executeTakeFirst()
+  return row ? toWorker(row as WorkerRowWithCount) : undefined
+}
+
+export async function findWorkerById(
+  db: Kysely<DB>,
+  id: string,
+): Promise<WorkerRecord | undefined> {
+  const row = await selectWorkers(db).where('w.id', '=', id).executeTakeFirst()
+  return row ? toWorker(row as WorkerRowWithCount) : undefined
+}
+
+/** Sorted by status (active, draining, lost, revoked), then registered_at desc, then id. */
+export async function listWorkers(
+  db: Kysely<DB>,
+  f: WorkerListFilter,
+): Promise<{ workers: WorkerRecord[]; total: number | null }> {
+  const rank = sql<number>`CASE w.status WHEN 'active' THEN 0 WHEN 'draining' THEN 1 WHEN 'lost' THEN 2 ELSE 3 END`
+  let page = selectWorkers(db)
+    .orderBy(rank)
+    .orderBy('w.registered_at', 'desc')
+    .orderBy('w.id', 'desc')
+    .limit(f.limit)
+  if (f.offset > 0) page = page.offset(f.offset)
+  const [rows, total] = await Promise.all([
+    page.execute(),
+    f.count
+      ? db
+          .selectFrom('workers')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirst()
+      : undefined,
+  ])
+  return {
+    workers: rows.map((r) => toWorker(r as WorkerRowWithCount)),
+    total: total ? Number(total.n) : null,
+  }
+}
+
+/** Up to `limit` steps the worker ran, newest claim first. Index: step_runs_worker. */
+export async function listRecentStepsOfWorker(
+  db: Kysely<DB>,
+  workerId: string,
+  limit = 50,
+): Promise<WorkerStepRecord[]> {
+  const rows = await db
+    .selectFrom('step_runs as s')
+    .innerJoin('jobs as j', 'j.id', 's.job_id')
+    .select([
+      's.job_id',
+      'j.workspace',
+      'j.task_name',
+      'j.status as job_status',
+      's.step_name',
+      's.status as step_status',
+      's.started_at',
+      's.completed_at',
+    ])
+    .where('s.worker_id', '=', workerId)
+    .orderBy('s.claimed_at', 'desc')
+    .orderBy('s.id', 'desc')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({
+    jobId: r.job_id,
+    workspace: r.workspace,
+    taskName: r.task_name,
+    jobStatus: r.job_status,
+    stepName: r.step_name,
+    stepStatus: r.step_status,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+  }))
+}
+
+export interface HeartbeatRecord {
+  readonly status: WorkerStatus
+  readonly previousStatus: WorkerStatus
+  readonly previousBootId: string | null
+  readonly previousHeartbeat: Date | null
+}
+
+/**
+ * Records a heartbeat: last_heartbeat = now(), the boot id, and a `lost` worker comes back
+ * (`draining` if a drain is pending, else `active`). Returns what was there before, or undefined
+ * for a revoked or unknown worker. The row lock serialises heartbeats of one worker.
+ */
+export async function recordHeartbeat(
+  db: Kysely<DB>,
+  id: string,
+  bootId: string,
+): Promise<HeartbeatRecord | undefined> {
+  const { rows } = await sql<{
+    status: WorkerStatus
+    prev_status: WorkerStatus
+    prev_boot_id: string | null
+    prev_heartbeat: Date | null
+  }>`
+    WITH old AS (
+      SELECT id, status, boot_id, last_heartbeat FROM workers
+      WHERE id = ${id} AND status <> 'revoked' FOR UPDATE
+    )
+    UPDATE workers w SET
+      last_heartbeat = now(),
+      boot_id = ${bootId},
+      status = CASE WHEN w.status = 'lost'
+        THEN (CASE WHEN w.draining_since IS NULL THEN 'active' ELSE 'draining' END)
+        ELSE w.status END
+    FROM old WHERE w.id = old.id
+    RETURNING w.status, old.status AS prev_status, old.boot_id AS prev_boot_id,
+      old.last_heartbeat AS prev_heartbeat`.execute(db)
+  const r = rows[0]
+  return r
+    ? {
+        status: r.status,
+        previousStatus: r.prev_status,
+        previousBootId: r.prev_boot_id,
+        previousHeartbeat: r.prev_heartbeat,
+      }
+    : undefined
+}
+
+/**
+ * Drains a worker (or updates the reason of a drain). A `lost` worker stays `lost` (that status
+ * wins) and comes back as `draining`. Returns false for a revoked or unknown worker.
+ */
+export async function setWorkerDrain(
+  db: Kysely<DB>,
+  id: string,
+  d: { reason: string | null; by: 'operator' | 'worker' },
+): Promise<boolean> {
+  const res = await db
+    .updateTable('workers')
+    .set((eb) => ({
+      status: sql<WorkerStatus>`CASE WHEN status = 'lost' THEN 'lost' ELSE 'draining' END`,
+      draining_since: eb.fn.coalesce('draining_since', sql<Date>`now()`),
+      drain_reason: d.reason,
+      // An operator's drain stays the operator's, so the worker cannot undo it.
+      drained_by: d.by === 'operator' ? 'operator' : sql<string>`coalesce(drained_by, 'worker')`,
+    }))
+    .where('id', '=', id)
+    .where('status', '<>', 'revoked')
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+/** Clears any drain; false for a revoked or unknown worker. */
+export async function clearWorkerDrain(db: Kysely<DB>, id: string): Promise<boolean> {
+  const res = await db
+    .updateTable('workers')
+    .set({
+      status: sql<WorkerStatus>`CASE WHEN status = 'draining' THEN 'active' ELSE status END`,
+      draining_since: null,
+      drain_reason: null,
+      drained_by: null,
+    })
+    .where('id', '=', id)
+    .where('status', '<>', 'revoked')
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+/** Revokes a worker (final); false when it was already revoked or does not exist. */
+export async function revokeWorker(db: Kysely<DB>, id: string): Promise<boolean> {
+  const res = await db
+    .updateTable('workers')
+    .set({ status: 'revoked', revoked_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('status', '<>', 'revoked')
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+export interface HeldLease {
+  readonly stepId: string
+  readonly jobId: string
+  readonly stepName: string
+  readonly leaseToken: string | null
+}
+
+/** Running steps a worker holds; with `claimedUpTo`, only those claimed by then. */
+export async function listLeasesOfWorker(
+  db: Kysely<DB>,
+  workerId: string,
+  claimedUpTo?: Date,
+): Promise<HeldLease[]> {
+  let q = db
+    .selectFrom('step_runs')
+    .select(['id', 'job_id', 'step_name', 'lease_token'])
+    .where('worker_id', '=', workerId)
+    .where('status', '=', 'running')
+  if (claimedUpTo) q = q.where('claimed_at', '<=', claimedUpTo)
+  const rows = await q.execute()
+  return rows.map((r) => ({
+    stepId: r.id,
+    jobId: r.job_id,
+    stepName: r.step_name,
+    leaseToken: r.lease_token,
+  }))
 }

@@ -35,6 +35,8 @@ export interface ExecLine {
   readonly ts: string
   readonly stream: 'stdout' | 'stderr'
   readonly line: string
+  /** Set on a piece of a line cut at the record limit when the line goes on in the next piece. */
+  readonly continues?: boolean
 }
 
 export interface ExecResult {
@@ -93,6 +95,15 @@ function startFailure(message: string, aborted = false): ExecResult {
   }
 }
 
+function execLine(
+  ts: string,
+  stream: 'stdout' | 'stderr',
+  line: string,
+  endsLine: boolean,
+): ExecLine {
+  return endsLine ? { ts, stream, line } : { ts, stream, line, continues: true }
+}
+
 /** One attempt at running a step: output, limits and stop requests across launch candidates. */
 class StepRun {
   readonly #req: ExecRequest
@@ -116,11 +127,11 @@ class StepRun {
     this.#opts = opts
     this.#launcher = opts.launcher ?? createDirectLauncher()
     this.#stdout = createLineSplitter((piece, endsLine) => {
-      this.#batch.push({ ts: this.#ts, stream: 'stdout', line: piece })
+      this.#batch.push(execLine(this.#ts, 'stdout', piece, endsLine))
       this.#output.observe(piece, endsLine)
     })
-    this.#stderr = createLineSplitter((piece) => {
-      this.#batch.push({ ts: this.#ts, stream: 'stderr', line: piece })
+    this.#stderr = createLineSplitter((piece, endsLine) => {
+      this.#batch.push(execLine(this.#ts, 'stderr', piece, endsLine))
     })
   }
 

@@ -198,12 +198,55 @@ describe('JSONL log store', () => {
   it('masks secrets set for the job, and only for that job', async () => {
     const jobId = newJobId()
     const other = newJobId()
-    store.setSecrets(jobId, ['s3cr3t-value', 'ab'])
-    const res = await store.append(jobId, [line('token=s3cr3t-value ab')])
+    store.addSecrets(jobId, ['s3cr3t-value', 'abc'])
+    const res = await store.append(jobId, [line('token=s3cr3t-value abc')])
     await store.append(other, [line('token=s3cr3t-value')])
-    expect(res.records[0]!.json).to.contain('"line":"token=****** ab"')
+    expect(res.records[0]!.json).to.contain('"line":"token=****** abc"')
     const theirs = await store.read(other)
     expect(theirs.lines[0]).to.contain('s3cr3t-value')
+  })
+
+  it('adds to a job set rather than replacing it', async () => {
+    const jobId = newJobId()
+    store.addSecrets(jobId, ['first-secret'])
+    store.addSecrets(jobId, ['second-secret'])
+    const res = await store.append(jobId, [line('first-secret second-secret')])
+    expect(res.records[0]!.json).to.contain('"line":"****** ******"')
+  })
+
+  it('loads the secret set of a job it has not been told about before its first line', async () => {
+    await store.closeAll()
+    const loaded: string[] = []
+    store = createJsonlLogStore({
+      dir,
+      hub,
+      now: () => TODAY,
+      loadSecrets: async (id) => {
+        loaded.push(id)
+        return ['restart-secret']
+      },
+    })
+    const jobId = newJobId()
+    await store.append(jobId, [line('a restart-secret')])
+    await store.append(jobId, [line('restart-secret again')])
+    expect(loaded).to.deep.equal([jobId])
+    const rows = await fileLines(logFilePath(dir, jobId, TODAY))
+    expect(rows.map((r) => r.line)).to.deep.equal(['a ******', '****** again'])
+  })
+
+  it('masks a secret cut between two pieces of an overlong line', async () => {
+    const jobId = newJobId()
+    store.addSecrets(jobId, ['cut-in-half-secret'])
+    const first = { ...line('x'.repeat(100) + 'cut-in-'), continues: true }
+    const other = line('other step line', 'deploy')
+    await store.append(jobId, [first, other])
+    await store.append(jobId, [line('half-secret end')])
+    const text = await readFile(logFilePath(dir, jobId, TODAY), 'utf8')
+    expect(text).not.to.contain('cut-in')
+    expect(text).not.to.contain('half-secret')
+    const rows = await fileLines(logFilePath(dir, jobId, TODAY))
+    const build = rows.filter((r) => r.step === 'build').map((r) => r.line)
+    expect(build.join('')).to.equal('x'.repeat(100) + '****** end')
   })
 
   it('splits long lines into consecutive records and repairs lone surrogates', async () => {

@@ -43,7 +43,7 @@ for (const kind of launcherKinds) {
       const store = createJsonlLogStore({ dir, hub: createLogHub() })
       const jobId = newJobId()
       const appends: Array<Promise<unknown>> = []
-      store.setSecrets(jobId, [secret])
+      store.addSecrets(jobId, [secret])
       try {
         const running = runScript(
           {

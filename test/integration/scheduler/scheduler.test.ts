@@ -119,7 +119,7 @@ ${fields
   const slotKey = (iso: string) => `w/every-minute/2026-03-02T${iso}:00.000Z`
 
   async function eventTypes(): Promise<string[]> {
-    const rows = await testDb.db.selectFrom('job_events').select('type').orderBy('row_id').execute()
+    const rows = await testDb.db.selectFrom('job_events').select('type').orderBy('id').execute()
     return rows.map((r) => r.type)
   }
 

@@ -1,41 +1,85 @@
 import { expect } from 'chai'
-import { createScrubber, secretFragments } from '../../../src/logs/scrubber.ts'
+import type { NewLogLine } from '../../../src/logs/log-record.ts'
+import { JobLogScrubber, LogSecrets } from '../../../src/logs/scrubber.ts'
 
-describe('scrubber', () => {
-  it('masks every occurrence of a secret', () => {
-    const s = createScrubber(['hunter2'])
-    expect(s.scrub('pw=hunter2, again hunter2')).to.equal('pw=******, again ******')
+const ts = '2026-03-02T10:00:00.000Z'
+function line(text: string, extra: Partial<NewLogLine> = {}): NewLogLine {
+  return { ts, stream: 'stdout', step: 'build', line: text, ...extra }
+}
+
+describe('log scrubber', () => {
+  it('returns the very same lines when the job has no secrets', () => {
+    const s = new JobLogScrubber()
+    s.add([])
+    const lines = [line('a'), line('b', { continues: true })]
+    expect(s.scrubLines(lines)).to.equal(lines)
   })
 
-  it('prefers the longest secret when secrets overlap', () => {
-    const s = createScrubber(['abc', 'abcdef'])
-    expect(s.scrub('xabcdefx abcx')).to.equal('x******x ******x')
+  it('masks whole lines and text inside lines', () => {
+    const s = new JobLogScrubber()
+    s.add(['hunter22'])
+    const out = s.scrubLines([line('hunter22'), line('pw=hunter22;', { stream: 'stderr' })])
+    expect(out.map((l) => [l.stream, l.line])).to.deep.equal([
+      ['stdout', '******'],
+      ['stderr', 'pw=******;'],
+    ])
   })
 
-  it('ignores values shorter than three characters', () => {
-    const s = createScrubber(['ab', ' ', '', 'xyz'])
-    expect(s.scrub('ab xyz')).to.equal('ab ******')
+  it('masks a secret cut between pieces of one long line, at every cut position', () => {
+    const secret = 'piece-spanning-secret'
+    const text = `head ${secret} tail`
+    for (let i = 0; i <= text.length; i++) {
+      const s = new JobLogScrubber()
+      s.add([secret])
+      const first = s.scrubLines([line(text.slice(0, i), { continues: true })])
+      const second = s.scrubLines([line(text.slice(i))])
+      const joined = [...first, ...second].map((l) => l.line).join('')
+      expect(joined, `cut at ${i}`).to.equal('head ****** tail')
+    }
   })
 
-  it('masks a multi-line secret line by line', () => {
-    const s = createScrubber(['-----BEGIN KEY-----\r\nc2VjcmV0\nq'])
-    expect(s.scrub('-----BEGIN KEY-----')).to.equal('******')
-    expect(s.scrub('data c2VjcmV0')).to.equal('data ******')
-    expect(s.scrub('q')).to.equal('q')
+  it('keeps the held tails of different steps and streams apart', () => {
+    const s = new JobLogScrubber()
+    s.add(['abcdefgh'])
+    const out = s.scrubLines([
+      line('1234567890abcd', { continues: true }),
+      line('zzzz', { step: 'other' }),
+      line('abcd', { stream: 'stderr' }),
+      line('efgh!'),
+    ])
+    expect(out.map((l) => `${l.step}/${l.stream}:${l.line}`)).to.deep.equal([
+      'build/stdout:1234567',
+      'other/stdout:zzzz',
+      'build/stderr:abcd',
+      'build/stdout:890******!',
+    ])
   })
 
-  it('treats regular-expression characters literally', () => {
-    const s = createScrubber(['a.b*c', '(x|y)'])
-    expect(s.scrub('a.b*c aXbbc (x|y) x')).to.equal('****** aXbbc ****** x')
+  it('loads an unknown job once, and only adds to a known one', async () => {
+    const calls: string[] = []
+    const secrets = new LogSecrets({
+      load: async (id) => {
+        calls.push(id)
+        return ['loaded-secret']
+      },
+    })
+    const loaded = await secrets.forJob('j1')
+    await secrets.forJob('j1')
+    secrets.add('j2', ['added-secret'])
+    await secrets.forJob('j2')
+    expect(calls).to.deep.equal(['j1'])
+    expect(loaded.scrubLines([line('loaded-secret')])[0]!.line).to.equal('******')
+    secrets.forget('j1')
+    expect(secrets.get('j1')).to.equal(undefined)
   })
 
-  it('also masks the JSON-escaped form of a secret', () => {
-    const s = createScrubber(['pa"ss\\word'])
-    expect(s.scrub('{"pw":"pa\\"ss\\\\word"}')).to.equal('{"pw":"******"}')
-    expect(secretFragments(['plain'])).to.deep.equal(['plain'])
-  })
-
-  it('leaves lines alone when there is nothing to mask', () => {
-    expect(createScrubber([]).scrub('hello')).to.equal('hello')
+  it('forgets the oldest jobs beyond its limit', () => {
+    const secrets = new LogSecrets({ maxJobs: 2 })
+    for (const id of ['a', 'b', 'c']) secrets.add(id, [])
+    expect(['a', 'b', 'c'].map((id) => secrets.get(id) !== undefined)).to.deep.equal([
+      false,
+      true,
+      true,
+    ])
   })
 })

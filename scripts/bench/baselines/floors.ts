@@ -1,0 +1,87 @@
+/**
+ * The floors of one step and one transaction on this machine, measured in the same run: a bare
+ * `sh -c 'echo hi'` through the spawner launcher Weir uses, and a BEGIN/INSERT/COMMIT round trip.
+ */
+import { tmpdir } from 'node:os'
+import pg from 'pg'
+import { createSpawnerLauncher } from '../../../src/worker/executors/spawner-launcher.ts'
+import { runScript } from '../../../src/worker/executors/script-executor.ts'
+import type { BenchContext, ScenarioResult } from '../context.ts'
+import { repeat } from '../context.ts'
+import { ADMIN_URL } from '../pg-admin.ts'
+import { summarize } from '../stats.ts'
+
+async function spawnFloor(ctx: BenchContext): Promise<number[]> {
+  const launcher = createSpawnerLauncher()
+  const samples: number[] = []
+  try {
+    await repeat({ count: ctx.quick ? 200 : 500, maxMs: ctx.quick ? 2000 : 10_000 }, async () => {
+      const t0 = performance.now()
+      await runScript(
+        {
+          language: 'shell',
+          interpreter: null,
+          script: 'echo hi',
+          sourcePath: null,
+          args: [],
+          cwd: tmpdir(),
+          env: { PATH: process.env.PATH ?? '' },
+          timeoutMs: null,
+        },
+        { signal: new AbortController().signal, onLines: () => undefined, launcher },
+      )
+      samples.push(performance.now() - t0)
+    })
+  } finally {
+    await launcher.close()
+  }
+  return samples
+}
+
+async function commitFloor(ctx: BenchContext): Promise<number[]> {
+  const c = new pg.Client({ connectionString: ADMIN_URL })
+  await c.connect()
+  const samples: number[] = []
+  try {
+    await c.query('CREATE TEMP TABLE bench_commit (id serial primary key, v text)')
+    await repeat({ count: ctx.quick ? 300 : 1000, maxMs: ctx.quick ? 1500 : 10_000 }, async () => {
+      const t0 = performance.now()
+      await c.query('BEGIN')
+      await c.query("INSERT INTO bench_commit (v) VALUES ('x')")
+      await c.query('COMMIT')
+      samples.push(performance.now() - t0)
+    })
+  } finally {
+    await c.end()
+  }
+  return samples
+}
+
+export async function runFloors(ctx: BenchContext, withPg: boolean): Promise<ScenarioResult> {
+  ctx.progress('floors: sh -c "echo hi" through the spawner; INSERT + COMMIT')
+  const spawn = summarize(await spawnFloor(ctx))
+  const commit = withPg ? summarize(await commitFloor(ctx)) : null
+  return {
+    rows: [
+      {
+        scenario: 'base',
+        name: 'floor: sh -c "echo hi" via the spawner',
+        db: '-',
+        latency: spawn,
+        target: 'floor for one step',
+      },
+      ...(commit
+        ? [
+            {
+              scenario: 'base',
+              name: 'floor: BEGIN/INSERT/COMMIT round trip',
+              db: 'pg' as const,
+              latency: commit,
+              target: 'floor for one transaction',
+            },
+          ]
+        : []),
+    ],
+    data: { spawn, commit },
+  }
+}

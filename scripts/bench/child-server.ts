@@ -1,0 +1,119 @@
+/**
+ * `weir serve` as a child process (`node bin/weir.js serve --config <tmp>`), so its memory is its
+ * own: B14 reads /proc/<pid>/status. The port comes from its `listening` log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { stringify } from 'yaml'
+import { BENCH_CONCURRENCY, WORKSPACE } from './weir-harness.ts'
+
+const BIN = resolve(import.meta.dirname, '../../bin/weir.js')
+const START_TIMEOUT_MS = 60_000
+
+export interface ChildServer {
+  readonly pid: number
+  readonly base: string
+  /** VmRSS and VmHWM (peak) of the server process, in MiB. */
+  memory(): { rssMiB: number; peakMiB: number }
+  stop(): Promise<void>
+}
+
+function readStatusKb(pid: number, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  )
+  return m ? Number(m[1]) : NaN
+}
+
+/** The bench's environment minus Weir's own settings, so only the config file counts. */
+function childEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('WEIR_') && k !== 'DATABASE_URL') env[k] = v
+  }
+  return env
+}
+
+export async function startChildServer(dbUrl: string | null): Promise<ChildServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'weir-bench-child-'))
+  const configPath = join(dir, 'server-config.yaml')
+  writeFileSync(
+    configPath,
+    stringify({
+      listen: '127.0.0.1:0',
+      log_level: 'info',
+      db: dbUrl ? { url: dbUrl } : { data_dir: 'memory' },
+      log_storage: { local_dir: join(dir, 'logs') },
+      workspaces: { bench: { type: 'folder', path: WORKSPACE } },
+      workspace_watch: false,
+      embedded_worker: { concurrency: BENCH_CONCURRENCY },
+      scheduler: { enabled: false },
+      shutdown: { grace_ms: 2000 },
+    }),
+  )
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', configPath], {
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const stderr: string[] = []
+  child.stderr.on('data', (b: Buffer) => stderr.push(b.toString()))
+  try {
+    const port = await waitForStart(child, () => stderr.join('').slice(-2000))
+    return {
+      pid: child.pid!,
+      base: `http://127.0.0.1:${port}`,
+      memory: () => ({
+        rssMiB: readStatusKb(child.pid!, 'VmRSS') / 1024,
+        peakMiB: readStatusKb(child.pid!, 'VmHWM') / 1024,
+      }),
+      stop: async () => {
+        await stopChild(child)
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  } catch (e) {
+    await stopChild(child)
+    rmSync(dir, { recursive: true, force: true })
+    throw e
+  }
+}
+
+/** Resolves with the port once the server logged `listening` and then `ready`. */
+function waitForStart(child: ChildProcess, tail: () => string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    let port = 0
+    const timer = setTimeout(
+      () => reject(new Error(`weir serve did not get ready in ${START_TIMEOUT_MS} ms: ${tail()}`)),
+      START_TIMEOUT_MS,
+    )
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      let rec: { msg?: string; port?: number }
+      try {
+        rec = JSON.parse(text) as typeof rec
+      } catch {
+        return
+      }
+      if (rec.msg === 'listening' && typeof rec.port === 'number') port = rec.port
+      if (rec.msg === 'ready') {
+        clearTimeout(timer)
+        resolvePort(port)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`weir serve exited with ${code} before it was ready: ${tail()}`))
+    })
+  })
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}

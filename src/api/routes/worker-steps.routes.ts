@@ -1,0 +1,63 @@
+/**
+ * Step calls under a lease (API.md §11.4, §11.5): start, logs, cancel-check and complete, each
+ * with the worker secret and the current lease token in `X-Lease-Token`.
+ */
+import type Router from '@koa/router'
+import type { Context } from 'koa'
+import type { StepCall } from '../../engine/remote-step-calls.ts'
+import { BadRequestError } from '../../shared/errors.ts'
+import type { ApiDeps } from '../api-deps.ts'
+import { bodyOf } from '../middleware/json-body.ts'
+import { workerAuth, workerOf } from '../middleware/worker-auth.ts'
+import { parseJobId } from '../query.ts'
+import {
+  bodyOrThrow,
+  parseCompleteBody,
+  parseEmptyBody,
+  parseLogsBody,
+  parseSeqBody,
+} from '../worker-bodies.ts'
+
+const STEP_PATH = '/worker/jobs/:jobId/steps/:step'
+
+function stepCall(ctx: Context & { params: Record<string, string | undefined> }): StepCall {
+  const jobId = parseJobId(ctx.params.jobId)
+  const token = ctx.get('X-Lease-Token')
+  if (token === '')
+    throw new BadRequestError(
+      'missing X-Lease-Token header (the current lease token)',
+      'X-Lease-Token',
+    )
+  return { worker: workerOf(ctx), jobId, stepName: ctx.params.step ?? '', token }
+}
+
+export function workerStepRoutes(router: Router, deps: ApiDeps): void {
+  const auth = workerAuth(deps)
+  router.post(`${STEP_PATH}/start`, auth, async (ctx) => {
+    const call = stepCall(ctx)
+    const { seq } = bodyOrThrow(parseSeqBody(bodyOf(ctx)))
+    const { steps } = await deps.workerProtocol.api()
+    ctx.body = await steps.start(call, seq)
+  })
+
+  router.post(`${STEP_PATH}/logs`, auth, async (ctx) => {
+    const call = stepCall(ctx)
+    const { seq, lines } = bodyOrThrow(parseLogsBody(bodyOf(ctx)))
+    const { steps } = await deps.workerProtocol.api()
+    ctx.body = await steps.logs(call, seq, lines)
+  })
+
+  router.post(`${STEP_PATH}/cancel-check`, auth, async (ctx) => {
+    const call = stepCall(ctx)
+    bodyOrThrow(parseEmptyBody(bodyOf(ctx)))
+    const { steps } = await deps.workerProtocol.api()
+    ctx.body = await steps.cancelCheck(call)
+  })
+
+  router.post(`${STEP_PATH}/complete`, auth, async (ctx) => {
+    const call = stepCall(ctx)
+    const req = bodyOrThrow(parseCompleteBody(bodyOf(ctx)))
+    const { steps } = await deps.workerProtocol.api()
+    ctx.body = await steps.complete(call, req)
+  })
+}

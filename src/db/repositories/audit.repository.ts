@@ -1,0 +1,57 @@
+/** audit_log rows: appended by every recorded action, listed newest first with filters. */
+import type { Kysely } from 'kysely'
+import type { AuditEntry, AuditFilter, NewAuditEntry } from '../../shared/accounts.ts'
+import type { AuditLogRow, DB } from '../schema.ts'
+
+function toAuditEntry(r: AuditLogRow): AuditEntry {
+  return {
+    id: String(r.id),
+    at: r.at,
+    actorType: r.actor_type,
+    actor: r.actor,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    address: r.address,
+    outcome: r.outcome,
+    details: (r.details ?? null) as Record<string, unknown> | null,
+  }
+}
+
+export async function insertAuditEntry(db: Kysely<DB>, e: NewAuditEntry): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      actor_type: e.actorType,
+      actor: e.actor,
+      action: e.action,
+      target_type: e.targetType,
+      target_id: e.targetId,
+      address: e.address,
+      outcome: e.outcome,
+      details: e.details === null ? null : JSON.stringify(e.details),
+    })
+    .execute()
+}
+
+/** Newest first (by id, i.e. insertion order); keyset paging with `beforeId`. */
+export async function listAuditEntries(
+  db: Kysely<DB>,
+  f: AuditFilter,
+): Promise<{ entries: AuditEntry[]; total: number | null }> {
+  let q = db.selectFrom('audit_log')
+  if (f.actor !== undefined) q = q.where('actor', '=', f.actor)
+  if (f.action !== undefined) q = q.where('action', '=', f.action)
+  if (f.targetType !== undefined) q = q.where('target_type', '=', f.targetType)
+  if (f.targetId !== undefined) q = q.where('target_id', '=', f.targetId)
+  if (f.since !== undefined) q = q.where('at', '>=', f.since)
+  if (f.until !== undefined) q = q.where('at', '<', f.until)
+  let page = q.selectAll().orderBy('id', 'desc').limit(f.limit)
+  if (f.beforeId !== undefined) page = page.where('id', '<', f.beforeId)
+  else if (f.offset > 0) page = page.offset(f.offset)
+  const [rows, total] = await Promise.all([
+    page.execute(),
+    f.count ? q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst() : undefined,
+  ])
+  return { entries: rows.map(toAuditEntry), total: total ? Number(total.n) : null }
+}

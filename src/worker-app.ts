@@ -1,0 +1,129 @@
+/**
+ * Composition root for `weir worker`: the HTTP step source, the claim loop and the process
+ * launcher, built from the worker's settings. It loads no database code (a unit test walks its
+ * import graph): a remote worker only ever talks HTTP to a Weir server.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { WorkerConfig } from './config/worker-config.ts'
+import { coerceError } from './shared/errors.ts'
+import type { Logger } from './shared/logger.ts'
+import { VERSION } from './shared/version.ts'
+import { stepBaseEnv } from './worker/base-env.ts'
+import { createDirectLauncher } from './worker/executors/process-launcher.ts'
+import { HttpStepSource } from './worker/http-step-source.ts'
+import { CredentialStore, stateFilePath } from './worker/registration.ts'
+import { WorkerHttp } from './worker/worker-http.ts'
+import { Worker } from './worker/worker.ts'
+
+export { WorkerRefusedError } from './worker/http-step-source.ts'
+
+export interface WorkerAppOptions {
+  readonly config: WorkerConfig
+  readonly logger: Logger
+  /** The process environment: steps inherit it, minus Weir's own settings. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly hostname: string
+  readonly fetch?: typeof fetch
+}
+
+export interface WorkerApp {
+  /**
+   * Loads the saved credentials or registers (waiting for the server if it is down), then starts
+   * claiming. Rejects with WorkerRefusedError when the server refuses the enrollment token.
+   */
+  start(): Promise<void>
+  /**
+   * Stops claiming, lets running steps finish within the grace, kills the rest and reports them
+   * failed ("worker shutting down"), then deregisters. Idempotent.
+   */
+  stop(): Promise<void>
+  readonly workerId: string | null
+}
+
+/** Default step timeout when a claim carries none; the server enforces the real one. */
+const FALLBACK_TIMEOUT_SECS = 24 * 3600
+
+export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
+  const { config, logger } = o
+  const http = new WorkerHttp(config.server, o.fetch)
+  const scratchDir = mkdtempSync(join(tmpdir(), `weir-worker-${config.name}-`))
+  const source = new HttpStepSource({
+    http,
+    enrollmentToken: config.token,
+    store: new CredentialStore(stateFilePath(config.stateDir, config.name)),
+    registration: {
+      name: config.name,
+      hostname: o.hostname,
+      version: VERSION,
+      capabilities: config.capabilities,
+      tags: config.tags,
+      maxConcurrency: config.concurrency,
+    },
+    claimContext: {
+      workspaceDirs: config.workspaceDirs,
+      scratchDir,
+      defaultTimeoutSecs: FALLBACK_TIMEOUT_SECS,
+    },
+    logger,
+    bootId: randomUUID(),
+  })
+  const launcher = createDirectLauncher()
+  const starting = new AbortController()
+  let worker: Worker | null = null
+  let stopping: Promise<void> | null = null
+
+  async function start(): Promise<void> {
+    const creds = await source.connect(starting.signal)
+    if (stopping) return
+    worker = new Worker({
+      source,
+      concurrency: config.concurrency,
+      launcher,
+      baseEnv: stepBaseEnv(o.env),
+      logger,
+      heartbeatMs: creds.heartbeatIntervalSecs * 1000,
+      // Up to 25 ms of batching: one lease call carries many lines of a chatty step.
+      logBatchMs: 25,
+      heartbeatWhenIdle: true,
+      shutdownFailureMessage: 'worker shutting down',
+    })
+    worker.start()
+    logger.info(
+      {
+        workerId: creds.workerId,
+        server: config.server,
+        concurrency: config.concurrency,
+        tags: config.tags,
+        workspaces: Object.keys(config.workspaceDirs),
+      },
+      'worker started',
+    )
+  }
+
+  async function stop(): Promise<void> {
+    starting.abort()
+    if (worker) {
+      logger.info({ graceSecs: config.graceSecs, running: worker.inFlight }, 'stopping')
+      await worker.stop(config.graceSecs * 1000)
+      await source.deregister()
+    }
+    source.close()
+    await launcher.close()
+    try {
+      rmSync(scratchDir, { recursive: true, force: true })
+    } catch (e) {
+      logger.warn({ err: coerceError(e), scratchDir }, 'could not remove the scratch folder')
+    }
+  }
+
+  return {
+    start,
+    stop: () => (stopping ??= stop()),
+    get workerId() {
+      return source.credentials?.workerId ?? null
+    },
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Turns a claim from `POST /worker/claim` (API.md §11.3) into the ClaimedStep the executor runs.
+ * Pure. A remote worker has no copy of the server's workspaces: an inline `script` runs in a
+ * scratch folder, while a `source:` script needs the workspace's files, which the operator maps
+ * to a local folder with `--workspace-dir <ws>=<path>`. A claim this worker cannot run comes back
+ * with an error to report as the attempt's failure.
+ */
+import { isAbsolute, normalize } from 'node:path'
+import type { ClaimReply } from './remote-wire.ts'
+import type { ClaimedStep } from './step-source.ts'
+
+export interface ClaimContext {
+  /** Workspace name -> local folder holding its files (absolute paths). */
+  readonly workspaceDirs: Readonly<Record<string, string>>
+  /** Working directory for steps whose workspace has no local folder. */
+  readonly scratchDir: string
+  /** Used when the claim carries no timeout. */
+  readonly defaultTimeoutSecs: number
+}
+
+export type MappedClaim =
+  | { readonly ok: true; readonly step: ClaimedStep }
+  | { readonly ok: false; readonly step: ClaimedStep; readonly error: string }
+
+const LANGUAGES: Record<string, ClaimedStep['action']['language']> = {
+  shell: 'shell',
+  python: 'python',
+  javascript: 'javascript',
+  js: 'javascript',
+}
+
+/** Identifies one attempt on this worker: a retry of the same step is a different entry. */
+export function remoteStepId(jobId: string, stepName: string, attempt: number): string {
+  return `${jobId}/${stepName}#${attempt}`
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null
+}
+
+function envOf(env: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || v === null) continue
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v)
+  }
+  return out
+}
+
+/** Why this worker cannot run the claimed action, or null if it can. */
+function unsupported(claim: ClaimReply, language: string | undefined): string | null {
+  const type = str(claim.action.type) ?? claim.action_type ?? 'script'
+  if (type !== 'script') {
+    return `action type '${type}' is not supported by this worker (it runs script steps)`
+  }
+  const runner = str(claim.action.runner) ?? claim.runner ?? 'local'
+  if (runner !== 'local') return `runner '${runner}' is not supported by this worker`
+  if (language === undefined) {
+    return `script language '${String(claim.action.language)}' is not supported by this worker`
+  }
+  return null
+}
+
+export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
+  const a = claim.action
+  const language = LANGUAGES[str(a.language) ?? 'shell']
+  const source = str(a.source)
+  const script = str(a.script)
+  const localDir = ctx.workspaceDirs[claim.workspace]
+  const args = Array.isArray(a.args) ? a.args.filter((x): x is string => typeof x === 'string') : []
+  const step: ClaimedStep = {
+    stepId: remoteStepId(claim.job_id, claim.step_name, claim.attempt),
+    jobId: claim.job_id,
+    workspace: claim.workspace,
+    taskName: claim.task_name,
+    stepName: claim.step_name,
+    attempt: claim.attempt,
+    leaseToken: claim.lease.token,
+    action: {
+      language: language ?? 'shell',
+      interpreter: str(a.interpreter),
+      script,
+      source,
+      args,
+    },
+    env: envOf(claim.env),
+    cwd: localDir ?? ctx.scratchDir,
+    timeoutSecs: claim.timeout_secs ?? ctx.defaultTimeoutSecs,
+  }
+  const bad = unsupported(claim, language)
+  if (bad !== null) return { ok: false, step, error: bad }
+  if (script === null && source === null) {
+    return { ok: false, step, error: 'the claimed action has neither `script` nor `source`' }
+  }
+  if (source !== null && localDir === undefined) {
+    return { ok: false, step, error: missingFilesMessage(claim.workspace, source) }
+  }
+  if (source !== null && (isAbsolute(source) || normalize(source).startsWith('..'))) {
+    return { ok: false, step, error: `source '${source}' is outside the workspace folder` }
+  }
+  return { ok: true, step }
+}
+
+/** The error of a `source:` step on a worker that has no folder for its workspace. */
+export function missingFilesMessage(workspace: string, source: string): string {
+  return (
+    `step needs the files of workspace '${workspace}' (source: ${source}), but this worker has ` +
+    `no folder for it: start the worker with --workspace-dir ${workspace}=<path> ` +
+    `(or WEIR_WORKER__WORKSPACES=${workspace}=<path>)`
+  )
+}

@@ -1,0 +1,42 @@
+import { expect } from 'chai'
+import { parseBenchArgs, SCENARIO_IDS } from '../../../scripts/bench/options.ts'
+
+describe('bench options', () => {
+  it('defaults to the full run of every scenario on both databases', () => {
+    const r = parseBenchArgs([])
+    expect(r.ok).to.equal(true)
+    if (!r.ok) return
+    expect(r.options.quick).to.equal(false)
+    expect(r.options.dbs).to.deep.equal(['pg', 'pglite'])
+    expect([...r.options.only]).to.deep.equal([...SCENARIO_IDS])
+  })
+
+  it('reads --quick, --db and a case-insensitive --only list', () => {
+    const r = parseBenchArgs(['--quick', '--db', 'pg', '--only', 'b1, B4,baselines'])
+    expect(r.ok).to.equal(true)
+    if (!r.ok) return
+    expect(r.options.quick).to.equal(true)
+    expect(r.options.dbs).to.deep.equal(['pg'])
+    expect([...r.options.only]).to.deep.equal(['B1', 'B4', 'baselines'])
+  })
+
+  it('names every unknown scenario at once', () => {
+    const r = parseBenchArgs(['--only', 'B1,B2,B99'])
+    expect(r).to.deep.include({ ok: false })
+    if (r.ok) return
+    expect(r.error).to.include("'B2', 'B99'")
+  })
+
+  it('rejects an unknown database and an empty --only', () => {
+    const db = parseBenchArgs(['--db', 'mysql'])
+    expect(db.ok).to.equal(false)
+    if (!db.ok) expect(db.error).to.include("got 'mysql'")
+    expect(parseBenchArgs(['--only', ' , ']).ok).to.equal(false)
+  })
+
+  it('rejects unknown flags with the usage line', () => {
+    const r = parseBenchArgs(['--fast'])
+    expect(r.ok).to.equal(false)
+    if (!r.ok) expect(r.error).to.include('usage: npm run bench')
+  })
+})
