@@ -19,7 +19,6 @@ import { deferAuthRuntime } from './auth/auth-runtime.ts'
 import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import type { Runtime } from './runtime.ts'
-import { secretValues } from './engine/secret-values.ts'
 import { renderTemplate } from './engine/templates.ts'
 import { systemClock, type Clock } from './shared/clock.ts'
 import { coerceError, UnavailableError } from './shared/errors.ts'
@@ -153,7 +152,6 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     },
     logs: { read: async (jobId, o) => (await rt()).api.logs.read(jobId, o) },
     events: async () => (await rt()).engine.eventStreams,
-    secretsOf: (name) => secretValues(registry.getEntry(name).current ?? undefined),
     jobMask: async (job) => (await rt()).engine.jobSecrets.of(job),
     renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
     metrics,
@@ -236,8 +234,13 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       stopping ??= (async () => {
         // Waiting long-poll claims answer 204 now, so closing the server does not wait on them.
         if (dbState === 'ok') (await ready).engine.remoteSteps.close()
-        // SSE streams never end by themselves: end them so closing the server does not wait.
-        if (dbState === 'ok') (await ready).engine.eventStreams.close()
+        // Streams never end by themselves, and the server's close waits for them: end them first
+        // (SSE responses end, sockets get 1001); clients resume with Last-Event-ID / after_seq.
+        if (dbState === 'ok') {
+          const { engine } = await ready
+          engine.eventStreams.close()
+          await engine.logSocket.close()
+        }
         // New requests stop first; then the engine, log store and database unwind (LIFO).
         if (server) await closeServer(server)
         await ready.catch(() => undefined)

@@ -65,8 +65,6 @@ export interface ApiDeps {
   }
   /** The SSE event streams, once the database is ready (503 before). */
   readonly events: () => Promise<EventStreamOpener>
-  /** Secret values of a workspace, masked in API responses. */
-  readonly secretsOf: (workspace: string) => ReadonlyArray<string>
   /** What a job's detail is masked with: its secret set and its task's input schema. */
   readonly jobMask: (job: Job) => Promise<JobMask>
   /** Renders an input default template with `secret` only (WORKSPACE-FORMAT.md §4.2). */

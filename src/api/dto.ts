@@ -1,5 +1,6 @@
 /** Domain -> snake_case JSON shapes of API.md. Unset values are null, never omitted. */
-import { isSecretInputName } from '../engine/secret-values.ts'
+import { isSecretInputName, maskSecretInputs } from '../engine/secret-values.ts'
+import { SECRET_MASK } from '../shared/secret-mask.ts'
 import type { WorkspaceEntry } from '../workspace/workspace-registry.ts'
 import type { InputSchema, TaskDef, TriggerDef, Workspace } from '../workspace/workspace.ts'
 
@@ -58,7 +59,7 @@ export function toInputSchemaDto(
     const hasDefault = field !== null && typeof field === 'object' && 'default' in field
     const looksSecret = hasDefault && typeof field.default === 'string' && isSecretInputName(name)
     if (hasDefault && (secret.has(name) || looksSecret)) {
-      out[name] = { ...field, default: '******' }
+      out[name] = { ...field, default: SECRET_MASK }
     } else {
       out[name] = field
     }
@@ -84,7 +85,7 @@ export function toTriggerDto(
     timezone: t.type === 'scheduler' ? t.timezone : null,
     task: t.task,
     enabled: t.enabled,
-    input: t.input,
+    input: maskSecretInputs(ws.tasks.get(t.task)?.input, t.input, SECRET_MASK),
     next_runs: nextRuns.map((d) => d.toISOString()),
     last_fired_at: iso(fire?.lastFiredAt),
     last_job_id: fire?.lastJobId ?? null,

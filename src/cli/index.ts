@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   users: async () => (await import('./commands/users.ts')).usersCommand,
   'api-keys': async () => (await import('./commands/api-keys.ts')).apiKeysCommand,
   worker: async () => (await import('./commands/worker.ts')).workerCommand,
+  'worker-token': async () => (await import('./commands/worker-token.ts')).workerTokenCommand,
 }
 
 const GLOBAL_HELP = `weir — task orchestration server (Strøm-compatible workspaces)
@@ -36,6 +37,7 @@ Commands:
   users      create or list users (in the database; no server needed)
   api-keys   create, list or revoke users' API keys (in the database)
   worker     run a remote worker that claims steps from a server over HTTP
+  worker-token  create, list or revoke enrollment tokens for remote workers (in the database)
 
 Run \`weir <command> --help\` for a command's options.
 Configuration: server-config.yaml (or --config / WEIR_CONFIG); WEIR__SECTION__KEY env overrides.

@@ -29,7 +29,10 @@ const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600,
 const durationSecs = z.union([positiveInt, z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v
   if (!/^(\d+[dhms])+$/.test(v)) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 15m, 12h or 30d, got '${v}'` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration such as 15m, 12h or 30d, got '${v}'`,
+    })
     return z.NEVER
   }
   let secs = 0

@@ -93,11 +93,22 @@ export class JobSecrets {
     return this.#cache.get(jobId)
   }
 
+  /** The job's workspace version; none when the workspace is no longer configured. */
+  #workspace(job: JobSecretKey): Workspace | undefined {
+    try {
+      return this.#workspaceFor(job.workspace, job.revision)
+    } catch {
+      return undefined
+    }
+  }
+
   #entry(job: JobSecretKey): CachedSet {
     const hit = this.#cache.get(job.id)
     if (hit) return hit
-    const ws = this.#workspaceFor(job.workspace, job.revision)
+    const ws = this.#workspace(job)
     const set = new CachedSet(jobSecretValues(ws, job), ws?.tasks.get(job.taskName)?.input)
+    // Without its workspace (broken or not loaded yet) the set is partial: compute it again later.
+    if (!ws) return set
     this.#cache.set(job.id, set)
     for (const oldest of this.#cache.keys()) {
       if (this.#cache.size <= this.#maxJobs) break

@@ -4,27 +4,26 @@
  * drains and revocation. A worker's lost leases go through the orchestrator like any failed
  * attempt (lose-lease.ts).
  */
-import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { extendLeases } from '../db/queries/extend-leases.ts'
+import { recordHeartbeat } from '../db/queries/record-heartbeat.ts'
 import { consumeEnrollmentToken } from '../db/repositories/enrollment-token.repository.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
+import { listLeasesOfWorker } from '../db/repositories/step-run.repository.ts'
 import {
   clearWorkerDrain,
   findWorkerById,
   findWorkerBySecretHash,
   insertRemoteWorker,
-  listLeasesOfWorker,
   listRecentStepsOfWorker,
   listWorkers,
-  recordHeartbeat,
   revokeWorker,
   setWorkerDrain,
 } from '../db/repositories/worker.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
 import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors.ts'
-import { newWorkerId } from '../shared/ids.ts'
+import { newSecret, newWorkerId } from '../shared/ids.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { WorkerStatus } from '../shared/statuses.ts'
 import { AfterCommit } from './after-commit.ts'
@@ -77,7 +76,7 @@ export class WorkerLifecycle {
     if (!fromConfig && !(await consumeEnrollmentToken(d.db, hashSecret(enrollmentToken))))
       throw new UnauthorizedError('invalid, expired or used-up enrollment token')
     const workerId = newWorkerId()
-    const workerSecret = `${WORKER_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`
+    const workerSecret = newSecret(WORKER_SECRET_PREFIX, 32)
     await this.#changed(workerId, reg.name, 'active', (trx) =>
       insertRemoteWorker(trx, { id: workerId, ...reg, secretHash: hashSecret(workerSecret) }),
     )

@@ -18,6 +18,10 @@ export function newStepRunId(): StepRunId {
 export function newWorkerId(): WorkerId {
   return uuidv4() as WorkerId
 }
+/** A uuid v7 for rows without an id type of their own (e.g. enrollment tokens). */
+export function newRowId(): string {
+  return uuidv7()
+}
 export function newLeaseToken(): LeaseToken {
   return `wlt_${randomBytes(18).toString('base64url')}` as LeaseToken
 }

@@ -12,15 +12,16 @@ import type { Logger } from '../shared/logger.ts'
 import { backoffDelayMs, pause, RECONNECT_BACKOFF } from './backoff.ts'
 import type { ExecLine } from './executors/script-executor.ts'
 import { LeaseLink } from './lease-link.ts'
+import { chunkLines } from './log-chunks.ts'
 import { mapClaim, type ClaimContext } from './remote-claim.ts'
-import { chainReplySchema, claimReplySchema, errorOf, heartbeatReplySchema } from './remote-wire.ts'
-import { toStopReason } from './remote-wire.ts'
 import {
-  registerWorker,
-  type CredentialStore,
-  type RegisterRequest,
-  type WorkerCredentials,
-} from './registration.ts'
+  chainReplySchema,
+  claimReplySchema,
+  errorOf,
+  heartbeatReplySchema,
+  toStopReason,
+} from './remote-wire.ts'
+import type { CredentialStore, RegisterRequest, WorkerCredentials } from './registration.ts'
 import type {
   ClaimedStep,
   StepSource,
@@ -28,8 +29,10 @@ import type {
   StopRequest,
   WorkerOutcome,
 } from './step-source.ts'
-import { chunkLines } from './log-chunks.ts'
 import type { WorkerHttp } from './worker-http.ts'
+import { WorkerSession } from './worker-session.ts'
+
+export { WorkerRefusedError } from './worker-session.ts'
 
 export interface HttpStepSourceOptions {
   readonly http: WorkerHttp
@@ -48,94 +51,33 @@ export interface HttpStepSourceOptions {
   readonly cancelPollMs?: number
 }
 
-/** The server refused this worker (bad enrollment token, invalid name …): retrying cannot help. */
-export class WorkerRefusedError extends Error {
-  override readonly name = 'WorkerRefusedError'
-}
-
 export class HttpStepSource implements StepSource {
   readonly #o: HttpStepSourceOptions
   readonly #clock: Clock
+  readonly #session: WorkerSession
   readonly #links = new Map<string, LeaseLink>()
   readonly #listeners = new Set<(req: StopRequest) => void>()
-  #creds: WorkerCredentials | null = null
-  #triedStore = false
-  #registering: Promise<WorkerCredentials> | null = null
-  #reachable = true
   #status = 'active'
 
   constructor(opts: HttpStepSourceOptions) {
     this.#o = opts
     this.#clock = opts.clock ?? systemClock
+    this.#session = new WorkerSession({
+      ...opts,
+      // A refused secret means the server ended every lease held under it.
+      onRefused: () => {
+        for (const link of this.#links.values()) link.lose('worker secret refused')
+      },
+    })
   }
 
   get credentials(): WorkerCredentials | null {
-    return this.#creds
+    return this.#session.credentials
   }
 
   /** Saved credentials, else a registration; retries while the server is unreachable. */
   connect(signal?: AbortSignal): Promise<WorkerCredentials> {
-    if (this.#creds) return Promise.resolve(this.#creds)
-    if (!this.#triedStore) {
-      this.#triedStore = true
-      this.#creds = this.#o.store.load(this.#o.http.serverUrl)
-      if (this.#creds) {
-        this.#o.logger.info({ workerId: this.#creds.workerId }, 'using saved worker credentials')
-        return Promise.resolve(this.#creds)
-      }
-    }
-    this.#registering ??= this.#register(signal).finally(() => (this.#registering = null))
-    return this.#registering
-  }
-
-  async #register(signal?: AbortSignal): Promise<WorkerCredentials> {
-    for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw new Error('stopped before the worker could register')
-      const r = await registerWorker(
-        this.#o.http,
-        this.#o.enrollmentToken,
-        this.#o.registration,
-        signal,
-      )
-      switch (r.kind) {
-        case 'ok':
-          this.#seen()
-          this.#o.store.save(r.credentials)
-          this.#creds = r.credentials
-          this.#o.logger.info({ workerId: r.credentials.workerId }, 'registered with the server')
-          return r.credentials
-        case 'refused':
-          throw new WorkerRefusedError(
-            `the server refused to register worker '${this.#o.registration.name}' (${r.status}): ${r.error}`,
-          )
-        case 'unreachable':
-          this.#unreachable(r.error)
-          await pause(backoffDelayMs(attempt, RECONNECT_BACKOFF), signal)
-      }
-    }
-  }
-
-  /** Drops credentials the server refused; the next call registers again. */
-  #forget(creds: WorkerCredentials | null, where: string): void {
-    if (!creds || this.#creds !== creds) return
-    this.#o.logger.warn(
-      { workerId: creds.workerId, where },
-      'worker secret refused; registering again',
-    )
-    this.#creds = null
-    for (const link of this.#links.values()) link.lose('worker secret refused')
-  }
-
-  #unreachable(why: string): void {
-    if (!this.#reachable) return
-    this.#reachable = false
-    this.#o.logger.warn({ server: this.#o.http.serverUrl, why }, 'server unreachable; retrying')
-  }
-
-  #seen(): void {
-    if (this.#reachable) return
-    this.#reachable = true
-    this.#o.logger.info({ server: this.#o.http.serverUrl }, 'server reachable again')
+    return this.#session.connect(signal)
   }
 
   async claim(_max: number, signal: AbortSignal): Promise<ClaimedStep[]> {
@@ -154,11 +96,11 @@ export class HttpStepSource implements StepSource {
       )
       if (res.status === null) {
         if (signal.aborted) break
-        this.#unreachable(res.error)
+        this.#session.unreachable(res.error)
         await pause(backoffDelayMs(failures++, RECONNECT_BACKOFF), signal)
         continue
       }
-      this.#seen()
+      this.#session.seen()
       if (res.status === 200) {
         failures = 0
         const step = this.#accept(res.body)
@@ -168,7 +110,7 @@ export class HttpStepSource implements StepSource {
         // An instant 204 (draining, or the server's view of our slots is behind): do not spin.
         if (monotonicMs() - sent < 1000) await pause(1000, signal)
       } else if (res.status === 401) {
-        this.#forget(creds, 'claim')
+        this.#session.forget(creds, 'claim')
       } else {
         const e = errorOf(res.body)
         this.#o.logger.warn({ status: res.status, error: e.error }, 'claim refused; retrying')
@@ -216,7 +158,7 @@ export class HttpStepSource implements StepSource {
   #newLink(step: ClaimedStep): LeaseLink {
     const link = new LeaseLink(step, {
       http: this.#o.http,
-      secret: () => this.#creds?.workerSecret ?? null,
+      secret: () => this.#session.credentials?.workerSecret ?? null,
       logger: this.#o.logger,
       retryWindowMs: this.#o.retryWindowMs ?? 10 * 60_000,
       cancelPollMs: this.#o.cancelPollMs ?? 1000,
@@ -225,7 +167,7 @@ export class HttpStepSource implements StepSource {
           { jobId: l.step.jobId, step: l.step.stepName, attempt: l.step.attempt, why },
           'lease is gone; the step is stopped and its result discarded',
         )
-        if (unauthorized) this.#forget(this.#creds, 'lease call')
+        if (unauthorized) this.#session.forget(this.#session.credentials, 'lease call')
         this.#emit({ stepId: l.step.stepId, reason: 'lease_lost' })
       },
       onStopRequested: (l, reason) => this.#stopRequested(l, reason),
@@ -271,7 +213,7 @@ export class HttpStepSource implements StepSource {
   }
 
   async heartbeat(steps: ReadonlyArray<ClaimedStep>): Promise<StopRequest[]> {
-    const creds = this.#creds
+    const creds = this.#session.credentials
     if (!creds) return []
     const live = steps.flatMap((s) => {
       const l = this.#links.get(s.stepId)
@@ -289,11 +231,11 @@ export class HttpStepSource implements StepSource {
       { bearer: creds.workerSecret, timeoutMs: 10_000 },
     )
     if (res.status === null) {
-      this.#unreachable(res.error)
+      this.#session.unreachable(res.error)
       return []
     }
-    this.#seen()
-    if (res.status === 401) this.#forget(creds, 'heartbeat')
+    this.#session.seen()
+    if (res.status === 401) this.#session.forget(creds, 'heartbeat')
     if (res.status !== 200) return []
     const reply = heartbeatReplySchema.safeParse(res.body)
     if (!reply.success) return []
@@ -347,25 +289,8 @@ export class HttpStepSource implements StepSource {
   }
 
   /** `POST /worker/deregister`: the worker becomes revoked; its saved credentials are dropped. */
-  async deregister(): Promise<void> {
-    const creds = this.#creds
-    if (!creds) return
-    const res = await this.#o.http.post(
-      '/worker/deregister',
-      {},
-      {
-        bearer: creds.workerSecret,
-        timeoutMs: 10_000,
-      },
-    )
-    if (res.status !== null && res.status < 300) {
-      this.#creds = null
-      this.#o.store.clear()
-      this.#o.logger.info({ workerId: creds.workerId }, 'deregistered')
-    } else {
-      const why = res.status === null ? res.error : `${res.status}: ${errorOf(res.body).error}`
-      this.#o.logger.warn({ why }, 'deregistering failed; the server will mark this worker lost')
-    }
+  deregister(): Promise<void> {
+    return this.#session.deregister()
   }
 
   /** Stops every lease's background polling. */

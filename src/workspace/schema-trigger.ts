@@ -109,11 +109,16 @@ function readWebhook(at: Reader, e: Entry, list: ReadonlyArray<Entry>): Partial<
     const msg = "webhook mode 'sync' is not supported yet"
     report(findEntry(list, 'mode')!.value, 'unsupported', 'unsupported', msg)
   }
+  const timeoutSecs = readBounded(at, 'timeout_secs', 1, 300)
+  if (timeoutSecs !== null && mode !== 'sync') {
+    const msg = 'timeout_secs only applies to mode: sync, which Weir does not support yet (ignored)'
+    report(at('timeout_secs'), 'warning', 'trigger-field', msg)
+  }
   return {
     webhookName: name ?? null,
     secret: secret ?? null,
     webhookMode: mode ?? 'async',
-    timeoutSecs: readBounded(at, 'timeout_secs', 1, 300) ?? 30,
+    timeoutSecs: timeoutSecs ?? 30,
   }
 }
 
@@ -187,6 +192,7 @@ export function readTrigger(e: Entry): TriggerDraft | undefined {
     cronSite: siteIfPresent(list, 'cron'),
     timezoneSite: siteIfPresent(list, 'timezone'),
     inputSite: siteIfPresent(list, 'input'),
+    nameSite: type === 'webhook' ? siteIfPresent(list, 'name') : null,
     targetTask: target,
   }
 }

@@ -82,6 +82,8 @@ export interface TriggerDraft {
   readonly cronSite: Site | null
   readonly timezoneSite: Site | null
   readonly inputSite: Site | null
+  /** The value of a webhook's Strøm `name`. */
+  readonly nameSite: Site | null
   /** `target_task` of an event-source trigger. */
   readonly targetTask: { readonly name: string; readonly site: Site } | null
 }

@@ -47,6 +47,26 @@ function checkInput(trigger: TriggerDraft, task: TaskDraft | undefined): Workspa
   return [issueAt(trigger.inputSite ?? trigger.site, 'error', 'trigger-input', msg)]
 }
 
+/**
+ * Strøm serves a webhook at `/hooks/<name>`, so two triggers of one workspace with the same
+ * `name` would make that path ambiguous. (Across workspaces the request gets 409, API.md §10.)
+ */
+function checkWebhookNames(triggers: ReadonlyMap<string, TriggerDraft>): WorkspaceIssue[] {
+  const first = new Map<string, string>()
+  const out: WorkspaceIssue[] = []
+  for (const t of triggers.values()) {
+    const name = t.def.type === 'webhook' ? t.def.webhookName : null
+    if (name === null || t.nameSite === null) continue
+    const owner = first.get(name)
+    if (owner === undefined) first.set(name, t.def.name)
+    else {
+      const msg = `webhook name '${name}' is already used by trigger '${owner}' (/hooks/${name} can serve only one)`
+      out.push(issueAt(t.nameSite, 'error', 'trigger-field', msg))
+    }
+  }
+  return out
+}
+
 export function validateTriggers(
   triggers: ReadonlyMap<string, TriggerDraft>,
   tasks: ReadonlyMap<string, TaskDraft>,
@@ -61,5 +81,6 @@ export function validateTriggers(
     if (trigger.def.type === 'scheduler') issues.push(...checkSchedule(trigger))
     issues.push(...checkInput(trigger, tasks.get(trigger.def.task)))
   }
+  issues.push(...checkWebhookNames(triggers))
   return issues
 }

@@ -28,7 +28,8 @@ export interface Tokens {
 
 export async function login(t: TestApp, email: string, password: string): Promise<Tokens> {
   const res = await t.request().post('/api/auth/login').send({ email, password })
-  if (res.status !== 200) throw new Error(`login ${email} -> ${res.status} ${JSON.stringify(res.body)}`)
+  if (res.status !== 200)
+    throw new Error(`login ${email} -> ${res.status} ${JSON.stringify(res.body)}`)
   return res.body as Tokens
 }
 
@@ -41,7 +42,8 @@ export async function createUser(
   u: { email: string; name: string; role: string; password?: string },
 ): Promise<string> {
   const res = await t.request().post('/api/users').set(bearer(adminToken)).send(u)
-  if (res.status !== 201) throw new Error(`create user -> ${res.status} ${JSON.stringify(res.body)}`)
+  if (res.status !== 201)
+    throw new Error(`create user -> ${res.status} ${JSON.stringify(res.body)}`)
   return (res.body as { user_id: string }).user_id
 }
 
@@ -66,4 +68,17 @@ export async function waitForJobAs(
     },
     { timeoutMs: 20_000, intervalMs: 20, what: `job ${jobId} to finish` },
   )
+}
+
+export const MEMBER = {
+  email: 'Mia.Member@example.com',
+  name: 'Mia',
+  role: 'member',
+  password: 'member-pass-1',
+}
+export const VIEWER = {
+  email: 'vic@example.com',
+  name: 'Vic',
+  role: 'viewer',
+  password: 'viewer-pass-1',
 }

@@ -29,9 +29,11 @@ describe('remote workers end to end (weir worker processes against a server)', f
   const ids = new Map<WorkerProcess, string>()
   let a: WorkerProcess
   let b: WorkerProcess
+  /** Kept drained until the last test, which stops it with SIGTERM. */
+  let c: WorkerProcess
 
   const other = (w: WorkerProcess) => (w === a ? b : a)
-  const byId = (id: string) => (ids.get(a) === id ? a : b)
+  const byId = (id: string) => [...ids].find(([, v]) => v === id)![0]
   const gate = (name: string) => join(tmp, name)
 
   before(async function () {
@@ -41,16 +43,18 @@ describe('remote workers end to end (weir worker processes against a server)', f
     tmp = mkdtempSync(join(tmpdir(), 'weir-remote-e2e-'))
     a = spawnWorker('worker-a', port, join(tmp, 'state-a'))
     b = spawnWorker('worker-b', port, join(tmp, 'state-b'))
-    workers.push(a, b)
-    const [idA, idB] = await Promise.all([a.started(), b.started()])
-    ids.set(a, idA).set(b, idB)
+    c = spawnWorker('worker-c', port, join(tmp, 'state-c'), ['--grace-secs', '1'])
+    workers.push(a, b, c)
+    const [idA, idB, idC] = await Promise.all([a.started(), b.started(), c.started()])
+    ids.set(a, idA).set(b, idB).set(c, idC)
+    expect((await api(port, 'POST', `/api/workers/${idC}/drain`, {})).status).to.equal(200)
   })
 
   after(async function () {
     this.timeout(30000)
     for (const w of workers) w.signal('SIGCONT')
     // Open every gate so orphaned step processes of killed workers end.
-    for (const g of ['g-stop', 'g-kill', 'g-restart']) writeFileSync(gate(g), '')
+    for (const g of ['g-stop', 'g-kill', 'g-restart', 'g-term']) writeFileSync(gate(g), '')
     await Promise.all(workers.map((w) => w.stop()))
     if (app !== t.app) await app.stop()
     await t.close()
@@ -182,5 +186,24 @@ describe('remote workers end to end (weir worker processes against a server)', f
     // The new server knows the worker as active: its heartbeats reached it too.
     const seen = await api(port, 'GET', `/api/workers/${ids.get(survivor)}`)
     expect(seen.body).to.include({ status: 'active', name: survivor.name })
+  })
+
+  it('on SIGTERM gives a running step the grace, reports it failed, deregisters and exits 0', async () => {
+    const survivor = a
+    const idC = ids.get(c)!
+    await api(port, 'POST', `/api/workers/${ids.get(survivor)}/drain`, {})
+    await api(port, 'POST', `/api/workers/${idC}/undrain`, {})
+    const id = await execute(port, 'gated', { gate: gate('g-term') })
+    await waitForStep(port, id, (s) => s.status === 'running' && s.worker_id === idC, 'worker-c')
+    c.signal('SIGTERM')
+    expect(await c.exited).to.equal(0)
+    expect(await serverLog(port, id)).to.match(/worker shutting down/)
+    expect((await api(port, 'GET', `/api/workers/${idC}`)).body.status).to.equal('revoked')
+    expect(c.logs().map((l) => l.msg)).to.include.members(['step reported', 'deregistered'])
+    // The retry is the survivor's.
+    await api(port, 'POST', `/api/workers/${ids.get(survivor)}/undrain`, {})
+    writeFileSync(gate('g-term'), '')
+    const done = await waitForJob(port, id)
+    expect(done.steps[0]).to.include({ status: 'completed', attempt: 2 })
   })
 })

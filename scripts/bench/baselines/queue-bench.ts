@@ -73,7 +73,7 @@ export async function measureQueue(
     for (let i = 0; i < 10; i++) await oneJob(q, kind)
     const samples: number[] = []
     await repeat(
-      { count: ctx.quick ? 50 : 500, maxMs: ctx.quick ? 750 : 20_000, minCount: 20 },
+      { count: ctx.quick ? 50 : 500, maxMs: ctx.quick ? 750 : 10_000, minCount: 20 },
       async () => {
         samples.push(await oneJob(q, kind))
       },
@@ -82,7 +82,7 @@ export async function measureQueue(
     const { done, ms } = await closedLoop(
       {
         count: ctx.quick ? 3000 : 20_000,
-        maxMs: ctx.quick ? 1000 : 20_000,
+        maxMs: ctx.quick ? 1000 : 10_000,
         window: THROUGHPUT_WINDOW,
       },
       async () => {

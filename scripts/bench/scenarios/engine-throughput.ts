@@ -41,7 +41,7 @@ export async function runB6(
     const latencies: number[] = []
     const count = ctx.quick ? 3000 : 20_000
     const { done, ms } = await closedLoop(
-      { count, maxMs: ctx.quick ? 2000 : 30_000, window: THROUGHPUT_WINDOW },
+      { count, maxMs: ctx.quick ? 2000 : 20_000, window: THROUGHPUT_WINDOW },
       () => oneJob(latencies),
     )
     const rate = perSecond(done, ms)

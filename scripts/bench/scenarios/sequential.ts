@@ -31,7 +31,7 @@ export async function runB1(
   const client: number[] = []
   const ids: string[] = []
   const total = ctx.quick ? 100 : 1000
-  await repeat({ count: total, maxMs: ctx.quick ? 3000 : 60_000, minCount: 30 }, async (i) => {
+  await repeat({ count: total, maxMs: ctx.quick ? 3000 : 30_000, minCount: 30 }, async (i) => {
     const { ms, jobId } = await weir.run('echo1')
     client.push(ms)
     ids.push(jobId)
@@ -69,7 +69,7 @@ export async function runB3(
   const totals: number[] = []
   const gaps: number[] = []
   const chains = ctx.quick ? 10 : 40
-  await repeat({ count: chains, maxMs: ctx.quick ? 3000 : 60_000, minCount: 3 }, async () => {
+  await repeat({ count: chains, maxMs: ctx.quick ? 3000 : 30_000, minCount: 3 }, async () => {
     const { ms, jobId } = await weir.run('chain20')
     totals.push(ms)
     const started = (x: { started_at: string | null }) => Date.parse(x.started_at ?? '')
@@ -112,7 +112,7 @@ export async function runB4(
   const ids: string[] = []
   const jobs = ctx.quick ? 5 : 30
   await weir.run('fanout50')
-  await repeat({ count: jobs, maxMs: ctx.quick ? 3000 : 60_000, minCount: 2 }, async () => {
+  await repeat({ count: jobs, maxMs: ctx.quick ? 3000 : 30_000, minCount: 2 }, async () => {
     const { ms, jobId } = await weir.run('fanout50')
     client.push(ms)
     ids.push(jobId)

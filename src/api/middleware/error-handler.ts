@@ -4,7 +4,7 @@
  * and is logged with the request id.
  */
 import type { Context, Next } from 'koa'
-import { AppError, coerceError, ERROR_CODES, type ErrorCode } from '../../shared/errors.ts'
+import { coerceError, isAppError, type ErrorCode } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
 
 const INTERNAL = { error: 'Internal server error', code: 'internal' } as const
@@ -28,23 +28,6 @@ interface HttpLikeError {
   expose?: boolean
   message: string
   type?: string
-}
-
-/**
- * An AppError, also one made by another instance of errors.ts: under mocha, a test's static
- * imports load as CommonJS while app.ts's dynamic import of the runtime loads ES modules, so the
- * engine's errors would otherwise fail `instanceof` here and lose their `code`.
- */
-function isAppError(e: unknown): e is AppError {
-  if (e instanceof AppError) return true
-  if (!(e instanceof Error)) return false
-  const x = e as Partial<AppError>
-  return (
-    typeof x.code === 'string' &&
-    (ERROR_CODES as ReadonlyArray<string>).includes(x.code) &&
-    typeof x.status === 'number' &&
-    typeof x.expose === 'boolean'
-  )
 }
 
 function isHttpError(e: unknown): e is HttpLikeError {

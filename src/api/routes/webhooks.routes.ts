@@ -1,8 +1,11 @@
 /**
- * POST /hooks/{ws}/{trigger} (API.md §10). Other methods get 405 from the router's
+ * POST /hooks/{ws}/{trigger} (API.md §10), and Strøm's GET or POST /hooks/{name} for triggers
+ * that declare `name` (strom-webhook.ts). Other methods get 405 from the router's
  * allowedMethods. Delivery ids are deduplicated through the job idempotency key
  * `webhook:<trigger>:<delivery id>`, which is unique per (workspace, task): a repeat is
- * recognised for as long as the first job is kept, which covers the promised 24 h.
+ * recognised for as long as the first job is kept, which covers the promised 24 h. A trigger
+ * with `force_refresh` reloads its workspace after the caller is authenticated, and the request
+ * is then served (and checked again) with the reloaded definition.
  */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
@@ -10,28 +13,90 @@ import { validateInput } from '../../engine/input-schema.ts'
 import { renderTemplate } from '../../engine/templates.ts'
 import {
   BadRequestError,
+  ConflictError,
   NotFoundError,
   UnauthorizedError,
   ValidationError,
 } from '../../shared/errors.ts'
-import type { TriggerDef, Workspace } from '../../workspace/workspace.ts'
+import type { TaskDef, TriggerDef, Workspace } from '../../workspace/workspace.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
+import {
+  findNamedWebhooks,
+  presentedSecret,
+  sharedSecretMatches,
+  stromWebhookInput,
+  withoutSecret,
+  type NamedWebhook,
+} from '../strom-webhook.ts'
 import { resolveWebhookInput, webhookEnvelope } from '../webhook-input.ts'
 import { verifyWebhookSignature } from '../webhook-signature.ts'
 
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/
 
-function findTrigger(deps: ApiDeps, wsName: string, name: string): [Workspace, TriggerDef] {
-  const ws = deps.registry.getWorkspace(wsName)
-  const trigger = ws.triggers.get(name)
+function findTrigger(deps: ApiDeps, wsName: string, name: string): NamedWebhook {
+  const workspace = deps.registry.getWorkspace(wsName)
+  const trigger = workspace.triggers.get(name)
   if (!trigger || trigger.type !== 'webhook') {
     throw new NotFoundError(`webhook trigger '${name}' not found in workspace '${wsName}'`)
   }
   if (!trigger.enabled) {
     throw new NotFoundError(`webhook trigger '${name}' in workspace '${wsName}' is disabled`)
   }
-  return [ws, trigger]
+  return { workspace, trigger }
+}
+
+/** The trigger named `name` in Strøm's sense; 409 when several workspaces declare it. */
+function findStromTrigger(deps: ApiDeps, name: string): NamedWebhook {
+  const found = findNamedWebhooks(
+    deps.registry.list().map((e) => e.current),
+    name,
+  )
+  if (found.length === 0) throw new NotFoundError(`webhook '${name}' not found`)
+  if (found.length > 1) {
+    const where = found.map((f) => `${f.workspace.name}/${f.trigger.name}`).join(', ')
+    throw new ConflictError(
+      `webhook name '${name}' is declared in more than one workspace (${where}); call /hooks/{workspace}/{trigger} instead`,
+    )
+  }
+  const [hook] = found as [NamedWebhook]
+  if (!hook.trigger.enabled) throw new NotFoundError(`webhook '${name}' is disabled`)
+  return hook
+}
+
+/** Finds and authenticates the trigger; with `force_refresh`, reloads and does both again. */
+async function resolveTrigger(
+  deps: ApiDeps,
+  find: () => NamedWebhook,
+  check: (hook: NamedWebhook) => void,
+): Promise<NamedWebhook> {
+  const hook = find()
+  check(hook)
+  if (!hook.trigger.forceRefresh) return hook
+  await deps.registry.reload(hook.workspace.name)
+  const fresh = find()
+  check(fresh)
+  return fresh
+}
+
+function renderSecret(deps: ApiDeps, { workspace, trigger }: NamedWebhook): string | null {
+  if (trigger.secret === null) return null
+  try {
+    return renderTemplate(trigger.secret, { secret: workspace.secrets })
+  } catch (e) {
+    deps.logger.error({ err: e, trigger: trigger.name }, 'webhook secret failed to render')
+    return ''
+  }
+}
+
+function checkSharedSecret(deps: ApiDeps, ctx: Context, hook: NamedWebhook): void {
+  const secret = renderSecret(deps, hook)
+  if (secret === null) return
+  if (!sharedSecretMatches(secret, presentedSecret(ctx.query, ctx.get('Authorization')))) {
+    const fields = { workspace: hook.workspace.name, trigger: hook.trigger.name }
+    deps.logger.info(fields, 'webhook secret rejected')
+    throw new UnauthorizedError('invalid or missing webhook secret')
+  }
 }
 
 /** koa-body (includeUnparsed) keeps the request text beside the parsed JSON. */
@@ -40,15 +105,10 @@ function rawBodyOf(ctx: Context): string {
   return typeof raw === 'string' ? raw : ''
 }
 
-function checkSignature(deps: ApiDeps, ctx: Context, ws: Workspace, trigger: TriggerDef): void {
-  if (trigger.secret === null) return
-  let secret: string
-  try {
-    secret = renderTemplate(trigger.secret, { secret: ws.secrets })
-  } catch (e) {
-    deps.logger.error({ err: e, trigger: trigger.name }, 'webhook secret failed to render')
-    throw new UnauthorizedError('invalid or missing webhook signature')
-  }
+function checkSignature(deps: ApiDeps, ctx: Context, hook: NamedWebhook): void {
+  const { workspace: ws, trigger } = hook
+  const secret = renderSecret(deps, hook)
+  if (secret === null) return
   const check = verifyWebhookSignature({
     secret,
     headers: ctx.req.headers,
@@ -78,41 +138,94 @@ function deliveryIdOf(ctx: Context): string | null {
 
 export function webhookRoutes(router: Router, deps: ApiDeps): void {
   router.post('/hooks/:ws/:trigger', async (ctx) => {
-    const [ws, trigger] = findTrigger(deps, ctx.params.ws!, ctx.params.trigger!)
-    checkSignature(deps, ctx, ws, trigger)
-    const delivery = deliveryIdOf(ctx)
-    const { workspace, task } = deps.registry.getRunnableTask(ws.name, trigger.task)
-    const resolved = resolveWebhookInput({
-      schema: task.input,
-      declaresInput: task.declaresInput,
-      triggerInput: trigger.input,
-      webhook: webhookEnvelope({
-        method: ctx.method,
-        headers: ctx.req.headers,
-        query: ctx.query,
-        body: bodyOf(ctx),
-      }),
-      secrets: workspace.secrets,
-    })
-    if (!resolved.ok) throw new ValidationError('invalid input', resolved.issues)
-    const input = validateInput(task.input, task.declaresInput, resolved.input, {
-      renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
-    })
-    if (!input.ok) throw new ValidationError('invalid input', input.issues)
-    const { jobId, created } = await deps.engine.createJob({
-      workspace,
-      task,
-      input: input.value,
-      rawInput: null,
-      source: { type: 'webhook', id: `${workspace.name}/${trigger.name}` },
-      idempotencyKey: delivery === null ? null : `webhook:${trigger.name}:${delivery}`,
-    })
-    ctx.body = {
-      job_id: jobId,
-      workspace: workspace.name,
-      trigger: trigger.name,
-      task: task.name,
-      duplicate: !created,
-    }
+    const { ws, trigger: name } = ctx.params as { ws: string; trigger: string }
+    const find = () => findTrigger(deps, ws, name)
+    // A trigger that declares Strøm's `name` keeps Strøm's semantics at this address too.
+    if (find().trigger.webhookName !== null) await serveStrom(deps, ctx, find)
+    else await serveWeir(deps, ctx, find)
   })
+  const strom = (ctx: Context & { params: Record<string, string> }) =>
+    serveStrom(deps, ctx, () => findStromTrigger(deps, ctx.params.name!))
+  router.get('/hooks/:name', strom)
+  router.post('/hooks/:name', strom)
+}
+
+/** API.md §10: HMAC signature, declared inputs from body, query and rendered trigger input. */
+async function serveWeir(deps: ApiDeps, ctx: Context, find: () => NamedWebhook): Promise<void> {
+  const hook = await resolveTrigger(deps, find, (h) => checkSignature(deps, ctx, h))
+  const delivery = deliveryIdOf(ctx)
+  const { workspace, task } = deps.registry.getRunnableTask(hook.workspace.name, hook.trigger.task)
+  const resolved = resolveWebhookInput({
+    schema: task.input,
+    declaresInput: task.declaresInput,
+    triggerInput: hook.trigger.input,
+    webhook: webhookEnvelope({
+      method: ctx.method,
+      headers: ctx.req.headers,
+      query: ctx.query,
+      body: bodyOf(ctx),
+    }),
+    secrets: workspace.secrets,
+  })
+  if (!resolved.ok) throw new ValidationError('invalid input', resolved.issues)
+  const input = validateInput(task.input, task.declaresInput, resolved.input, {
+    renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
+  })
+  if (!input.ok) throw new ValidationError('invalid input', input.issues)
+  await createWebhookJob(deps, ctx, {
+    workspace,
+    task,
+    trigger: hook.trigger,
+    input: input.value,
+    delivery,
+  })
+}
+
+/** WORKSPACE-FORMAT.md §6.4: shared secret, the request envelope as input, no strict checks. */
+async function serveStrom(deps: ApiDeps, ctx: Context, find: () => NamedWebhook): Promise<void> {
+  const hook = await resolveTrigger(deps, find, (h) => checkSharedSecret(deps, ctx, h))
+  const delivery = deliveryIdOf(ctx)
+  const { workspace, task } = deps.registry.getRunnableTask(hook.workspace.name, hook.trigger.task)
+  const envelope = webhookEnvelope({
+    method: ctx.method,
+    headers: ctx.req.headers,
+    query: ctx.query,
+    body: bodyOf(ctx),
+  })
+  const input = stromWebhookInput({
+    triggerInput: hook.trigger.input,
+    envelope: withoutSecret(envelope),
+    schema: task.declaresInput ? task.input : [],
+    renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
+  })
+  await createWebhookJob(deps, ctx, { workspace, task, trigger: hook.trigger, input, delivery })
+}
+
+async function createWebhookJob(
+  deps: ApiDeps,
+  ctx: Context,
+  req: {
+    workspace: Workspace
+    task: TaskDef
+    trigger: TriggerDef
+    input: Record<string, unknown>
+    delivery: string | null
+  },
+): Promise<void> {
+  const { workspace, task, trigger, delivery } = req
+  const { jobId, created } = await deps.engine.createJob({
+    workspace,
+    task,
+    input: req.input,
+    rawInput: null,
+    source: { type: 'webhook', id: `${workspace.name}/${trigger.name}` },
+    idempotencyKey: delivery === null ? null : `webhook:${trigger.name}:${delivery}`,
+  })
+  ctx.body = {
+    job_id: jobId,
+    workspace: workspace.name,
+    trigger: trigger.name,
+    task: task.name,
+    duplicate: !created,
+  }
 }

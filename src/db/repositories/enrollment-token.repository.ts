@@ -41,3 +41,41 @@ export async function consumeEnrollmentToken(db: Kysely<DB>, tokenHash: string):
     .executeTakeFirst()
   return Number(res.numUpdatedRows) === 1
 }
+
+export interface EnrollmentTokenInfo {
+  readonly id: string
+  readonly name: string
+  readonly usesLeft: number | null
+  readonly expiresAt: Date | null
+  readonly revokedAt: Date | null
+  readonly createdAt: Date
+}
+
+/** Every issued token (hashes stay in the database), newest first. */
+export async function listEnrollmentTokens(db: Kysely<DB>): Promise<EnrollmentTokenInfo[]> {
+  const rows = await db
+    .selectFrom('enrollment_tokens')
+    .select(['id', 'name', 'uses_left', 'expires_at', 'revoked_at', 'created_at'])
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute()
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    usesLeft: r.uses_left,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    createdAt: r.created_at,
+  }))
+}
+
+/** Revokes every unrevoked token with this name; returns how many. */
+export async function revokeEnrollmentTokens(db: Kysely<DB>, name: string): Promise<number> {
+  const res = await db
+    .updateTable('enrollment_tokens')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('name', '=', name)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows)
+}

@@ -1,4 +1,4 @@
-/** step_runs updates made by the orchestrator under the job lock. */
+/** step_runs updates made by the orchestrator under the job lock, and reads of held leases. */
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { StepStatus } from '../../shared/statuses.ts'
 import type { DB } from '../schema.ts'
@@ -100,4 +100,32 @@ export async function loadCompletedOutputs(
     .where('status', '=', 'completed')
     .execute()
   return new Map(rows.map((r) => [r.step_name, r.output ?? null]))
+}
+
+export interface HeldLease {
+  readonly stepId: string
+  readonly jobId: string
+  readonly stepName: string
+  readonly leaseToken: string | null
+}
+
+/** Running steps a worker holds; with `claimedUpTo`, only those claimed by then. Index: step_runs_worker. */
+export async function listLeasesOfWorker(
+  db: Kysely<DB>,
+  workerId: string,
+  claimedUpTo?: Date,
+): Promise<HeldLease[]> {
+  let q = db
+    .selectFrom('step_runs')
+    .select(['id', 'job_id', 'step_name', 'lease_token'])
+    .where('worker_id', '=', workerId)
+    .where('status', '=', 'running')
+  if (claimedUpTo) q = q.where('claimed_at', '<=', claimedUpTo)
+  const rows = await q.execute()
+  return rows.map((r) => ({
+    stepId: r.id,
+    jobId: r.job_id,
+    stepName: r.step_name,
+    leaseToken: r.lease_token,
+  }))
 }

@@ -215,53 +215,6 @@ export async function listRecentStepsOfWorker(
   }))
 }
 
-export interface HeartbeatRecord {
-  readonly status: WorkerStatus
-  readonly previousStatus: WorkerStatus
-  readonly previousBootId: string | null
-  readonly previousHeartbeat: Date | null
-}
-
-/**
- * Records a heartbeat: last_heartbeat = now(), the boot id, and a `lost` worker comes back
- * (`draining` if a drain is pending, else `active`). Returns what was there before, or undefined
- * for a revoked or unknown worker. The row lock serialises heartbeats of one worker.
- */
-export async function recordHeartbeat(
-  db: Kysely<DB>,
-  id: string,
-  bootId: string,
-): Promise<HeartbeatRecord | undefined> {
-  const { rows } = await sql<{
-    status: WorkerStatus
-    prev_status: WorkerStatus
-    prev_boot_id: string | null
-    prev_heartbeat: Date | null
-  }>`
-    WITH old AS (
-      SELECT id, status, boot_id, last_heartbeat FROM workers
-      WHERE id = ${id} AND status <> 'revoked' FOR UPDATE
-    )
-    UPDATE workers w SET
-      last_heartbeat = now(),
-      boot_id = ${bootId},
-      status = CASE WHEN w.status = 'lost'
-        THEN (CASE WHEN w.draining_since IS NULL THEN 'active' ELSE 'draining' END)
-        ELSE w.status END
-    FROM old WHERE w.id = old.id
-    RETURNING w.status, old.status AS prev_status, old.boot_id AS prev_boot_id,
-      old.last_heartbeat AS prev_heartbeat`.execute(db)
-  const r = rows[0]
-  return r
-    ? {
-        status: r.status,
-        previousStatus: r.prev_status,
-        previousBootId: r.prev_boot_id,
-        previousHeartbeat: r.prev_heartbeat,
-      }
-    : undefined
-}
-
 /**
  * Drains a worker (or updates the reason of a drain). A `lost` worker stays `lost` (that status
  * wins) and comes back as `draining`. Returns false for a revoked or unknown worker.
@@ -311,32 +264,4 @@ export async function revokeWorker(db: Kysely<DB>, id: string): Promise<boolean>
     .where('status', '<>', 'revoked')
     .executeTakeFirst()
   return Number(res.numUpdatedRows) === 1
-}
-
-export interface HeldLease {
-  readonly stepId: string
-  readonly jobId: string
-  readonly stepName: string
-  readonly leaseToken: string | null
-}
-
-/** Running steps a worker holds; with `claimedUpTo`, only those claimed by then. */
-export async function listLeasesOfWorker(
-  db: Kysely<DB>,
-  workerId: string,
-  claimedUpTo?: Date,
-): Promise<HeldLease[]> {
-  let q = db
-    .selectFrom('step_runs')
-    .select(['id', 'job_id', 'step_name', 'lease_token'])
-    .where('worker_id', '=', workerId)
-    .where('status', '=', 'running')
-  if (claimedUpTo) q = q.where('claimed_at', '<=', claimedUpTo)
-  const rows = await q.execute()
-  return rows.map((r) => ({
-    stepId: r.id,
-    jobId: r.job_id,
-    stepName: r.step_name,
-    leaseToken: r.lease_token,
-  }))
 }

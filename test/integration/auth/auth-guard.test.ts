@@ -84,7 +84,14 @@ describe('auth: every /api route is guarded', function () {
   })
 
   it('guards /api however the path is spelled', async () => {
-    for (const path of ['/API/jobs', '/api/jobs/', '/Api/Users', '//api/jobs', '/%61pi/jobs', '/api']) {
+    for (const path of [
+      '/API/jobs',
+      '/api/jobs/',
+      '/Api/Users',
+      '//api/jobs',
+      '/%61pi/jobs',
+      '/api',
+    ]) {
       const res = await t.request().get(path)
       expect(res.status, path).to.be.oneOf([401, 404])
       if (res.status === 404) expect(path).to.be.oneOf(['//api/jobs', '/%61pi/jobs'])
@@ -94,7 +101,8 @@ describe('auth: every /api route is guarded', function () {
   it('refuses the WebSocket upgrade without a token, takes the header or ?access_token=', async () => {
     const id = await execute(t, 'hello-world', undefined).catch(() => null)
     expect(id, 'execute without a token must fail').to.equal(null)
-    const res = await t.request()
+    const res = await t
+      .request()
       .post('/api/workspaces/default/tasks/hello-world/execute')
       .set(bearer(admin))
       .send({})
@@ -118,7 +126,9 @@ describe('auth: every /api route is guarded', function () {
     const plain = await fetch(`http://${base}/api/events`)
     expect(plain.status).to.equal(401)
     const ctl = new AbortController()
-    const ok = await fetch(`http://${base}/api/events?access_token=${admin}`, { signal: ctl.signal })
+    const ok = await fetch(`http://${base}/api/events?access_token=${admin}`, {
+      signal: ctl.signal,
+    })
     expect(ok.status).to.equal(200)
     ctl.abort()
   })
@@ -169,7 +179,10 @@ describe('auth: without an auth section nothing changes', function () {
     expect(job.source_type).to.equal('api')
     expect(job.source_id).to.equal(null)
     await t.request().get('/api/users').expect(200)
-    const login404 = await t.request().post('/api/auth/login').send({ email: 'a@b.c', password: 'x' })
+    const login404 = await t
+      .request()
+      .post('/api/auth/login')
+      .send({ email: 'a@b.c', password: 'x' })
     expect(login404.status).to.equal(404)
     expect(login404.body.error).to.match(/authentication is not configured/)
     const audit = await t.request().get('/api/audit?action=job.executed').expect(200)

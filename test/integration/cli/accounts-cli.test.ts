@@ -20,11 +20,15 @@ function weir(
   stdin = '',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', resolve(ROOT, 'src/main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -64,19 +68,41 @@ describe('weir users / weir api-keys (operator CLI, no server)', function () {
 
   it('creates a user with a password from stdin, issues a key once, and revokes it', async () => {
     const created = await weir(
-      ['users', 'create', '--email', 'ops@example.com', '--name', 'Ops', '--role', 'admin', '--password-stdin'],
+      [
+        'users',
+        'create',
+        '--email',
+        'ops@example.com',
+        '--name',
+        'Ops',
+        '--role',
+        'admin',
+        '--password-stdin',
+      ],
       env,
       'operator-password\n',
     )
     expect(created.code, created.stderr).to.equal(0)
     expect(created.stdout).to.match(/^created user ops@example\.com \(admin\): [0-9a-f-]{36}\n$/)
 
-    const dup = await weir(['users', 'create', '--email', 'OPS@example.com', '--name', 'Again'], env)
+    const dup = await weir(
+      ['users', 'create', '--email', 'OPS@example.com', '--name', 'Again'],
+      env,
+    )
     expect(dup.code).to.equal(1)
     expect(dup.stderr).to.match(/a user with email 'OPS@example.com' already exists/)
 
     const issued = await weir(
-      ['api-keys', 'create', '--email', 'ops@example.com', '--name', 'deploy', '--expires-days', '7'],
+      [
+        'api-keys',
+        'create',
+        '--email',
+        'ops@example.com',
+        '--name',
+        'deploy',
+        '--expires-days',
+        '7',
+      ],
       env,
     )
     expect(issued.code, issued.stderr).to.equal(0)
@@ -97,7 +123,11 @@ describe('weir users / weir api-keys (operator CLI, no server)', function () {
       expect(stored?.key.revokedAt).to.be.instanceOf(Date)
       const days = (stored!.key.expiresAt!.getTime() - stored!.key.createdAt.getTime()) / 86_400_000
       expect(days).to.be.closeTo(7, 0.01)
-      const { entries } = await listAuditEntries(database.db, { limit: 10, offset: 0, count: false })
+      const { entries } = await listAuditEntries(database.db, {
+        limit: 10,
+        offset: 0,
+        count: false,
+      })
       expect(entries.map((e) => `${e.actorType}:${e.actor} ${e.action}`)).to.deep.equal([
         'system:cli api_key.revoked',
         'system:cli api_key.created',

@@ -25,6 +25,7 @@ describe('log stream across a server restart', function () {
     await first?.close()
   })
 
+  // About 15 s: two server starts, a graceful stop (2 s grace), and the retry's 1 s delay.
   it('a client that reconnects with after_seq gets the rest once, then the end marker', async () => {
     first = await buildTestApp({ workspaces: { streams: STREAMS }, tuning: TUNING })
     const port = (await first.app.listen()).port

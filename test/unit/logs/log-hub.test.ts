@@ -92,4 +92,19 @@ describe('log hub', () => {
     expect(seen).to.deep.equal([1])
     expect(other.lines.map((r) => r.seq)).to.deep.equal([1, 2])
   })
+  it("reports each change of a job's subscriber count", () => {
+    const changes: Array<[string, number]> = []
+    const hub = createLogHub({ onSubscribersChanged: (jobId, n) => changes.push([jobId, n]) })
+    const offA = hub.subscribe('j1', recorder().listener)
+    const offB = hub.subscribe('j1', recorder().listener)
+    offA()
+    offA()
+    offB()
+    expect(changes).to.deep.equal([
+      ['j1', 1],
+      ['j1', 2],
+      ['j1', 1],
+      ['j1', 0],
+    ])
+  })
 })
