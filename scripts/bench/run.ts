@@ -13,7 +13,7 @@ import { runFloors } from './baselines/floors.ts'
 import type { BenchContext, ScenarioResult } from './context.ts'
 import { describeMachine, machineInfo, type MachineInfo } from './machine.ts'
 import { parseBenchArgs, type DbKind, type ScenarioId } from './options.ts'
-import { freshDatabase, loadPgInfo } from './pg-admin.ts'
+import { ADMIN_URL, freshDatabase, loadPgInfo } from './pg-admin.ts'
 import { formatTable, type Row } from './report.ts'
 import { runB6 } from './scenarios/engine-throughput.ts'
 import { runB7 } from './scenarios/db-cost.ts'
@@ -52,7 +52,17 @@ const ctx: BenchContext = {
 const rows: Row[] = []
 const failures: string[] = []
 const started = performance.now()
-const machine: MachineInfo = machineInfo(usesPg ? await loadPgInfo() : null)
+const machine: MachineInfo = machineInfo(
+  usesPg
+    ? await loadPgInfo().catch((e: unknown) => {
+        console.error(
+          `cannot reach PostgreSQL at ${ADMIN_URL} (${(e as Error).message}); ` +
+            'set BENCH_DATABASE_URL or run with --db pglite',
+        )
+        process.exit(2)
+      })
+    : null,
+)
 
 /** Runs one scenario, keeps its rows and writes its JSON; a failure is reported, not fatal. */
 async function scenario(

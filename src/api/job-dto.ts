@@ -46,30 +46,48 @@ export interface JobMask {
   readonly inputSchema: InputSchema | undefined
 }
 
-function maskInput(input: unknown, schema: InputSchema | undefined): unknown {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input
-  return maskSecretInputs(schema, input as Record<string, unknown>, SECRET_MASK)
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+/** Secret fields read `******` whole, and so does any field holding a value in `hidden`. */
+function maskInput(
+  input: unknown,
+  schema: InputSchema | undefined,
+  hidden: ReadonlySet<unknown>,
+): unknown {
+  if (!isRecord(input)) return input
+  const out = maskSecretInputs(schema, input, SECRET_MASK)
+  for (const [k, v] of Object.entries(out)) if (hidden.has(v)) out[k] = SECRET_MASK
+  return out
 }
 
 /**
- * The job detail with secrets masked (API.md §5.2): secret input fields read `******` whole,
- * and every secret value found in any string (inputs, outputs, errors) is replaced.
+ * The job detail with secrets masked (API.md §5.2): secret input fields read `******` whole, so
+ * do step input fields that hold the value of a secret job input (short ones included), and
+ * every secret value found in any string (inputs, outputs, errors) is replaced.
  */
 export function toJobDetailDto(
   j: Job,
   steps: ReadonlyArray<StepRun>,
   mask: JobMask,
 ): Record<string, unknown> {
+  const input = maskInput(j.input, mask.inputSchema, new Set()) as Record<string, unknown>
+  const hidden = new Set(
+    Object.keys(j.input)
+      .filter((k) => input[k] === SECRET_MASK && j.input[k] !== SECRET_MASK)
+      .map((k) => j.input[k]),
+  )
   const body = {
     ...toJobSummaryDto(j),
-    input: maskInput(j.input, mask.inputSchema),
+    input,
     output: j.output ?? null,
     revision: j.revision,
     cancel_requested_at: iso(j.cancelRequestedAt),
     error_message: j.errorMessage,
     steps: steps.map((s) => ({
       ...toStepDto(s),
-      input: maskInput(s.input ?? null, s.spec.action.input),
+      input: maskInput(s.input ?? null, s.spec.action.input, hidden),
     })),
   }
   return maskJsonStrings(body, mask.scrubber) as Record<string, unknown>

@@ -114,7 +114,15 @@ export class RemoteStepCalls {
       const seen = d.wake.generation
       const claimed = await d.source.claimFor(claimingWorker(current), 1, false)
       if (claimed === null) continue
-      if (claimed[0]) return claimed[0]
+      const step = claimed[0]
+      if (step) {
+        if (clientGone?.aborted)
+          d.logger.warn(
+            { workerId: worker.id, jobId: step.job.id, step: step.step.name },
+            'claimed a step for a worker that has gone away; its lease will expire',
+          )
+        return step
+      }
       const left = deadline - d.monotonicMs()
       if (left <= 0 || signal.aborted) return null
       this.#waiting++

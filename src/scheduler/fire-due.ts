@@ -14,6 +14,12 @@ import type { RunResult, SchedulerContext, Target } from './scheduler-deps.ts'
 /** Most slots per fire transaction: bounds its size and how long it holds trigger rows. */
 export const MAX_BATCH_SLOTS = 250
 
+/** When this pass runs, and when this scheduler's previous pass ran (null: none, or long ago). */
+export interface PassTimes {
+  readonly now: Date
+  readonly previousPassAt: Date | null
+}
+
 /** A due trigger: its persisted state and the serving definition it matches. */
 export interface DueTrigger {
   readonly state: TriggerState
@@ -24,12 +30,12 @@ export interface DueTrigger {
 export async function fireDue(
   ctx: SchedulerContext,
   due: ReadonlyArray<DueTrigger>,
-  now: Date,
+  pass: PassTimes,
 ): Promise<RunResult> {
   let skipped = 0
   const chains: Slot[][] = []
   for (const d of due) {
-    const planned = slotsOf(ctx, d, now)
+    const planned = slotsOf(ctx, d, pass)
     skipped += planned.skipped
     if (planned.slots.length > 0) chains.push(planned.slots)
   }
@@ -59,7 +65,7 @@ export async function fireDue(
 function slotsOf(
   ctx: SchedulerContext,
   { state, target }: DueTrigger,
-  now: Date,
+  { now, previousPassAt }: PassTimes,
 ): { slots: Slot[]; skipped: number } {
   const expected = state.nextFireAt
   if (!expected) return { slots: [], skipped: 0 }
@@ -72,6 +78,7 @@ function slotsOf(
     maxCatchUp: trigger.maxCatchUp,
     defaults: ctx.d.defaults,
     now,
+    previousPassAt,
   })
   if (plan.skipped.length > 0 || plan.fire.length > 1) {
     logCatchUp(ctx, { workspace: state.workspace, trigger: state.triggerName }, plan)

@@ -27,6 +27,13 @@ export interface FirePlanInput {
   readonly now: Date
   /** How late the newest slot may be and still count as on time (default ON_TIME_GRACE_MS). */
   readonly graceMs?: number
+  /**
+   * The `now` of this scheduler's previous completed pass, if any. Slots that fell due after it
+   * came due while the scheduler was running (a slow pass, not downtime), so they fire whatever
+   * the policy; the catch-up policy applies to slots missed before it (§6.3: "after downtime or a
+   * leader change"). Ignored when older than LIVE_GAP_MS.
+   */
+  readonly previousPassAt?: Date | null
 }
 
 export interface FirePlan {
@@ -50,6 +57,12 @@ export const MAX_LISTED_SKIPS = 50
  */
 export const ON_TIME_GRACE_MS = 10_000
 
+/**
+ * A previous pass at most this long ago means the scheduler ran all along (its loop sleeps at most
+ * 30 s); a longer gap means it was stalled, which counts as downtime.
+ */
+export const LIVE_GAP_MS = 60_000
+
 /** The persisted slot is matched with this slack, so rounding never drops the slot itself. */
 const EPSILON_MS = 1
 
@@ -65,9 +78,17 @@ export function planFires(input: FirePlanInput): FirePlan {
   // One more than we list tells whether older slots were left out.
   const limit = keep + MAX_LISTED_SKIPS + 1
   const after = new Date(nextFireAt.getTime() - EPSILON_MS)
-  const found = fireTimesBetween(input.cron, input.timezone, after, now, limit)
+  const live = liveSince(input)
+  // Slots in (live, now] came due while this scheduler ran; at most LIVE_GAP_MS of them.
+  const liveFrom = live === null ? null : new Date(Math.max(after.getTime(), live.getTime()))
+  const found = fireTimesBetween(input.cron, input.timezone, after, liveFrom ?? now, limit)
   const skippedTruncated = found.length === limit
   const missed = skippedTruncated ? found.slice(1) : found
+  if (liveFrom !== null) {
+    const dueLive = fireTimesBetween(input.cron, input.timezone, liveFrom, now, MAX_LIVE_SLOTS)
+    const { fire, skipped } = planCatchUp({ policy, maxCatchUp, missed })
+    return plan(policy, [...fire, ...dueLive], skipped, skippedTruncated, input)
+  }
   const onTime = onTimeSlot(missed, now, input.graceMs ?? ON_TIME_GRACE_MS)
   const { fire, skipped } = planCatchUp({
     policy,
@@ -76,6 +97,16 @@ export function planFires(input: FirePlanInput): FirePlan {
   })
   if (policy === 'none' && onTime) return plan(policy, [onTime], skipped, skippedTruncated, input)
   return plan(policy, fire, skipped, skippedTruncated, input)
+}
+
+/** More than a per-second cron can have in LIVE_GAP_MS. */
+const MAX_LIVE_SLOTS = 1000
+
+function liveSince(input: FirePlanInput): Date | null {
+  const previous = input.previousPassAt ?? null
+  if (previous === null) return null
+  const gap = input.now.getTime() - previous.getTime()
+  return gap >= 0 && gap <= LIVE_GAP_MS ? previous : null
 }
 
 function onTimeSlot(missed: ReadonlyArray<Date>, now: Date, graceMs: number): Date | null {

@@ -30,6 +30,8 @@ export class Scheduler {
   readonly #ctx: SchedulerContext
   readonly #wake = new WakeSignal()
   readonly #sync: TriggerSync
+  /** The `now` of the last completed pass: slots due after it are on time, not missed. */
+  #lastPassAt: Date | null = null
   #abort: AbortController | null = null
   #loop: Promise<void> | null = null
   #unsubscribe: (() => void) | null = null
@@ -79,7 +81,9 @@ export class Scheduler {
       await this.#reload(refresh)
       due = await this.#dueTriggers(now)
     }
-    return fireDue(this.#ctx, due, now)
+    const result = await fireDue(this.#ctx, due, { now, previousPassAt: this.#lastPassAt })
+    this.#lastPassAt = now
+    return result
   }
 
   /** Due trigger_state rows that match a serving trigger; others are left for their server. */

@@ -124,6 +124,8 @@ export function spawnWorker(name: string, port: number, stateDir: string, extra:
       name,
       '--concurrency',
       '4',
+      '--grace-secs',
+      '1',
       '--state-dir',
       stateDir,
       '--workspace-dir',

@@ -177,10 +177,11 @@ describe('secrets are masked everywhere', function () {
   })
 
   it('hides a secret input shorter than four characters in the API (logs keep it)', async () => {
-    const id = await execute(t, 'leaks', { passphrase: 'p1', api_password: 'x' }, 'secrets')
+    const id = await execute(t, 'short-values', { passphrase: 'p1', api_password: 'x' }, 'secrets')
     const detail = await waitForJob(t, id, 20000)
     expect(detail.input).to.deep.equal({ passphrase: MASK, api_password: MASK })
-    const res = await t.request().get(`/api/jobs/${id}/steps/whole-line/logs`).expect(200)
+    expect(detail.steps[0].input).to.deep.equal({ passphrase: MASK })
+    const res = await t.request().get(`/api/jobs/${id}/steps/echo/logs`).expect(200)
     expect(res.body.logs).to.contain('"line":"p1"')
   })
 })

@@ -46,13 +46,10 @@ async function phase(
   proxy.reset()
   const t0 = performance.now()
   const weir = await startWeir({ dbUrl: proxy.url })
-  let jobs = 0
-  try {
-    const limits = { count: run.jobs, maxMs: run.maxMs, minCount: Math.min(run.jobs, 3) }
-    jobs = await repeat(limits, () => weir.run(run.task).then(() => undefined))
-  } finally {
-    await weir.stop()
-  }
+  const limits = { count: run.jobs, maxMs: run.maxMs, minCount: Math.min(run.jobs, 3) }
+  const jobs = await repeat(limits, () => weir.run(run.task).then(() => undefined)).finally(() =>
+    weir.stop(),
+  )
   const after = await settledCommits(admin, DB_NAME)
   const wire = proxy.counts
   return {

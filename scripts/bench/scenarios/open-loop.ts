@@ -83,7 +83,7 @@ export async function runB5(
   const rows: Row[] = [
     {
       scenario: 'B5',
-      name: `open loop: highest rate with p99 ≤ ${LIMIT_MS} ms`,
+      name: `open loop: highest rate with p99 ≤ ${LIMIT_MS} ms${best === null ? ' (none held)' : ''}`,
       db,
       value: { amount: best ?? 0, unit: 'exec/s' },
       target: `≥ ${TARGET_RATE} exec/s`,

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { waitFor } from '../../helpers/wait-for.ts'
 import { randomUUID } from 'node:crypto'
 import type { TestApp } from '../../helpers/test-app.ts'
 import {
@@ -48,11 +49,17 @@ describe('auth: roles, API keys, users, job sources and the audit log', function
       .post(`/api/jobs/${job.job_id}/retry`)
       .set(bearer(access_token))
       .expect(200)
-    const audit = await t
-      .request()
-      .get(`/api/audit?actor=${encodeURIComponent(MEMBER.email)}`)
-      .set(bearer(admin))
-      .expect(200)
+    const audit = await waitFor(
+      async () => {
+        const r = await t
+          .request()
+          .get(`/api/audit?actor=${encodeURIComponent(MEMBER.email)}`)
+          .set(bearer(admin))
+          .expect(200)
+        return r.body.some((e: any) => e.action === 'job.executed') && r
+      },
+      { what: 'the job.executed audit entry' },
+    )
     const actions = audit.body.map((e: any) => `${e.action} ${e.target_type} ${e.target_id}`)
     expect(actions).to.include(`job.executed job ${job.job_id}`)
     expect(actions).to.include(`job.retried job ${retry.body.job_id}`)
@@ -121,6 +128,16 @@ describe('auth: roles, API keys, users, job sources and the audit log', function
     const res = await t.request().post(EXECUTE).set(bearer(key)).send({}).expect(200)
     const job = await t.request().get(`/api/jobs/${res.body.job_id}`).set(bearer(key)).expect(200)
     expect(job.body.source_id).to.equal(MEMBER.email)
+    // Another member's key is not found (404 reveals nothing); a viewer may not revoke (403).
+    const adminKey = await createApiKey(t, admin, 'admin-own')
+    await t
+      .request()
+      .delete(`/api/auth/api-keys/${adminKey.slice(0, 12)}`)
+      .set(bearer(key))
+      .expect(404)
+    const viewer = (await login(t, VIEWER.email, VIEWER.password)).access_token
+    await t.request().delete(`/api/auth/api-keys/${prefix}`).set(bearer(viewer)).expect(403)
+    await t.request().delete('/api/auth/api-keys/bad').set(bearer(member)).expect(400)
     // An admin may revoke anyone's key; it stops working at once.
     await t.request().delete(`/api/auth/api-keys/${prefix}`).set(bearer(admin)).expect(200)
     const again = await t.request().get('/api/jobs').set(bearer(key)).expect(401)

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { waitFor } from '../../helpers/wait-for.ts'
 import { createHash, randomUUID } from 'node:crypto'
 import WebSocket from 'ws'
 import { buildTestApp, execute, waitForJob, type TestApp } from '../../helpers/test-app.ts'
@@ -185,7 +186,13 @@ describe('auth: without an auth section nothing changes', function () {
       .send({ email: 'a@b.c', password: 'x' })
     expect(login404.status).to.equal(404)
     expect(login404.body.error).to.match(/authentication is not configured/)
-    const audit = await t.request().get('/api/audit?action=job.executed').expect(200)
+    const audit = await waitFor(
+      async () => {
+        const r = await t.request().get('/api/audit?action=job.executed').expect(200)
+        return r.body.length > 0 && r
+      },
+      { what: 'the job.executed audit entry' },
+    )
     expect(audit.body[0]).to.include({ actor_type: 'anonymous', actor: null, target_id: id })
   })
 })

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -239,6 +239,17 @@ ${fields
     expect((await scheduler.runOnce(minutesAfterT0(7))).fired).to.equal(0)
     const [removed] = await listTriggerStates(testDb.db)
     expect(removed!.enabled).to.equal(false)
+  })
+
+  it('with force_refresh reloads the workspace before firing, so the fire uses the files on disk', async () => {
+    await useTrigger('force_refresh: true')
+    const scheduler = schedulerOn(testDb)
+    await scheduler.runOnce(T0)
+    const file = join(dir, '.workflows', 'x.yaml')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('origin: cron', 'origin: edited'))
+    expect((await scheduler.runOnce(minutesAfterT0(1))).fired).to.equal(1)
+    const [job] = await jobs()
+    expect(job!.input).to.deep.equal({ origin: 'edited' })
   })
 
   it('start and stop: stop is idempotent and awaits the loop', async () => {

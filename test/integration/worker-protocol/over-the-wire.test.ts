@@ -8,7 +8,7 @@ describe('worker protocol over a listening server', function () {
   let t: TestApp
   let base: string
   before(async function () {
-    this.timeout(30000)
+    this.timeout(60000)
     t = await buildProtocolApp()
     base = `http://127.0.0.1:${(await t.app.listen()).port}`
   })

@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import { expect } from 'chai'
 import type supertest from 'supertest'
 import { buildTestApp, type TestApp } from '../../helpers/test-app.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 
 export const ENROLLMENT_TOKEN = 'enroll-Remote-Token-0001'
 export const PROTOCOL_WORKSPACE = resolve(import.meta.dirname, '../../fixtures/worker-protocol')
@@ -110,4 +111,31 @@ export class Lease {
 
 export function line(text: string, stream: 'stdout' | 'stderr' = 'stdout') {
   return { ts: new Date().toISOString(), stream, line: text }
+}
+
+/** Waits until the job's first step has `status`; returns the job detail. */
+export function waitForStep(
+  t: TestApp,
+  jobId: string,
+  status: string,
+): Promise<Record<string, any>> {
+  return waitFor(
+    async () => {
+      const job = (await t.request().get(`/api/jobs/${jobId}`)).body as Record<string, any>
+      return job.steps?.[0]?.status === status ? job : undefined
+    },
+    { timeoutMs: 8000, what: `step of job ${jobId} to be ${status}` },
+  )
+}
+
+/** Waits until the job's `_server` log contains `text` (lines are written after commit). */
+export function waitForServerLine(t: TestApp, jobId: string, text: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const res = await t.request().get(`/api/jobs/${jobId}/steps/_server/logs`)
+      const logs = (res.body as { logs?: string }).logs ?? ''
+      return logs.includes(text) ? logs : undefined
+    },
+    { timeoutMs: 8000, what: `the _server line '${text}'` },
+  )
 }

@@ -186,3 +186,63 @@ describe('fireKeyOf and specHashOf', () => {
     expect(specHashOf('*/5 * * * *', 'Europe/Copenhagen')).to.not.equal(h)
   })
 })
+
+describe('planFires with a previous pass (slots due while the scheduler ran)', () => {
+  const s = (hhmmss: string): Date => new Date(`2026-03-02T${hhmmss}.000Z`)
+  const secs = (dates: ReadonlyArray<Date>): string[] =>
+    dates.map((d) => d.toISOString().slice(11, 19))
+  const every10s: FirePlanInput = { ...base, cron: '*/10 * * * * *', nextFireAt: s('10:00:10') }
+  const table: Array<{
+    name: string
+    input: Partial<FirePlanInput>
+    fire: string[]
+    skipped: string[]
+  }> = [
+    {
+      name: 'latest fires every slot that fell due since the previous pass (a slow pass)',
+      input: { now: s('10:00:35'), previousPassAt: s('10:00:05') },
+      fire: ['10:00:10', '10:00:20', '10:00:30'],
+      skipped: [],
+    },
+    {
+      name: 'none fires them too: the scheduler was running, nothing was missed',
+      input: { now: s('10:00:35'), previousPassAt: s('10:00:05'), catchUp: 'none' },
+      fire: ['10:00:10', '10:00:20', '10:00:30'],
+      skipped: [],
+    },
+    {
+      name: 'slots before the previous pass are missed and follow the policy',
+      input: { now: s('10:00:45'), previousPassAt: s('10:00:25') },
+      fire: ['10:00:20', '10:00:30', '10:00:40'],
+      skipped: ['10:00:10'],
+    },
+    {
+      name: 'a previous pass longer ago than LIVE_GAP_MS counts as downtime',
+      input: { now: s('10:01:35'), previousPassAt: s('10:00:05') },
+      fire: ['10:01:30'],
+      skipped: [
+        '10:00:10',
+        '10:00:20',
+        '10:00:30',
+        '10:00:40',
+        '10:00:50',
+        '10:01:00',
+        '10:01:10',
+        '10:01:20',
+      ],
+    },
+    {
+      name: 'a previous pass in the future (clock moved back) counts as no pass',
+      input: { now: s('10:00:35'), previousPassAt: s('10:00:40') },
+      fire: ['10:00:30'],
+      skipped: ['10:00:10', '10:00:20'],
+    },
+  ]
+  for (const row of table) {
+    it(row.name, () => {
+      const plan = planFires({ ...every10s, ...row.input })
+      expect(secs(plan.fire)).to.deep.equal(row.fire)
+      expect(secs(plan.skipped)).to.deep.equal(row.skipped)
+    })
+  }
+})
