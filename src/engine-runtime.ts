@@ -8,16 +8,11 @@ import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import { createLeaderElection } from './db/leader-lock.ts'
 import { listen, notify, READY_CHANNEL } from './db/notifications.ts'
-import {
-  EVENTS_CHANNEL,
-  latestEventId,
-  listEventsAfter,
-  oldestEventId,
-} from './db/repositories/event.repository.ts'
+import { EVENTS_CHANNEL } from './db/repositories/event.repository.ts'
 import { LogCluster } from './cluster/log-cluster.ts'
-import { EventHub } from './events/event-hub.ts'
-import { EventRetention } from './events/event-retention.ts'
-import { EventStreams } from './events/event-stream.ts'
+import type { EventHub } from './events/event-hub.ts'
+import { createEventParts } from './events/event-parts.ts'
+import type { EventStreams } from './events/event-stream.ts'
 import type { RuntimeTuning } from './runtime-tuning.ts'
 import { renderTemplate } from './engine/templates.ts'
 import { Scheduler } from './scheduler/scheduler.ts'
@@ -139,30 +134,17 @@ export function createEngineRuntime(d: {
     db,
     clock,
     logger,
-    endLog: logCluster ? (jobId, status, line) => logCluster.endLog(jobId, status, line) : undefined,
+    endLog: logCluster
+      ? (jobId, status, line) => logCluster.endLog(jobId, status, line)
+      : undefined,
   })
   const wake = new WakeSignal()
   const events = new EventEmitter<{ events: [ReadonlyArray<DomainEvent>] }>()
-  const eventHub = new EventHub({
-    readAfter: (afterId, limit) => listEventsAfter(db, afterId, { limit }),
-    latestId: () => latestEventId(db),
-    logger: logger.child({ component: 'event-hub' }),
-  })
+  const eventParts = createEventParts({ db, logger, clock, pingMs: d.tuning?.ssePingMs })
+  const { hub: eventHub, streams: eventStreams } = eventParts
+  releasers.add('event streams', () => eventParts.close())
   // Events committed here wake the hub at once; other replicas' arrive by NOTIFY.
   events.on('events', () => eventHub.wake())
-  const eventStreams = new EventStreams({
-    hub: eventHub,
-    replay: (afterId, o) => listEventsAfter(db, afterId, o),
-    oldestId: () => oldestEventId(db),
-    logger: logger.child({ component: 'event-stream' }),
-    now: () => clock.now(),
-    pingMs: d.tuning?.ssePingMs,
-  })
-  releasers.add('event streams', async () => {
-    eventStreams.close()
-    await eventHub.close()
-  })
-  const eventLog = logger.child({ component: 'event-retention' })
   const isPg = database.kind === 'postgres'
   let source: LocalStepSource | null = null
   const effects = new EffectsRunner({
@@ -275,7 +257,7 @@ export function createEngineRuntime(d: {
         logger.info('elected leader')
         current = [
           ...(config.scheduler.enabled ? [makeScheduler()] : []),
-          new EventRetention({ db, logger: eventLog }),
+          eventParts.newRetention(),
           ...(logCluster ? [logCluster.createTakeover()] : []),
         ]
         for (const loop of current) loop.start()
@@ -369,7 +351,7 @@ export function createEngineRuntime(d: {
     eventHub,
     eventStreams,
     cluster: logCluster,
-    pruneEvents: (now) => new EventRetention({ db, logger: eventLog }).runOnce(now),
+    pruneEvents: (now) => eventParts.newRetention().runOnce(now),
     start,
   }
 }

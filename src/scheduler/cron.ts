@@ -249,10 +249,14 @@ function rawFires(c: Compiled, tz: string, walk: Walk): Iterable<CronDate> {
   return c.extended ? monthlyFires(c, tz, walk) : iterate(c.base, tz, walk)
 }
 
+function parseFieldsOnce(expr: string): CronFieldCollection {
+  return CronExpressionParser.parse(expr, { currentDate: PROBE_START }).fields
+}
+
 function* iterate(expr: string, tz: string, walk: Walk): Generator<CronDate> {
   const { from, reverse, bound } = walk
   const range = bound === undefined ? {} : reverse ? { startDate: bound } : { endDate: bound }
-  const fields = remember(PARSED, expr, () => CronExpressionParser.parse(expr).fields)
+  const fields = remember(PARSED, expr, () => parseFieldsOnce(expr))
   const it = new CronExpression(fields, { currentDate: from, tz, ...range, expression: expr })
   for (;;) {
     let d: CronDate

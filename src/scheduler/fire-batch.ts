@@ -74,31 +74,34 @@ export async function fireBatch(
   try {
     return await fireAll(ctx, pending)
   } catch (e) {
-    if (pending.length > 1) {
-      ctx.log.warn({ err: coerceError(e), slots: pending.length }, 'fire batch failed; one by one')
-    }
+    if (pending.length === 1) return [await recover(ctx, pending[0]!, e)]
+    ctx.log.warn({ err: coerceError(e), slots: pending.length }, 'fire batch failed; one by one')
     const outcomes: SlotOutcome[] = []
-    for (const p of pending) outcomes.push(await fireAlone(ctx, p, pending.length > 1 ? null : e))
+    for (const p of pending) outcomes.push(await fireAlone(ctx, p))
     return outcomes
   }
 }
 
-async function fireAlone(ctx: SchedulerContext, p: Pending, error: unknown): Promise<SlotOutcome> {
+async function fireAlone(ctx: SchedulerContext, p: Pending): Promise<SlotOutcome> {
   try {
-    if (error !== null) throw error
     const [outcome] = await fireAll(ctx, [p])
     return outcome!
   } catch (e) {
-    if (isPgError(e, UNIQUE_VIOLATION) && p.fireKey !== null) {
-      // The slot's job was created outside our fence: the slot has fired, so only move on.
-      const [moved] = await fireAll(ctx, [{ ...p, slot: { ...p.slot, at: null }, fireKey: null }])
-      return moved === 'advanced' ? 'already' : moved!
-    }
-    const { workspace, trigger } = p.slot.target
-    const fields = { err: coerceError(e), workspace: workspace.name, trigger: trigger.name }
-    ctx.log.error(fields, 'trigger fire failed; retrying on the next pass')
-    return 'failed'
+    return recover(ctx, p, e)
   }
+}
+
+/** After a slot's own transaction failed: a clash on its fire key means it has fired. */
+async function recover(ctx: SchedulerContext, p: Pending, e: unknown): Promise<SlotOutcome> {
+  if (isPgError(e, UNIQUE_VIOLATION) && p.fireKey !== null) {
+    // The slot's job was created outside our fence: the slot has fired, so only move on.
+    const [moved] = await fireAll(ctx, [{ ...p, slot: { ...p.slot, at: null }, fireKey: null }])
+    return moved === 'advanced' ? 'already' : moved!
+  }
+  const { workspace, trigger } = p.slot.target
+  const fields = { err: coerceError(e), workspace: workspace.name, trigger: trigger.name }
+  ctx.log.error(fields, 'trigger fire failed; retrying on the next pass')
+  return 'failed'
 }
 
 function prepare(ctx: SchedulerContext, slot: Slot): Pending {
@@ -109,8 +112,19 @@ function prepare(ctx: SchedulerContext, slot: Slot): Pending {
     key: fenceKey(workspace.name, trigger.name),
     sourceId: `${workspace.name}/${trigger.name}`,
     fireKey: slot.at === null ? null : fireKeyOf(workspace.name, trigger.name, slot.at),
-    prepared: prepareTriggerJob(workspace, trigger, render && ((t) => render(workspace, t))),
+    prepared: prepareOrExplain(() =>
+      prepareTriggerJob(workspace, trigger, render && ((t) => render(workspace, t))),
+    ),
     jobId: newJobId(),
+  }
+}
+
+/** A default that fails to render skips the slot with the reason, like any invalid input. */
+function prepareOrExplain(prepareJob: () => PreparedJob): PreparedJob {
+  try {
+    return prepareJob()
+  } catch (e) {
+    return { ok: false, reason: `input could not be prepared: ${coerceError(e).message}` }
   }
 }
 
@@ -208,7 +222,7 @@ function advanceOf(p: Pending, s: Settled): TriggerAdvance {
     workspace: p.slot.target.workspace.name,
     triggerName: p.slot.target.trigger.name,
     nextFireAt: p.slot.next,
-    fired: fired ? { at: p.slot.at!, jobId: p.jobId } : null,
+    fired: fired ? { at: p.slot.at, jobId: p.jobId } : null,
   }
 }
 

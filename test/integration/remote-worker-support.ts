@@ -3,7 +3,7 @@
  * off and a worker_token, `weir worker` child processes, and small HTTP/WebSocket clients.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import WebSocket from 'ws'
 import { createApp, type App } from '../../src/app.ts'
@@ -109,6 +109,7 @@ export class WorkerProcess {
 }
 
 export function spawnWorker(name: string, port: number, stateDir: string, extra: string[] = []) {
+  mkdirSync(stateDir, { recursive: true })
   const child = spawn(
     process.execPath,
     [
@@ -132,7 +133,12 @@ export function spawnWorker(name: string, port: number, stateDir: string, extra:
       `remote=${REMOTE_FIXTURE}`,
       ...extra,
     ],
-    { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: ROOT,
+      // The worker's scratch folder goes under the test's folder: removed even after a kill -9.
+      env: { PATH: process.env.PATH ?? '', TMPDIR: stateDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   )
   return new WorkerProcess(name, child, stateDir)
 }

@@ -175,6 +175,26 @@ describe('GET /api/events (SSE)', function () {
     expect(again.real().map((e) => e.id)).to.deep.equal(expected)
   })
 
+  it('keeps each stream gap-free and duplicate-free while jobs commit during its connect', async () => {
+    const all0 = await storedIds()
+    const start = all0.at(-1) ?? 0
+    const running = Promise.all(
+      Array.from({ length: 6 }, () => execute(t, 'quick', undefined, 'streams')),
+    )
+    const live = await open()
+    const fromStart = await open('', { 'Last-Event-ID': String(start) })
+    const fromZero = await open('', { 'Last-Event-ID': '0' })
+    for (const id of await running) await waitForJob(t, id)
+    const all = await storedIds()
+    const last = all.at(-1)!
+    for (const c of [live, fromStart, fromZero])
+      await waitFor(() => c.real().at(-1)?.id === last, { what: 'the last event' })
+    expect(fromStart.real().map((e) => e.id)).to.deep.equal(all.filter((id) => id > start))
+    expect(fromZero.real().map((e) => e.id)).to.deep.equal(all)
+    const liveIds = live.real().map((e) => e.id!)
+    expect(liveIds).to.deep.equal(all.filter((id) => id >= liveIds[0]!))
+  })
+
   it('takes last_event_id from the query when no header is sent; the header wins', async () => {
     const a = await execute(t, 'quick', undefined, 'streams')
     await waitForJob(t, a)

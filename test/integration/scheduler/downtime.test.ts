@@ -63,8 +63,8 @@ function startServer(configPath: string, env: Record<string, string>): Server {
     ['--import', 'tsx', resolve(ROOT, 'src/main.ts'), 'serve', '--config', configPath],
     { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
   return { child, output: () => out, exited }
 }
