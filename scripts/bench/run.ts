@@ -70,8 +70,10 @@ async function scenario(
   db: string,
   fn: () => Promise<ScenarioResult>,
 ): Promise<void> {
+  const t0 = performance.now()
   try {
     const result = await fn()
+    ctx.progress(`${file} ${db}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     rows.push(...result.rows)
     writeFileSync(
       join(OUT, `${file}-${db}.json`),

@@ -110,7 +110,10 @@ export async function settleJob(
     timedOut: job.errorMessage === JOB_TIMED_OUT,
   })
   // A claim that found this row locked left the job `pending`: it starts here, exactly once.
-  if (job.status === 'pending' && (status === 'running' || (isTerminalJobStatus(status) && everClaimed)))
+  if (
+    job.status === 'pending' &&
+    (status === 'running' || (isTerminalJobStatus(status) && everClaimed))
+  )
     fx.events.push(jobStartedEvent(job))
   if (isTerminalJobStatus(status)) fx.merge(await finalizeJob(trx, deps, job, current, status))
   else if (status === 'running' && job.status === 'pending')

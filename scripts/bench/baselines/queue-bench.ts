@@ -70,7 +70,7 @@ export async function measureQueue(
   const rows: Row[] = []
   const data: Record<string, unknown> = {}
   for (const kind of JOB_KINDS) {
-    for (let i = 0; i < 10; i++) await oneJob(q, kind)
+    for (let i = 0; i < 5; i++) await oneJob(q, kind)
     const samples: number[] = []
     await repeat(
       { count: ctx.quick ? 50 : 500, maxMs: ctx.quick ? 750 : 10_000, minCount: 20 },

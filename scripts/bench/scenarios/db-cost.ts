@@ -119,12 +119,12 @@ export async function runB7(ctx: BenchContext, pssLoaded: boolean): Promise<Scen
       const idle = await phase(admin, proxy, pssLoaded, { task: 'echo1', jobs: 0, maxMs: 0 })
       const one = await phase(admin, proxy, pssLoaded, {
         task: 'echo1',
-        jobs: ctx.quick ? 100 : 500,
+        jobs: ctx.quick ? 50 : 500,
         maxMs: ctx.quick ? 5000 : 30_000,
       })
       const chain = await phase(admin, proxy, pssLoaded, {
         task: 'chain20',
-        jobs: ctx.quick ? 5 : 25,
+        jobs: ctx.quick ? 3 : 25,
         maxMs: ctx.quick ? 5000 : 30_000,
       })
       const { perExecution, perExtraStep } = unitCosts(idle, one, chain)

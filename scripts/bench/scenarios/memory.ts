@@ -88,7 +88,7 @@ export async function runB14(
     await sleep(SETTLE_MS)
     const idle = server.memory()
     const t0 = performance.now()
-    const sent = await drive(server, { n: planned, maxMs: ctx.quick ? 20_000 : 120_000 }, (k) =>
+    const sent = await drive(server, { n: planned, maxMs: ctx.quick ? 15_000 : 120_000 }, (k) =>
       ctx.progress(`B14 ${db}: ${k}/${planned} sent`),
     )
     const ms = performance.now() - t0

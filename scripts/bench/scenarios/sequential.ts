@@ -68,7 +68,7 @@ export async function runB3(
 ): Promise<ScenarioResult> {
   const totals: number[] = []
   const gaps: number[] = []
-  const chains = ctx.quick ? 10 : 40
+  const chains = ctx.quick ? 6 : 40
   await repeat({ count: chains, maxMs: ctx.quick ? 3000 : 30_000, minCount: 3 }, async () => {
     const { ms, jobId } = await weir.run('chain20')
     totals.push(ms)
@@ -110,7 +110,7 @@ export async function runB4(
 ): Promise<ScenarioResult> {
   const client: number[] = []
   const ids: string[] = []
-  const jobs = ctx.quick ? 5 : 30
+  const jobs = ctx.quick ? 3 : 30
   await weir.run('fanout50')
   await repeat({ count: jobs, maxMs: ctx.quick ? 3000 : 30_000, minCount: 2 }, async () => {
     const { ms, jobId } = await weir.run('fanout50')
