@@ -8,7 +8,6 @@ import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import { createLeaderElection } from './db/leader-lock.ts'
 import { listen, notify, READY_CHANNEL } from './db/notifications.ts'
-import { EVENTS_CHANNEL } from './db/repositories/event.repository.ts'
 import { LogCluster } from './cluster/log-cluster.ts'
 import type { EventHub } from './events/event-hub.ts'
 import { createEventParts } from './events/event-parts.ts'
@@ -140,12 +139,19 @@ export function createEngineRuntime(d: {
   })
   const wake = new WakeSignal()
   const events = new EventEmitter<{ events: [ReadonlyArray<DomainEvent>] }>()
-  const eventParts = createEventParts({ db, logger, clock, pingMs: d.tuning?.ssePingMs })
+  const isPg = database.kind === 'postgres'
+  // Other replicas' events are found by polling while this replica has SSE subscribers.
+  const eventParts = createEventParts({
+    db,
+    logger,
+    clock,
+    pingMs: d.tuning?.ssePingMs,
+    pollMs: isPg ? 200 : 5000,
+  })
   const { hub: eventHub, streams: eventStreams } = eventParts
   releasers.add('event streams', () => eventParts.close())
-  // Events committed here wake the hub at once; other replicas' arrive by NOTIFY.
+  // Events committed here wake the hub at once; other replicas' are found by its poll.
   events.on('events', () => eventHub.wake())
-  const isPg = database.kind === 'postgres'
   let source: LocalStepSource | null = null
   const effects = new EffectsRunner({
     jobLogs,
@@ -280,13 +286,12 @@ export function createEngineRuntime(d: {
     if (isPg && database.pgConfig) {
       const listener = listen(
         database.pgConfig,
-        [READY_CHANNEL, EVENTS_CHANNEL, ...(logCluster?.channels ?? [])],
+        [READY_CHANNEL, ...(logCluster?.channels ?? [])],
         (channel, payload) => {
           // Other replicas' wake-ups only: this process already woke its own worker locally.
           if (channel === READY_CHANNEL) {
             if (payload !== d.replicaId) wake.notify()
-          } else if (channel === EVENTS_CHANNEL) eventHub.wake()
-          else logCluster?.onNotify(channel, payload)
+          } else logCluster?.onNotify(channel, payload)
         },
         logger,
       )

@@ -58,10 +58,12 @@ export async function startChildServer(dbUrl: string | null): Promise<ChildServe
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const stderr: string[] = []
-  child.stderr.on('data', (b: Buffer) => stderr.push(b.toString()))
+  // The last output lines, for the error when it does not start (a fatal log goes to stdout).
+  const output: string[] = []
+  const keep = (line: string) => output.push(line) > 20 && output.shift()
+  createInterface({ input: child.stderr }).on('line', keep)
   try {
-    const port = await waitForStart(child, () => stderr.join('').slice(-2000))
+    const port = await waitForStart(child, keep, () => output.join('\n').slice(-2000))
     return {
       pid: child.pid!,
       base: `http://127.0.0.1:${port}`,
@@ -82,7 +84,11 @@ export async function startChildServer(dbUrl: string | null): Promise<ChildServe
 }
 
 /** Resolves with the port once the server logged `listening` and then `ready`. */
-function waitForStart(child: ChildProcess, tail: () => string): Promise<number> {
+function waitForStart(
+  child: ChildProcess,
+  keep: (line: string) => void,
+  tail: () => string,
+): Promise<number> {
   return new Promise((resolvePort, reject) => {
     let port = 0
     const timer = setTimeout(
@@ -90,6 +96,7 @@ function waitForStart(child: ChildProcess, tail: () => string): Promise<number> 
       START_TIMEOUT_MS,
     )
     createInterface({ input: child.stdout! }).on('line', (text) => {
+      keep(text)
       let rec: { msg?: string; port?: number }
       try {
         rec = JSON.parse(text) as typeof rec

@@ -29,12 +29,15 @@ export function createEventParts(d: {
   readonly logger: Logger
   readonly clock: Clock
   readonly pingMs?: number
+  /** How often the hub re-reads the table while it has subscribers. */
+  readonly pollMs?: number
 }): EventParts {
   const { db, logger } = d
   const hub = new EventHub({
     readAfter: (afterId, limit) => listEventsAfter(db, afterId, { limit }),
     latestId: () => latestEventId(db),
     logger: logger.child({ component: 'event-hub' }),
+    safetyPollMs: d.pollMs,
   })
   const streams = new EventStreams({
     hub,

@@ -36,6 +36,8 @@ export type { SlotOutcome }
 
 /** One slot of one trigger, and the fence its transaction checks. */
 export interface Slot {
+  /** The trigger's targetKey. */
+  readonly key: string
   readonly target: Target
   /** The nominal time of the slot; null only moves the schedule (catch-up skipped every due slot). */
   readonly at: Date | null

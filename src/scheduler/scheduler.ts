@@ -32,6 +32,8 @@ export class Scheduler {
   readonly #sync: TriggerSync
   /** The `now` of the last completed pass: slots due after it are on time, not missed. */
   #lastPassAt: Date | null = null
+  /** Triggers whose slot failed last pass, with the previous-pass time their retry plans with. */
+  #retrying = new Map<string, Date | null>()
   #abort: AbortController | null = null
   #loop: Promise<void> | null = null
   #unsubscribe: (() => void) | null = null
@@ -81,9 +83,14 @@ export class Scheduler {
       await this.#reload(refresh)
       due = await this.#dueTriggers(now)
     }
-    const result = await fireDue(this.#ctx, due, { now, previousPassAt: this.#lastPassAt })
+    const { fired, skipped, failed } = await fireDue(this.#ctx, due, {
+      now,
+      previousPassAt: this.#lastPassAt,
+      retrying: this.#retrying,
+    })
     this.#lastPassAt = now
-    return result
+    this.#retrying = failed
+    return { fired, skipped }
   }
 
   /** Due trigger_state rows that match a serving trigger; others are left for their server. */

@@ -3,9 +3,6 @@ import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DomainEvent } from '../../shared/events.ts'
 import type { DB, JobEventRow } from '../schema.ts'
 
-/** Wakes other replicas' event hubs; sent on commit of every transaction that inserts events. */
-export const EVENTS_CHANNEL = 'weir_events'
-
 /** The transaction-scoped advisory lock all event inserts take: the ASCII bytes of "weirevts". */
 export const EVENTS_LOCK_KEY = '8603398603210650739'
 
@@ -49,31 +46,33 @@ function toStoredEvent(row: JobEventRow): StoredEvent {
  * inserter can only draw its ids after that. No deadlock: the lock is taken last, and a holder
  * waits on nothing but its own COMMIT. The cost is that event-inserting transactions commit one at
  * a time (their last statement and COMMIT only). Rolled-back transactions leave gaps, which SSE
- * allows. The NOTIFY rides in the same statement as the lock and is delivered at commit; on the
- * embedded database (one process) it is harmless and unused.
+ * allows. No NOTIFY: another replica's hub
+ * polls while it has SSE subscribers (a NOTIFY per transaction would serialise commits a second
+ * time on the server's notification queue).
  */
 export async function insertEvents(
   trx: Transaction<DB>,
   events: ReadonlyArray<DomainEvent>,
 ): Promise<void> {
   if (events.length === 0) return
-  await sql`SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint), pg_notify(${EVENTS_CHANNEL}, '')`.execute(
-    trx,
-  )
-  await trx
-    .insertInto('job_events')
-    .values(
-      events.map((e) => {
-        const data = e.data as { job_id?: string; workspace?: string }
-        return {
-          job_id: data.job_id ?? null,
-          workspace: data.workspace ?? null,
-          type: e.type,
-          payload: JSON.stringify(e.data),
-        }
-      }),
-    )
-    .execute()
+  const rows = events.map((e) => {
+    const data = e.data as { job_id?: string; workspace?: string }
+    return {
+      job_id: data.job_id ?? null,
+      workspace: data.workspace ?? null,
+      type: e.type,
+      payload: e.data,
+    }
+  })
+  // One statement: every row comes out of a join with the lock's CTE, so each id (the column
+  // default, drawn when the row is inserted) is drawn after the lock is held.
+  await sql`
+    WITH held AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint))
+    INSERT INTO job_events (job_id, workspace, type, payload)
+    SELECT (t.e->>'job_id')::uuid, t.e->>'workspace', t.e->>'type', t.e->'payload'
+      FROM held, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS t(e, n)
+     ORDER BY t.n
+  `.execute(trx)
 }
 
 /** Events with id > afterId (and <= upTo when given) matching the filter, in id order. */
