@@ -4,6 +4,7 @@
  * ever carries a job id, so cardinality stays bounded by workspaces, tasks and triggers.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { assertNever } from '../shared/errors.ts'
 import type { DomainEvent } from '../shared/events.ts'
 
 /** What a scrape reads from the database; counts by status. */
@@ -167,8 +168,15 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         triggerFires.inc({ workspace: d.workspace, trigger: d.trigger, result: 'skipped' })
         return
       }
-      default:
+      case 'job.started':
+      case 'job.cancel_requested':
+      case 'step.started':
+      case 'step.finished':
+      case 'step.retrying':
+      case 'worker.changed':
         return
+      default:
+        assertNever(e.type, 'event type')
     }
   }
 }
