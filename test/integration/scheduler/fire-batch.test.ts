@@ -5,18 +5,17 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import { createDb, type Database } from '../../../src/db/create-db.ts'
 import { listTriggerStates } from '../../../src/db/repositories/trigger-state.repository.ts'
-import { Orchestrator } from '../../../src/engine/orchestrator.ts'
-import { Scheduler } from '../../../src/scheduler/scheduler.ts'
+import type { Scheduler } from '../../../src/scheduler/scheduler.ts'
 import type { Clock } from '../../../src/shared/clock.ts'
 import { silentLogger } from '../../../src/shared/logger.ts'
-import { loadWorkspace } from '../../../src/workspace/load-workspace.ts'
-import { WorkspaceRegistry } from '../../../src/workspace/workspace-registry.ts'
+import type { WorkspaceRegistry } from '../../../src/workspace/workspace-registry.ts'
 import {
   createTestDb,
   onlyOnPostgres,
   truncateAll,
   type TestDatabase,
 } from '../../helpers/test-db.ts'
+import { schedulerOn as schedulerFor, workspaceW } from './scheduler-fixture.ts'
 
 const TRIGGERS = 20
 const names = Array.from({ length: TRIGGERS }, (_, i) => `t${String(i).padStart(2, '0')}`)
@@ -48,26 +47,7 @@ describe('fire batches', function () {
   let dir: string
   let registry: WorkspaceRegistry
 
-  function schedulerOn(database: Database): Scheduler {
-    const orchestrator = new Orchestrator({
-      db: database.db,
-      clock,
-      logger: silentLogger(),
-      workspaceFor: () => registry.getEntry('w').current ?? undefined,
-      onCommitted: () => {},
-      defaults: { stepTimeoutSecs: 60, jobTimeoutSecs: null },
-      logOwner: null,
-    })
-    return new Scheduler({
-      db: database.db,
-      registry,
-      orchestrator,
-      clock,
-      logger: silentLogger(),
-      onCommitted: () => {},
-      defaults: { catchUp: 'latest', maxCatchUp: 10, stepTimeoutSecs: 60, jobTimeoutSecs: null },
-    })
-  }
+  const schedulerOn = (database: Database): Scheduler => schedulerFor(database, registry, clock)
 
   async function useWorkspace(catchUp: string): Promise<void> {
     writeFileSync(join(dir, '.workflows', 'x.yaml'), workspaceYaml(catchUp))
@@ -81,13 +61,7 @@ describe('fire batches', function () {
   before(async function () {
     this.timeout(30000)
     testDb = await createTestDb()
-    dir = mkdtempSync(join(tmpdir(), 'weir-fire-batch-'))
-    mkdirSync(join(dir, '.workflows'))
-    registry = new WorkspaceRegistry({
-      sources: { w: { type: 'folder', path: dir } },
-      loader: (name, root) => loadWorkspace(name, root),
-      logger: silentLogger(),
-    })
+    ;({ dir, registry } = workspaceW('weir-fire-batch-'))
   })
   after(async () => {
     await testDb?.close()

@@ -4,12 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { createDb, type Database } from '../../../src/db/create-db.ts'
-import { Orchestrator } from '../../../src/engine/orchestrator.ts'
-import { Scheduler } from '../../../src/scheduler/scheduler.ts'
+import type { Scheduler } from '../../../src/scheduler/scheduler.ts'
 import type { Clock } from '../../../src/shared/clock.ts'
 import { silentLogger } from '../../../src/shared/logger.ts'
-import { loadWorkspace } from '../../../src/workspace/load-workspace.ts'
-import { WorkspaceRegistry } from '../../../src/workspace/workspace-registry.ts'
+import type { WorkspaceRegistry } from '../../../src/workspace/workspace-registry.ts'
 import {
   createTestDb,
   onlyOnPostgres,
@@ -17,6 +15,7 @@ import {
   type TestDatabase,
 } from '../../helpers/test-db.ts'
 import { waitFor } from '../../helpers/wait-for.ts'
+import { schedulerOn as schedulerFor, workspaceW } from './scheduler-fixture.ts'
 
 const YAML = `
 actions:
@@ -49,26 +48,7 @@ describe('concurrency: cancel_previous', function () {
   let dir: string
   let registry: WorkspaceRegistry
 
-  function schedulerOn(database: Database): Scheduler {
-    const orchestrator = new Orchestrator({
-      db: database.db,
-      clock,
-      logger: silentLogger(),
-      workspaceFor: () => registry.getEntry('w').current ?? undefined,
-      onCommitted: () => {},
-      defaults: { stepTimeoutSecs: 60, jobTimeoutSecs: null },
-      logOwner: null,
-    })
-    return new Scheduler({
-      db: database.db,
-      registry,
-      orchestrator,
-      clock,
-      logger: silentLogger(),
-      onCommitted: () => {},
-      defaults: { catchUp: 'latest', maxCatchUp: 10, stepTimeoutSecs: 60, jobTimeoutSecs: null },
-    })
-  }
+  const schedulerOn = (database: Database): Scheduler => schedulerFor(database, registry, clock)
 
   const jobs = () =>
     testDb.db
@@ -95,14 +75,8 @@ describe('concurrency: cancel_previous', function () {
   before(async function () {
     this.timeout(30000)
     testDb = await createTestDb()
-    dir = mkdtempSync(join(tmpdir(), 'weir-overlap-'))
-    mkdirSync(join(dir, '.workflows'))
+    ;({ dir, registry } = workspaceW('weir-overlap-'))
     writeFileSync(join(dir, '.workflows', 'x.yaml'), YAML)
-    registry = new WorkspaceRegistry({
-      sources: { w: { type: 'folder', path: dir } },
-      loader: (name, root) => loadWorkspace(name, root),
-      logger: silentLogger(),
-    })
     const entry = await registry.reload('w')
     if (!entry.current) throw new Error(`workspace failed to load: ${entry.error}`)
   })

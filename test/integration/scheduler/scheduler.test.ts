@@ -6,12 +6,10 @@ import { sql } from 'kysely'
 import { createDb, type Database } from '../../../src/db/create-db.ts'
 import { createLeaderElection, type LeaderElection } from '../../../src/db/leader-lock.ts'
 import { listTriggerStates } from '../../../src/db/repositories/trigger-state.repository.ts'
-import { Orchestrator } from '../../../src/engine/orchestrator.ts'
-import { Scheduler } from '../../../src/scheduler/scheduler.ts'
+import type { Scheduler } from '../../../src/scheduler/scheduler.ts'
 import type { Clock } from '../../../src/shared/clock.ts'
 import { silentLogger } from '../../../src/shared/logger.ts'
-import { loadWorkspace } from '../../../src/workspace/load-workspace.ts'
-import { WorkspaceRegistry } from '../../../src/workspace/workspace-registry.ts'
+import type { WorkspaceRegistry } from '../../../src/workspace/workspace-registry.ts'
 import type { CatchUpPolicy } from '../../../src/workspace/workspace.ts'
 import {
   createTestDb,
@@ -20,6 +18,7 @@ import {
   type TestDatabase,
 } from '../../helpers/test-db.ts'
 import { waitFor } from '../../helpers/wait-for.ts'
+import { schedulerOn as schedulerFor, workspaceW } from './scheduler-fixture.ts'
 
 const TASK_YAML = `
 actions:
@@ -67,26 +66,7 @@ describe('Scheduler', function () {
   let registry: WorkspaceRegistry
   const clock = new TestClock(T0)
 
-  function schedulerOn(database: Database): Scheduler {
-    const orchestrator = new Orchestrator({
-      db: database.db,
-      clock,
-      logger: silentLogger(),
-      workspaceFor: () => registry.getEntry('w').current ?? undefined,
-      onCommitted: () => {},
-      defaults: { stepTimeoutSecs: 60, jobTimeoutSecs: null },
-      logOwner: null,
-    })
-    return new Scheduler({
-      db: database.db,
-      registry,
-      orchestrator,
-      clock,
-      logger: silentLogger(),
-      onCommitted: () => {},
-      defaults: { catchUp: 'latest', maxCatchUp: 10, stepTimeoutSecs: 60, jobTimeoutSecs: null },
-    })
-  }
+  const schedulerOn = (database: Database): Scheduler => schedulerFor(database, registry, clock)
 
   async function useTrigger(fields: string): Promise<void> {
     const yaml = `${TASK_YAML}
@@ -126,14 +106,8 @@ ${fields
   before(async function () {
     this.timeout(30000)
     testDb = await createTestDb()
-    dir = mkdtempSync(join(tmpdir(), 'weir-scheduler-'))
-    mkdirSync(join(dir, '.workflows'))
+    ;({ dir, registry } = workspaceW('weir-scheduler-'))
     writeFileSync(join(dir, '.workflows', 'x.yaml'), TASK_YAML)
-    registry = new WorkspaceRegistry({
-      sources: { w: { type: 'folder', path: dir } },
-      loader: (name, root) => loadWorkspace(name, root),
-      logger: silentLogger(),
-    })
   })
   after(async () => {
     await testDb?.close()
