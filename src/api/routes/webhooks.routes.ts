@@ -29,7 +29,7 @@ import {
   withoutSecret,
   type NamedWebhook,
 } from '../strom-webhook.ts'
-import { resolveWebhookInput, webhookEnvelope } from '../webhook-input.ts'
+import { resolveWebhookInput, webhookEnvelope, type WebhookEnvelope } from '../webhook-input.ts'
 import { verifyWebhookSignature } from '../webhook-signature.ts'
 
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/
@@ -124,6 +124,15 @@ function checkSignature(deps: ApiDeps, ctx: Context, hook: NamedWebhook): void {
   }
 }
 
+function envelopeOf(ctx: Context): WebhookEnvelope {
+  return webhookEnvelope({
+    method: ctx.method,
+    headers: ctx.req.headers,
+    query: ctx.query,
+    body: bodyOf(ctx),
+  })
+}
+
 function deliveryIdOf(ctx: Context): string | null {
   for (const name of ['X-Weir-Delivery', 'X-GitHub-Delivery']) {
     const v = ctx.get(name)
@@ -159,12 +168,7 @@ async function serveWeir(deps: ApiDeps, ctx: Context, find: () => NamedWebhook):
     schema: task.input,
     declaresInput: task.declaresInput,
     triggerInput: hook.trigger.input,
-    webhook: webhookEnvelope({
-      method: ctx.method,
-      headers: ctx.req.headers,
-      query: ctx.query,
-      body: bodyOf(ctx),
-    }),
+    webhook: envelopeOf(ctx),
     secrets: workspace.secrets,
   })
   if (!resolved.ok) throw new ValidationError('invalid input', resolved.issues)
@@ -186,15 +190,9 @@ async function serveStrom(deps: ApiDeps, ctx: Context, find: () => NamedWebhook)
   const hook = await resolveTrigger(deps, find, (h) => checkSharedSecret(deps, ctx, h))
   const delivery = deliveryIdOf(ctx)
   const { workspace, task } = deps.registry.getRunnableTask(hook.workspace.name, hook.trigger.task)
-  const envelope = webhookEnvelope({
-    method: ctx.method,
-    headers: ctx.req.headers,
-    query: ctx.query,
-    body: bodyOf(ctx),
-  })
   const input = stromWebhookInput({
     triggerInput: hook.trigger.input,
-    envelope: withoutSecret(envelope),
+    envelope: withoutSecret(envelopeOf(ctx)),
     schema: task.declaresInput ? task.input : [],
     renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
   })

@@ -89,6 +89,45 @@ async function bothFiredAfter(port: number, atMs: number): Promise<boolean> {
   return ['every-all', 'every-latest'].every((n) => (fired.get(n) ?? 0) > atMs)
 }
 
+/**
+ * Starts a server and waits until it listens, is ready, and has fired both triggers after that:
+ * the scheduler runs. On a timeout the error carries the server's last output.
+ */
+async function startFiring(
+  configPath: string,
+  env: Record<string, string>,
+  who: string,
+  started: Server[],
+): Promise<Server> {
+  const server = startServer(configPath, env)
+  started.push(server)
+  try {
+    const port = await waitFor(() => portOf(server.output()), {
+      timeoutMs: 45_000,
+      what: `${who} to listen`,
+    })
+    await waitFor(() => /"msg":"ready"/.test(server.output()), {
+      timeoutMs: 45_000,
+      intervalMs: 100,
+      what: `${who} to be ready`,
+    })
+    const readyAt = Date.now()
+    await waitFor(() => bothFiredAfter(port, readyAt + 1000), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: `${who} to fire both triggers`,
+    })
+    return server
+  } catch (e) {
+    server.child.kill('SIGKILL')
+    throw new Error(`${coerceMessage(e)}\n${server.output().slice(-3000)}`, { cause: e })
+  }
+}
+
+function coerceMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
 /** Slots in seconds since the epoch, per trigger, from the fire keys. */
 function slotsOf(keys: ReadonlyArray<string>, trigger: string): number[] {
   return keys
@@ -147,23 +186,7 @@ describe('scheduler downtime (weir serve killed and restarted)', function () {
   it('fires every missed slot with catch_up all, only the newest with latest, each once', async () => {
     const env: Record<string, string> = own?.url ? { DATABASE_URL: own.url } : {}
     const config = join(dir, 'server-config.yaml')
-    const first = startServer(config, env)
-    servers.push(first)
-    const port1 = await waitFor(() => portOf(first.output()), {
-      timeoutMs: 60_000,
-      what: 'the first server to listen',
-    })
-    await waitFor(() => /"msg":"ready"/.test(first.output()), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: 'the first server to be ready',
-    })
-    const firedFrom = Date.now()
-    await waitFor(() => bothFiredAfter(port1, firedFrom + 1000), {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-      what: 'both triggers to fire twice',
-    })
+    const first = await startFiring(config, env, 'the first server', servers)
     first.child.kill('SIGKILL')
     expect(await first.exited).to.equal(null)
     const killedAt = Date.now()
@@ -175,23 +198,8 @@ describe('scheduler downtime (weir serve killed and restarted)', function () {
       what: 'the outage to last',
     })
 
-    const second = startServer(config, env)
-    servers.push(second)
-    const port2 = await waitFor(() => portOf(second.output()), {
-      timeoutMs: 60_000,
-      what: 'the restarted server to listen (a stale lock must not block it)',
-    })
-    await waitFor(() => /"msg":"ready"/.test(second.output()), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: `the restarted server to be ready:\n${second.output().slice(-2000)}`,
-    })
-    const restartedAt = Date.now()
-    await waitFor(() => bothFiredAfter(port2, restartedAt + 1000), {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-      what: 'both triggers to fire on schedule after the restart',
-    })
+    // A stale lock file (PGlite) or leader lock (PostgreSQL) must not block the restart.
+    const second = await startFiring(config, env, 'the restarted server', servers)
     second.child.kill('SIGTERM')
     expect(await second.exited).to.equal(0)
     expect(second.output()).to.match(/catch-up \(all\): firing \d+ slot/)
