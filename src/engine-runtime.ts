@@ -160,7 +160,10 @@ export function createEngineRuntime(d: {
     logger,
     emit: (evs) => events.emit('events', evs),
     notifyReady: () => {
-      if (isPg)
+      // Alone on the database (the replica heartbeat counts live replicas every 3 s), the local
+      // signal has already woken every waiting claimer: a NOTIFY would only cost two commits.
+      // A replica that starts meanwhile relies on its safety poll until the next count.
+      if (isPg && (logCluster?.heartbeat.liveReplicas ?? 2) > 1)
         notify(db, READY_CHANNEL, d.replicaId).catch((err: unknown) =>
           logger.warn({ err: coerceError(err) }, 'NOTIFY failed'),
         )
