@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { createApp, type App, type Runtime } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { silentLogger } from '../../src/shared/logger.ts'
-import { createSwitchLauncher, type SwitchLauncher } from './noop-launcher.ts'
+import { createNoopLauncher, createSwitchLauncher, type SwitchLauncher } from './noop-launcher.ts'
 
 export const WORKSPACE = resolve(import.meta.dirname, 'workspace')
 /** Embedded worker slots in every bench server (B4 and B5 need more than the default 4). */
@@ -78,6 +78,8 @@ class JobWatcher {
 export interface StartOptions {
   /** A PostgreSQL URL, or null for an in-memory PGlite. */
   readonly dbUrl: string | null
+  /** Extra `WEIR__*` settings (e.g. the embedded worker off and a worker token). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
@@ -92,6 +94,7 @@ export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
     WEIR__SHUTDOWN__GRACE_MS: '2000',
   }
   if (opts.dbUrl) env.WEIR__DB__URL = opts.dbUrl
+  Object.assign(env, opts.env)
   const { config } = loadConfig({ env, cwd: tmpdir() })
   const holder: { launcher?: SwitchLauncher } = {}
   const app = await createApp(
@@ -105,7 +108,10 @@ export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
   const addr = await app.listen()
   const runtime = await app.ready
   await app.startEngine()
-  const launcher = holder.launcher
+  // No embedded worker (remote workers run the steps): a switch nobody uses.
+  const workerOff = env.WEIR__EMBEDDED_WORKER__ENABLED === 'false'
+  const launcher =
+    holder.launcher ?? (workerOff ? createSwitchLauncher(createNoopLauncher()) : null)
   if (!launcher) throw new Error('the engine did not take the launcher override')
   const watcher = new JobWatcher()
   runtime.engine.events.on('events', (evs) => {
