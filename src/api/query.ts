@@ -28,6 +28,23 @@ export function intParam(
   return n
 }
 
+/** Largest page any list route serves (API.md §1.5). */
+export const MAX_LIMIT = 500
+
+/** `limit` (1–500, default 50), `offset` and the raw keyset `cursor`, which excludes an offset. */
+export function pageParams(q: Record<string, string | string[] | undefined>): {
+  limit: number
+  offset: number
+  rawCursor: string | undefined
+} {
+  const limit = Math.min(intParam(q, 'limit', 50, 1), MAX_LIMIT)
+  const offset = intParam(q, 'offset', 0, 0)
+  const rawCursor = stringParam(q, 'cursor')
+  if (rawCursor !== undefined && offset !== 0)
+    throw new BadRequestError('cursor cannot be combined with a non-zero offset', 'cursor')
+  return { limit, offset, rawCursor }
+}
+
 export function stringParam(
   q: Record<string, string | string[] | undefined>,
   key: string,

@@ -12,6 +12,7 @@ import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
 import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { LogOwners } from './log-owners.ts'
+import { Periodic } from '../shared/periodic.ts'
 
 export interface LogTakeoverDeps {
   readonly db: Kysely<DB>
@@ -27,31 +28,19 @@ export interface LogTakeoverDeps {
 
 export class LogTakeover {
   readonly #d: LogTakeoverDeps
-  #timer: NodeJS.Timeout | null = null
-  #pass: Promise<unknown> | null = null
-  #stopping: Promise<void> | null = null
+  readonly #loop: Periodic
 
   constructor(deps: LogTakeoverDeps) {
     this.#d = deps
+    this.#loop = new Periodic(() => this.runOnce(), deps.intervalMs)
   }
 
   start(): void {
-    if (this.#timer || this.#stopping) return
-    const tick = () => {
-      this.#pass ??= this.runOnce().finally(() => (this.#pass = null))
-    }
-    tick()
-    this.#timer = setInterval(tick, this.#d.intervalMs)
-    this.#timer.unref()
+    this.#loop.start()
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      if (this.#timer) clearInterval(this.#timer)
-      this.#timer = null
-      await this.#pass
-    })()
-    return this.#stopping
+    return this.#loop.stop()
   }
 
   /** One pass; returns how many logs it took. */

@@ -8,6 +8,7 @@ import { deleteOldEvents } from '../db/repositories/event.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
+import { Periodic } from '../shared/periodic.ts'
 
 export const EVENT_RETENTION_SECS = 24 * 3600
 
@@ -22,32 +23,20 @@ export interface EventRetentionDeps {
 
 export class EventRetention {
   readonly #d: EventRetentionDeps
-  #timer: NodeJS.Timeout | null = null
-  #pass: Promise<unknown> | null = null
-  #stopping: Promise<void> | null = null
+  readonly #loop: Periodic
 
   constructor(deps: EventRetentionDeps) {
     this.#d = deps
+    this.#loop = new Periodic(() => this.runOnce(), deps.intervalMs ?? 60_000)
   }
 
   start(): void {
-    if (this.#timer || this.#stopping) return
-    const tick = () => {
-      this.#pass ??= this.runOnce().finally(() => (this.#pass = null))
-    }
-    tick()
-    this.#timer = setInterval(tick, this.#d.intervalMs ?? 60_000)
-    this.#timer.unref()
+    this.#loop.start()
   }
 
   /** Stops the loop and waits for a pass in progress; every call returns the same promise. */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      if (this.#timer) clearInterval(this.#timer)
-      this.#timer = null
-      await this.#pass
-    })()
-    return this.#stopping
+    return this.#loop.stop()
   }
 
   /** Deletes every event older than the retention (by `now`, default the database clock). */
@@ -59,7 +48,7 @@ export class EventRetention {
       for (;;) {
         const n = await deleteOldEvents(this.#d.db, { maxAgeSecs, batch, now })
         total += n
-        if (n < batch || this.#stopping) break
+        if (n < batch || this.#loop.stopping) break
       }
       if (total > 0) this.#d.logger.info({ deleted: total }, 'old events deleted')
     } catch (e) {

@@ -6,9 +6,7 @@ import type Router from '@koa/router'
 import { BadRequestError } from '../../shared/errors.ts'
 import { toAuditDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
-import { boolParam, intParam, stringParam } from '../query.ts'
-
-const MAX_LIMIT = 500
+import { boolParam, pageParams, stringParam } from '../query.ts'
 
 function timeParam(q: Record<string, string | string[] | undefined>, key: string) {
   const raw = stringParam(q, key)
@@ -28,11 +26,7 @@ function decodeIdCursor(raw: string): string {
 export function auditRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/audit', async (ctx) => {
     const q = ctx.query
-    const limit = Math.min(intParam(q, 'limit', 50, 1), MAX_LIMIT)
-    const offset = intParam(q, 'offset', 0, 0)
-    const rawCursor = stringParam(q, 'cursor')
-    if (rawCursor !== undefined && offset !== 0)
-      throw new BadRequestError('cursor cannot be combined with a non-zero offset', 'cursor')
+    const { limit, offset, rawCursor } = pageParams(q)
     const { entries, total } = await deps.audit.list({
       actor: stringParam(q, 'actor'),
       action: stringParam(q, 'action'),

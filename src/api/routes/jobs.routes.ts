@@ -14,13 +14,11 @@ import {
   boolParam,
   decodeCursor,
   encodeCursor,
-  intParam,
   parseJobId,
   stringParam,
+  pageParams,
 } from '../query.ts'
 import { executeTask, jobSourceOf } from './execute.ts'
-
-const MAX_LIMIT = 500
 
 function parseStatuses(raw: string | undefined): JobStatus[] | undefined {
   if (raw === undefined) return undefined
@@ -52,11 +50,7 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     const taskName = stringParam(q, 'task_name')
     if (taskName !== undefined && workspace === undefined)
       throw new BadRequestError('task_name requires workspace', 'task_name')
-    const limit = Math.min(intParam(q, 'limit', 50, 1), MAX_LIMIT)
-    const offset = intParam(q, 'offset', 0, 0)
-    const rawCursor = stringParam(q, 'cursor')
-    if (rawCursor !== undefined && offset !== 0)
-      throw new BadRequestError('cursor cannot be combined with a non-zero offset', 'cursor')
+    const { limit, offset, rawCursor } = pageParams(q)
     const count = boolParam(q, 'count', true)
     const { jobs, total } = await deps.jobs.list({
       workspace,

@@ -9,9 +9,7 @@ import { isUuid } from '../../shared/ids.ts'
 import { toUserDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
-import { boolParam, intParam, stringParam } from '../query.ts'
-
-const MAX_LIMIT = 500
+import { boolParam, pageParams } from '../query.ts'
 
 function userId(raw: string | undefined): string {
   if (raw === undefined || !isUuid(raw))
@@ -33,11 +31,7 @@ function decodeEmailCursor(raw: string): string {
 export function userRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/users', async (ctx) => {
     const q = ctx.query
-    const limit = Math.min(intParam(q, 'limit', 50, 1), MAX_LIMIT)
-    const offset = intParam(q, 'offset', 0, 0)
-    const rawCursor = stringParam(q, 'cursor')
-    if (rawCursor !== undefined && offset !== 0)
-      throw new BadRequestError('cursor cannot be combined with a non-zero offset', 'cursor')
+    const { limit, offset, rawCursor } = pageParams(q)
     const { users, total } = await deps.accounts.listUsers({
       limit,
       offset,

@@ -4,11 +4,9 @@ import { BadRequestError } from '../../shared/errors.ts'
 import { isUuid } from '../../shared/ids.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
-import { boolParam, intParam } from '../query.ts'
+import { boolParam, intParam, MAX_LIMIT } from '../query.ts'
 import { bodyOrThrow, parseEmptyBody, parseReasonBody } from '../worker-bodies.ts'
 import { toWorkerDetailDto, toWorkerDto } from '../worker-dto.ts'
-
-const MAX_LIMIT = 500
 
 function parseWorkerId(raw: string | undefined): string {
   if (raw === undefined || !isUuid(raw))
