@@ -112,7 +112,9 @@ export class RemoteStepCalls {
       if (signal.aborted) return null
       if (current.status !== 'active' || current.runningSteps >= current.maxConcurrency) return null
       const seen = d.wake.generation
-      const claimed = await d.source.claimFor(claimingWorker(current), 1, false)
+      // started_at is recorded with the claim: workers start the process at once, and the
+      // optional `start` call then changes nothing (it saves a round trip per step).
+      const claimed = await d.source.claimFor(claimingWorker(current), 1, true)
       if (claimed === null) continue
       const step = claimed[0]
       if (step) {

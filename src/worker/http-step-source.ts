@@ -189,9 +189,11 @@ export class HttpStepSource implements StepSource {
     for (const l of this.#listeners) l(req)
   }
 
-  async start(step: ClaimedStep): Promise<void> {
-    await this.#links.get(step.stepId)?.call('start', {})
-  }
+  /**
+   * Nothing to send: the server records started_at with the claim, and `start` is optional
+   * (API.md §11.5). Skipping it saves an HTTP call and a transaction per step.
+   */
+  async start(): Promise<void> {}
 
   async appendLogs(step: ClaimedStep, lines: ReadonlyArray<ExecLine>): Promise<StopReason | null> {
     const link = this.#links.get(step.stepId)

@@ -133,7 +133,9 @@ describe('worker protocol: registration, claims and the workers API', function (
     expect(c.jobId).to.equal(jobId)
     const job = (await t.request().get(`/api/jobs/${jobId}`).expect(200)).body
     expect(job.status).to.equal('running')
-    expect(job.steps[0]).to.include({ status: 'running', worker_id: w.id, started_at: null })
+    expect(job.steps[0]).to.include({ status: 'running', worker_id: w.id })
+    // Recorded with the claim (the start call is optional).
+    expect(job.steps[0].started_at).to.be.a('string')
   })
 
   it('hands out only steps whose tags and capabilities the worker has', async () => {
@@ -238,10 +240,11 @@ describe('worker protocol: registration, claims and the workers API', function (
         job_status: 'running',
         step_name: 'only',
         step_status: 'running',
-        started_at: null,
+        started_at: detail.recent_jobs[0].started_at,
         completed_at: null,
       },
     ])
+    expect(detail.recent_jobs[0].started_at).to.be.a('string')
     expect((await t.request().get('/api/workers/abc')).status).to.equal(400)
     expect(
       (await t.request().get('/api/workers/0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee')).status,

@@ -97,7 +97,7 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
     expect(String(err)).to.match(/refused to register worker 'w1' \(401\): bad token/)
   })
 
-  it('runs a claimed step through start, logs and complete, one lease call at a time', async () => {
+  it('runs a claimed step through logs and complete (no start call), one lease call at a time', async () => {
     const { app } = start()
     await app.start()
     const lease = server.addClaim({
@@ -117,7 +117,9 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
       'stdout:OUTPUT: {"n": 1}',
     ])
     const calls = server.calls.map((c) => `${c.call}#${String(c.seq)}:${c.status}`)
-    expect(calls[0]).to.equal('start#1:200')
+    // The server records started_at with the claim, so the first call is a log push.
+    expect(calls[0]).to.equal('logs#1:200')
+    expect(calls.some((c) => c.startsWith('start'))).to.equal(false)
     expect(calls.at(-1)).to.match(/^complete#\d+:200$/)
     // seq goes up by one per call: nothing was sent out of turn.
     expect(server.calls.map((c) => c.seq)).to.deep.equal(server.calls.map((_, i) => i + 1))
@@ -161,7 +163,9 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
     const { app } = start()
     await app.start()
     const lease = server.addClaim({ action: { type: 'script', script: 'sleep 30' } })
-    await waitFor(() => lease.started, { what: 'start' })
+    await waitFor(() => server.heartbeats.at(-1)?.running.length === 1, {
+      what: 'a busy heartbeat',
+    })
     lease.cancel = 'cancel_requested'
     await waitFor(() => lease.completed, { timeoutMs: 10000, what: 'cancelled completion' })
     expect(lease.completed).to.include({ status: 'cancelled' })
@@ -244,7 +248,9 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
     const { app } = start({ graceSecs: 0 })
     await app.start()
     const lease = server.addClaim({ action: { type: 'script', script: 'sleep 30' } })
-    await waitFor(() => lease.started, { what: 'start' })
+    await waitFor(() => server.heartbeats.at(-1)?.running.length === 1, {
+      what: 'a busy heartbeat',
+    })
     await app.stop()
     expect(lease.completed).to.include({ status: 'failed', error_message: 'worker shutting down' })
     expect(server.deregistrations).to.equal(1)
