@@ -6,20 +6,16 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
-import { createLeaderElection } from './db/leader-lock.ts'
 import { listen, notify, READY_CHANNEL } from './db/notifications.ts'
 import { LogCluster } from './cluster/log-cluster.ts'
 import type { EventHub } from './events/event-hub.ts'
 import { createEventParts } from './events/event-parts.ts'
 import type { EventStreams } from './events/event-stream.ts'
+import { startEmbeddedWorker } from './embedded-worker.ts'
+import { startLeaderLoops, type LeaderLoop } from './leader-loops.ts'
 import type { RuntimeTuning } from './runtime-tuning.ts'
 import { renderTemplate } from './engine/templates.ts'
 import { Scheduler } from './scheduler/scheduler.ts'
-import {
-  expireLeasesOfOtherEmbeddedWorkers,
-  insertEmbeddedWorker,
-  markWorkerRevoked,
-} from './db/repositories/worker.repository.ts'
 import { EffectsRunner } from './engine/effects-runner.ts'
 import { createJobLogWriter } from './engine/job-log-writer.ts'
 import { JobSecrets } from './engine/job-secrets.ts'
@@ -42,9 +38,7 @@ import type { Releasers } from './shared/releasers.ts'
 import { VERSION } from './shared/version.ts'
 import { WakeSignal } from './shared/wake-signal.ts'
 import { stepBaseEnv } from './worker/base-env.ts'
-import { createDirectLauncher, type ProcessLauncher } from './worker/executors/process-launcher.ts'
-import { createSpawnerLauncher } from './worker/executors/spawner-launcher.ts'
-import { Worker } from './worker/worker.ts'
+import type { ProcessLauncher } from './worker/executors/process-launcher.ts'
 import type { WorkspaceRegistry } from './workspace/workspace-registry.ts'
 
 export interface EngineRuntime {
@@ -239,51 +233,30 @@ export function createEngineRuntime(d: {
   })
   releasers.add('log sockets', () => logSocket.close())
 
-  /**
-   * The leader-only loops, a new set per election: the scheduler (when enabled), event retention
-   * and, on PostgreSQL, the takeover of dead replicas' logs.
-   */
-  function startLeaderLoops(): void {
-    let current: Array<{ start(): void; stop(): Promise<void> }> = []
-    const makeScheduler = () =>
-      new Scheduler({
-        db,
-        registry,
-        orchestrator,
-        clock,
-        logger,
-        onCommitted: (fx) => effects.run(fx),
-        renderDefault: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
-        defaults: {
-          catchUp: config.scheduler.catch_up,
-          maxCatchUp: config.scheduler.max_catch_up,
-          stepTimeoutSecs: config.defaults.step_timeout_secs,
-          jobTimeoutSecs: config.defaults.job_timeout_secs ?? null,
-        },
-      })
-    const election = createLeaderElection(database, logger, {
-      onElected: () => {
-        logger.info('elected leader')
-        current = [
-          ...(config.scheduler.enabled ? [makeScheduler()] : []),
-          eventParts.newRetention(),
-          ...(logCluster ? [logCluster.createTakeover()] : []),
+  /** The leader-only loops: the scheduler (when enabled), event retention, log takeover. */
+  const makeLeaderLoops = (): LeaderLoop[] => [
+    ...(config.scheduler.enabled
+      ? [
+          new Scheduler({
+            db,
+            registry,
+            orchestrator,
+            clock,
+            logger,
+            onCommitted: (fx) => effects.run(fx),
+            renderDefault: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
+            defaults: {
+              catchUp: config.scheduler.catch_up,
+              maxCatchUp: config.scheduler.max_catch_up,
+              stepTimeoutSecs: config.defaults.step_timeout_secs,
+              jobTimeoutSecs: config.defaults.job_timeout_secs ?? null,
+            },
+          }),
         ]
-        for (const loop of current) loop.start()
-      },
-      onLost: () => {
-        logger.warn('lost leadership')
-        const loops = current
-        current = []
-        for (const loop of loops) void loop.stop()
-      },
-    })
-    election.start()
-    releasers.add('leader election', () => election.stop())
-    releasers.add('leader loops', async () => {
-      await Promise.all(current.map((loop) => loop.stop()))
-    })
-  }
+      : []),
+    eventParts.newRetention(),
+    ...(logCluster ? [logCluster.createTakeover()] : []),
+  ]
 
   async function start(): Promise<void> {
     if (isPg && database.pgConfig) {
@@ -307,41 +280,20 @@ export function createEngineRuntime(d: {
     }
     sweeper.start()
     releasers.add('lease sweeper', () => sweeper.stop())
-    startLeaderLoops()
+    startLeaderLoops({ database, logger, releasers, makeLoops: makeLeaderLoops })
     if (!config.embedded_worker.enabled) return
-    await insertEmbeddedWorker(db, {
-      id: embeddedWorkerId,
-      name: workerName,
-      hostname: hostname(),
-      version: VERSION,
-      maxConcurrency: config.embedded_worker.concurrency,
-    })
-    releasers.add('embedded worker row', () => markWorkerRevoked(db, embeddedWorkerId))
-    if (!isPg) {
-      // The embedded database has one process: running steps of an earlier embedded worker are orphans.
-      const orphans = await expireLeasesOfOtherEmbeddedWorkers(db, embeddedWorkerId)
-      if (orphans > 0) {
-        logger.warn({ orphans }, 'recovering steps left running by a previous server process')
-        await sweeper.sweepOnce()
-      }
-    }
-    const configured =
-      config.embedded_worker.launcher === 'direct'
-        ? createDirectLauncher()
-        : createSpawnerLauncher()
-    const launcher = d.launcherOverride ? d.launcherOverride(configured) : configured
-    releasers.add('process launcher', () => launcher.close())
-    const worker = new Worker({
+    await startEmbeddedWorker({
+      config,
+      database,
+      workerId: embeddedWorkerId,
+      workerName,
       source: localSource,
-      concurrency: config.embedded_worker.concurrency,
-      launcher,
-      baseEnv: stepBaseEnv(d.env),
-      logger: logger.child({ component: 'worker', workerId: embeddedWorkerId }),
-      heartbeatMs: config.workers.heartbeat_interval_secs * 1000,
-      logBatchMs: 0,
+      sweeper,
+      env: d.env,
+      logger,
+      releasers,
+      launcherOverride: d.launcherOverride,
     })
-    worker.start()
-    releasers.add('embedded worker', () => worker.stop(config.shutdown.grace_ms))
   }
 
   return {
