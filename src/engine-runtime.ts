@@ -110,6 +110,7 @@ export function createEngineRuntime(d: {
     database.kind === 'postgres'
       ? new LogCluster({
           db,
+          relaxedDb: database.relaxed,
           replicaId: d.replicaId,
           inner: fileStore,
           hub,
@@ -124,7 +125,7 @@ export function createEngineRuntime(d: {
   const jobLogs = createJobLogWriter({
     store: logStore,
     hub,
-    db,
+    db: database.relaxed,
     clock,
     logger,
     endLog: logCluster
@@ -182,7 +183,7 @@ export function createEngineRuntime(d: {
   const embeddedWorkerId = newWorkerId()
   const workerName = `embedded@${hostname()}`
   source = new LocalStepSource({
-    db,
+    db: database.relaxed,
     orchestrator,
     logs: logStore,
     jobLogs,

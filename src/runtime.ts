@@ -34,7 +34,15 @@ export interface Runtime {
 
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   if (config.db.url) {
-    return createDb({ kind: 'postgres', url: config.db.url, poolSize: config.db.pool_size }, logger)
+    return createDb(
+      {
+        kind: 'postgres',
+        url: config.db.url,
+        poolSize: config.db.pool_size,
+        preparedStatements: config.db.prepared_statements,
+      },
+      logger,
+    )
   }
   return createDb({ kind: 'pglite', dataDir: config.db.data_dir }, logger)
 }

@@ -24,7 +24,7 @@ const app = await createApp(
   { logger: silentLogger(), env: { PATH: process.env.PATH ?? '' } },
 )
 await app.startEngine()
-const { engine } = await app.ready
+const { engine, database } = await app.ready
 const marks: Array<[string, number]> = []
 const mark = (n: string) => marks.push([n, performance.now()])
 const wrap = (obj: any, name: string) => {
@@ -53,7 +53,7 @@ wrap(engine.source, 'appendLogs')
 const ws = app.registry.getWorkspace('bench')
 const task = ws.tasks.get('echo1')!
 const totals: Record<string, number[]> = {}
-for (let i = 0; i < 60; i++) {
+for (let i = 0; i < (Number(process.env.N)||60); i++) {
   marks.length = 0
   const done = new Promise<void>((r) =>
     engine.events.on('events', function f(evs) {
@@ -79,6 +79,23 @@ for (let i = 0; i < 60; i++) {
 for (const [n, v] of Object.entries(totals)) {
   v.sort((a, b) => a - b)
   console.log(n.padEnd(16), v[Math.floor(v.length / 2)]!.toFixed(2))
+}
+if (process.env.RTT) {
+  const { sql } = await import('kysely')
+  const db = database.db
+  for (const [label, fn] of [
+    ['select 1', () => sql`select 1`.execute(db)],
+    ['tx select 1', () => db.transaction().execute((t: any) => sql`select 1`.execute(t))],
+  ] as const) {
+    const a: number[] = []
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now()
+      await (fn as () => Promise<unknown>)()
+      a.push(performance.now() - t)
+    }
+    a.sort((x, y) => x - y)
+    console.log(label, a[150]!.toFixed(3))
+  }
 }
 await app.stop()
 process.exit(0)

@@ -60,6 +60,8 @@ export const configSchema = z
           .optional(),
         data_dir: z.string().min(1).default('.weir/pgdata'),
         pool_size: positiveInt.max(100).default(8),
+        /** Named prepared statements for repeated queries (off behind a transaction-mode pooler). */
+        prepared_statements: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

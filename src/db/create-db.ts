@@ -8,11 +8,19 @@ import pg from 'pg'
 import type { Logger } from '../shared/logger.ts'
 import type { DB } from './schema.ts'
 import { lockDataDir } from './pglite-lock.ts'
+import { PreparedClient } from './prepared-client.ts'
 
 export type DbKind = 'pglite' | 'postgres'
 
 export interface Database {
   readonly db: Kysely<DB>
+  /**
+   * The same database for writes a crash may forget without harm: claims (the step is claimed
+   * again), lease extensions, log progress. On PostgreSQL its sessions commit without waiting for
+   * the WAL flush (`synchronous_commit = off`): the commit is visible at once and keeps its order
+   * in the WAL, so a later durable commit makes it durable too. PGlite: the same handle as `db`.
+   */
+  readonly relaxed: Kysely<DB>
   readonly kind: DbKind
   /** The PGlite instance (embedded mode only): for LISTEN and dumps. */
   readonly pglite: PGlite | null
@@ -22,13 +30,19 @@ export interface Database {
 }
 
 export type DbTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'postgres'; url: string; poolSize?: number; preparedStatements?: boolean }
   | { kind: 'pglite'; dataDir: string } // a folder, or 'memory' for a throwaway instance
   | { kind: 'pglite'; instance: PGlite }
 
 /** Opens the database described by `target`. PGlite data dirs are locked to this process. */
 export async function createDb(target: DbTarget, logger: Logger): Promise<Database> {
-  if (target.kind === 'postgres') return createPostgres(target.url, target.poolSize ?? 8, logger)
+  if (target.kind === 'postgres')
+    return createPostgres(
+      target.url,
+      target.poolSize ?? 8,
+      target.preparedStatements ?? true,
+      logger,
+    )
   let release: (() => void) | null = null
   let pglite: PGlite
   if ('instance' in target) {
@@ -48,6 +62,7 @@ export async function createDb(target: DbTarget, logger: Logger): Promise<Databa
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) })
   return {
     db,
+    relaxed: db,
     kind: 'pglite',
     pglite,
     pgConfig: null,
@@ -61,21 +76,37 @@ export async function createDb(target: DbTarget, logger: Logger): Promise<Databa
   }
 }
 
-function createPostgres(url: string, poolSize: number, logger: Logger): Database {
+function createPostgres(
+  url: string,
+  poolSize: number,
+  preparedStatements: boolean,
+  logger: Logger,
+): Database {
   const pgConfig: pg.PoolConfig = {
     connectionString: url,
     max: poolSize,
     idleTimeoutMillis: 30_000,
   }
-  const pool = new pg.Pool(pgConfig)
-  // An idle client that errors (server restart, network) must not crash the process.
-  pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'))
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const open = (config: pg.PoolConfig) => {
+    const pool = new pg.Pool(preparedStatements ? { ...config, Client: PreparedClient } : config)
+    // An idle client that errors (server restart, network) must not crash the process.
+    pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'))
+    return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  }
+  const db = open(pgConfig)
+  const relaxed = open({
+    ...pgConfig,
+    max: Math.max(2, Math.ceil(poolSize / 2)),
+    options: '-c synchronous_commit=off',
+  })
   return {
     db,
+    relaxed,
     kind: 'postgres',
     pglite: null,
     pgConfig,
-    close: () => db.destroy(),
+    close: async () => {
+      await Promise.allSettled([db.destroy(), relaxed.destroy()])
+    },
   }
 }

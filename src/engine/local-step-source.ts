@@ -46,6 +46,7 @@ export interface ClaimingWorker {
 }
 
 export interface LocalStepSourceDeps {
+  /** Claims and lease extensions only: `Database.relaxed` (a crash may forget them harmlessly). */
   readonly db: Kysely<DB>
   readonly orchestrator: Orchestrator
   readonly logs: StepLogSink
@@ -63,6 +64,8 @@ export class LocalStepSource implements StepSource {
   readonly #d: LocalStepSourceDeps
   readonly #byJob = new Map<string, Set<string>>()
   readonly #listeners = new Set<(req: StopRequest) => void>()
+  /** Rendered-input writes still in flight, by step id (see claimFor). */
+  readonly #inputWrites = new Map<string, Promise<void>>()
 
   constructor(deps: LocalStepSourceDeps) {
     this.#d = deps
@@ -97,8 +100,9 @@ export class LocalStepSource implements StepSource {
 
   /**
    * One claim attempt for any worker (the embedded one, or a remote one via /worker/claim):
-   * claims and renders in one transaction, then fails the steps whose templates did not render.
-   * Null when only such steps were claimed (worth trying again at once).
+   * claims and renders, then fails the steps whose templates did not render. Null when only such
+   * steps were claimed (worth trying again at once). For the embedded worker (`startNow`) the
+   * rendered inputs are stored while the steps start; `complete` waits for that write.
    */
   async claimFor(
     worker: ClaimingWorker,
@@ -118,7 +122,14 @@ export class LocalStepSource implements StepSource {
         startNow,
       },
       d.workspaceFor,
+      (err) => d.logger.warn({ err: coerceError(err) }, 'storing rendered step inputs failed'),
     )
+    if (startNow) {
+      for (const c of batch.ok) this.#inputWrites.set(c.step.id, batch.inputsStored)
+      void batch.inputsStored.then(() => {
+        for (const c of batch.ok) this.#inputWrites.delete(c.step.id)
+      })
+    } else await batch.inputsStored
     d.onCommitted(batch.fx)
     for (const f of batch.failed) {
       await d.orchestrator.finishStep(f.step.id, f.job.id, f.step.leaseToken, {
@@ -207,6 +218,11 @@ export class LocalStepSource implements StepSource {
   async complete(step: ClaimedStep, outcome: WorkerOutcome): Promise<void> {
     for (const w of outcome.warnings)
       this.#d.jobLogs.server(step.jobId, `step ${step.stepName}: ${w}`, 'stderr')
+    const inputWrite = this.#inputWrites.get(step.stepId)
+    if (inputWrite) {
+      this.#inputWrites.delete(step.stepId)
+      await inputWrite
+    }
     const set = this.#byJob.get(step.jobId)
     set?.delete(step.stepId)
     if (set?.size === 0) this.#byJob.delete(step.jobId)

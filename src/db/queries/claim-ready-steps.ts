@@ -1,5 +1,6 @@
-import { sql, type Transaction } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { StepRun } from '../../engine/job.ts'
+import { EVENTS_LOCK_KEY } from '../repositories/event.repository.ts'
 import { toStepRun } from '../repositories/job.repository.ts'
 import type { DB, StepRunRow } from '../schema.ts'
 
@@ -17,8 +18,11 @@ export interface ClaimRequest {
 
 /**
  * Claims up to `limit` ready steps for one worker, oldest first (ready_at, then id — ids are
- * uuid v7, so creation order), flips their pending jobs to running and returns what rendering
- * needs from each job, all in one statement (one round trip on the hot path).
+ * uuid v7, so creation order), flips their pending jobs to running, inserts the `job.started` and
+ * `step.started` events and returns what rendering needs (the job, and the completed outputs of
+ * the job when the step has dependencies), all in one statement: one round trip and its own
+ * transaction on the hot path. Events follow insertEvents' rule (event.repository.ts): their ids
+ * are drawn under the events lock, held to the implicit COMMIT; an empty claim takes no lock.
  * Invariant: a running step has exactly one current lease_token. SKIP LOCKED means claimers
  * never wait on each other or share a row; the job row is touched only with SKIP LOCKED (lock
  * order is job before steps everywhere else, ARCHITECTURE.md §6): a finisher holding the job row
@@ -41,10 +45,12 @@ export interface ClaimedJobInfo {
   readonly logOwner: string | null
   /** This claim flipped the job from `pending` to `running` (job.started is emitted once). */
   readonly started: boolean
+  /** Outputs of the job's completed steps (only read for steps with dependencies). */
+  readonly outputs: Map<string, unknown>
 }
 
 export async function claimReadySteps(
-  trx: Transaction<DB>,
+  db: Kysely<DB>,
   req: ClaimRequest,
 ): Promise<Array<{ step: StepRun; job: ClaimedJobInfo }>> {
   const { rows } = await sql<
@@ -56,6 +62,7 @@ export async function claimReadySteps(
       j_input: unknown
       j_log_owner: string | null
       j_started: boolean
+      j_outputs: Record<string, unknown> | string | null
     }
   >`
     WITH picked AS (
@@ -92,23 +99,54 @@ export async function claimReadySteps(
         FOR UPDATE SKIP LOCKED
       )
       RETURNING id
+    ), out AS (
+      SELECT c.*, j.workspace AS j_workspace, j.task_name AS j_task_name,
+        j.revision AS j_revision, j.status AS j_status, j.input AS j_input,
+        j.log_owner AS j_log_owner, (f.id IS NOT NULL) AS j_started,
+        CASE WHEN jsonb_array_length(c.depends_on) > 0 THEN (
+          SELECT coalesce(jsonb_object_agg(o.step_name, coalesce(o.output, 'null'::jsonb)), '{}')
+          FROM step_runs o WHERE o.job_id = c.job_id AND o.status = 'completed'
+        ) END AS j_outputs
+      FROM claimed c JOIN jobs j ON j.id = c.job_id LEFT JOIN flipped f ON f.id = c.job_id
+    ), held AS MATERIALIZED (
+      SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint) FROM (SELECT 1 FROM out LIMIT 1) one
+    ), started_events AS (
+      INSERT INTO job_events (job_id, workspace, type, payload)
+      SELECT e.job_id, e.workspace, e.type, e.payload FROM held, (
+        (SELECT DISTINCT ON (o.job_id) o.job_id, o.j_workspace AS workspace, 'job.started' AS type,
+          jsonb_build_object('job_id', o.job_id, 'workspace', o.j_workspace,
+            'task_name', o.j_task_name, 'status', 'running') AS payload,
+          o.ready_at, o.id, 0 AS k
+        FROM out o WHERE o.j_started ORDER BY o.job_id, o.ready_at, o.id)
+        UNION ALL
+        SELECT o.job_id, o.j_workspace, 'step.started',
+          jsonb_build_object('job_id', o.job_id, 'workspace', o.j_workspace,
+            'task_name', o.j_task_name, 'step_name', o.step_name, 'attempt', o.attempt,
+            'worker_id', ${req.workerId}::text),
+          o.ready_at, o.id, 1
+        FROM out o
+      ) e
+      ORDER BY e.ready_at, e.id, e.k
     )
-    SELECT c.*, j.workspace AS j_workspace, j.task_name AS j_task_name, j.revision AS j_revision,
-      j.status AS j_status, j.input AS j_input, j.log_owner AS j_log_owner,
-      (f.id IS NOT NULL) AS j_started
-    FROM claimed c JOIN jobs j ON j.id = c.job_id LEFT JOIN flipped f ON f.id = c.job_id
-    ORDER BY c.ready_at, c.id`.execute(trx)
-  return rows.map((r) => ({
-    step: toStepRun(r),
-    job: {
-      id: r.job_id,
-      workspace: r.j_workspace,
-      taskName: r.j_task_name,
-      revision: r.j_revision,
-      status: r.j_status,
-      input: (r.j_input ?? {}) as Record<string, unknown>,
-      logOwner: r.j_log_owner,
-      started: r.j_started,
-    },
-  }))
+    SELECT * FROM out ORDER BY ready_at, id`.execute(db)
+  return rows.map((r) => {
+    const outputs =
+      typeof r.j_outputs === 'string'
+        ? (JSON.parse(r.j_outputs) as Record<string, unknown>)
+        : (r.j_outputs ?? {})
+    return {
+      step: toStepRun(r),
+      job: {
+        id: r.job_id,
+        workspace: r.j_workspace,
+        taskName: r.j_task_name,
+        revision: r.j_revision,
+        status: r.j_status,
+        input: (r.j_input ?? {}) as Record<string, unknown>,
+        logOwner: r.j_log_owner,
+        started: r.j_started,
+        outputs: new Map(Object.entries(outputs)),
+      },
+    }
+  })
 }

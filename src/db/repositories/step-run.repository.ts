@@ -32,13 +32,17 @@ export async function applyStepChanges(
   }
 }
 
-/** Records the rendered input of a claimed attempt (what the job detail shows). */
-export async function setStepInput(db: Kysely<DB>, stepId: string, input: unknown): Promise<void> {
-  await db
-    .updateTable('step_runs')
-    .set({ input: JSON.stringify(input) })
-    .where('id', '=', stepId)
-    .execute()
+/** Records the rendered inputs of claimed attempts (what the job detail shows): one statement. */
+export async function setStepInputs(
+  db: Kysely<DB>,
+  inputs: ReadonlyArray<{ readonly stepId: string; readonly input: unknown }>,
+): Promise<void> {
+  if (inputs.length === 0) return
+  const rows = JSON.stringify(inputs.map((i) => ({ id: i.stepId, input: i.input ?? null })))
+  await sql`
+    UPDATE step_runs s SET input = v.input
+    FROM jsonb_to_recordset(${rows}::jsonb) AS v(id uuid, input jsonb)
+    WHERE s.id = v.id`.execute(db)
 }
 
 /** Marks a step started (first start only), under its lease. */
