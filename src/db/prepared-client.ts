@@ -30,7 +30,7 @@ export class PreparedClient extends pg.Client {
   readonly #named = new Set<string>()
 
   // pg's overloads are not expressible in a subclass; the runtime contract is (config, values, cb).
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument */
   override query(config: any, values?: any, callback?: any): any {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
       const name = nameOf(config)
@@ -41,4 +41,5 @@ export class PreparedClient extends pg.Client {
     }
     return super.query(config, values, callback)
   }
+  /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument */
 }
