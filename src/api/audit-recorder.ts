@@ -23,6 +23,8 @@ export interface AuditRecord {
 
 export interface AuditRecorder {
   record(ctx: Context, r: AuditRecord): Promise<void>
+  /** The entry `record` would write, for writing it with the action itself (execute). */
+  entry(ctx: Context, r: AuditRecord): NewAuditEntry
   list(f: AuditFilter): Promise<{ entries: AuditEntry[]; total: number | null }>
 }
 
@@ -33,21 +35,24 @@ export function createAuditRecorder(
   },
   logger: Logger,
 ): AuditRecorder {
+  const entry = (ctx: Context, r: AuditRecord): NewAuditEntry => {
+    const principal = principalOf(ctx)
+    return {
+      actorType: principal ? 'user' : (r.actor?.type ?? 'anonymous'),
+      actor: principal ? principal.email : (r.actor?.name ?? null),
+      action: r.action,
+      targetType: r.targetType ?? null,
+      targetId: r.targetId ?? null,
+      address: ctx.ip || null,
+      outcome: r.outcome ?? 'success',
+      details: r.details ?? null,
+    }
+  }
   return {
+    entry,
     async record(ctx, r) {
-      const principal = principalOf(ctx)
-      const entry: NewAuditEntry = {
-        actorType: principal ? 'user' : (r.actor?.type ?? 'anonymous'),
-        actor: principal ? principal.email : (r.actor?.name ?? null),
-        action: r.action,
-        targetType: r.targetType ?? null,
-        targetId: r.targetId ?? null,
-        address: ctx.ip || null,
-        outcome: r.outcome ?? 'success',
-        details: r.details ?? null,
-      }
       try {
-        await store.recordAudit(entry)
+        await store.recordAudit(entry(ctx, r))
       } catch (e) {
         logger.error({ err: coerceError(e), action: r.action }, 'audit entry could not be written')
       }

@@ -3,10 +3,11 @@
  * then run the collected effects after commit. The database is the only truth.
  */
 import type { Kysely, Transaction } from 'kysely'
+import { insertAuditEntry } from '../db/repositories/audit.repository.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
+import { insertPlannedJobs } from '../db/queries/insert-planned-jobs.ts'
 import {
   findJobIdByIdempotencyKey,
-  insertPlannedJobs,
   listStepsOfJob,
   lockJobForUpdate,
   updateJob,
@@ -20,6 +21,7 @@ import { finishStepAttempt } from '../db/queries/finish-step-attempt.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
+import type { NewAuditEntry } from '../shared/accounts.ts'
 import type { Clock } from '../shared/clock.ts'
 import { ConflictError, NotFoundError } from '../shared/errors.ts'
 import { newJobId, newStepRunId } from '../shared/ids.ts'
@@ -57,6 +59,8 @@ export interface CreateJobRequest {
   readonly fireKey?: string | null
   readonly idempotencyKey?: string | null
   readonly retryOfJobId?: string | null
+  /** Written with the job, in its statement (who asked for it). */
+  readonly audit?: NewAuditEntry
 }
 
 export type FinishResult =
@@ -81,7 +85,11 @@ export class Orchestrator {
   async createJob(req: CreateJobRequest): Promise<{ jobId: string; created: boolean }> {
     const { db } = this.#d
     const existing = await this.#existingJob(req)
-    if (existing) return { jobId: existing, created: false }
+    if (existing) {
+      if (req.audit) await insertAuditEntry(db, { ...req.audit, targetId: existing })
+      return { jobId: existing, created: false }
+    }
+    const audit = req.audit
     const planned = planJob({
       jobId: newJobId(),
       newStepId: newStepRunId,
@@ -98,11 +106,24 @@ export class Orchestrator {
       retryOfJobId: req.retryOfJobId,
     })
     try {
-      const fx = await withTransaction(db, async (trx) => {
-        const fx = await this.insertJobs(trx, [planned])
-        await insertEvents(trx, fx.events)
-        return fx
-      })
+      let fx: AfterCommit
+      if (isTerminalJobStatus(planned.status)) {
+        // Nothing to run (every step skipped or failed at planning): finished, with its hooks.
+        fx = await withTransaction(db, async (trx) => {
+          const fx = await this.insertJobs(trx, [planned])
+          if (audit) await insertAuditEntry(trx, { ...audit, targetId: planned.id })
+          await insertEvents(trx, fx.events)
+          return fx
+        })
+      } else {
+        // The hot path: the job, its steps, its events and its audit entry in one statement.
+        const masked = this.#masked([planned])
+        fx = describeNewJobs(masked, this.#d.logOwner)
+        await insertPlannedJobs(db, masked, this.#d.logOwner, {
+          events: fx.events,
+          audit: audit ? [{ ...audit, targetId: planned.id }] : [],
+        })
+      }
       this.#d.onCommitted(fx)
       return { jobId: planned.id, created: true }
     } catch (e) {
@@ -126,31 +147,10 @@ export class Orchestrator {
 
   /** Inserts planned jobs inside the caller's transaction (also used for hook jobs and cron fires). */
   async insertJobs(trx: Transaction<DB>, jobs: ReadonlyArray<PlannedJob>): Promise<AfterCommit> {
-    const fx = new AfterCommit()
-    const masked = jobs.map((p) => maskPlannedJob(p, this.#secrets.of(p).scrubber))
+    const masked = this.#masked(jobs)
     await insertPlannedJobs(trx, masked, this.#d.logOwner)
+    const fx = describeNewJobs(masked, this.#d.logOwner)
     for (const p of masked) {
-      fx.logOwners.set(p.id, this.#d.logOwner)
-      fx.event('job.created', {
-        job_id: p.id,
-        workspace: p.workspace,
-        task_name: p.taskName,
-        status: p.status,
-        source_type: p.source.type,
-        source_id: p.source.id,
-      })
-      fx.line(p.id, `job created (source: ${p.source.type}${p.source.id ? ` ${p.source.id}` : ''})`)
-      for (const s of p.steps) {
-        if (s.status === 'skipped')
-          fx.line(p.id, `step ${s.name} skipped${s.errorMessage ? `: ${s.errorMessage}` : ''}`)
-        if (s.status === 'failed')
-          fx.line(p.id, `step ${s.name} failed: ${s.errorMessage}`, 'stderr')
-        if (s.status === 'skipped' || s.status === 'failed')
-          fx.events.push(
-            stepFinishedEvent(p, { name: s.name, attempt: 1 }, s.status, s.errorMessage),
-          )
-      }
-      if (p.steps.some((s) => s.status === 'ready')) fx.ready = true
       if (isTerminalJobStatus(p.status)) {
         const job = await lockJobForUpdate(trx, p.id)
         const steps = await listStepsOfJob(trx, p.id)
@@ -158,6 +158,10 @@ export class Orchestrator {
       }
     }
     return fx
+  }
+
+  #masked(jobs: ReadonlyArray<PlannedJob>): PlannedJob[] {
+    return jobs.map((p) => maskPlannedJob(p, this.#secrets.of(p).scrubber))
   }
 
   /**
@@ -320,4 +324,30 @@ export class Orchestrator {
         this.insertJobs(trx, jobs),
     }
   }
+}
+
+/** What creating these (masked) jobs announces: events, `_server` lines, wake-ups. */
+function describeNewJobs(jobs: ReadonlyArray<PlannedJob>, logOwner: string | null): AfterCommit {
+  const fx = new AfterCommit()
+  for (const p of jobs) {
+    fx.logOwners.set(p.id, logOwner)
+    fx.event('job.created', {
+      job_id: p.id,
+      workspace: p.workspace,
+      task_name: p.taskName,
+      status: p.status,
+      source_type: p.source.type,
+      source_id: p.source.id,
+    })
+    fx.line(p.id, `job created (source: ${p.source.type}${p.source.id ? ` ${p.source.id}` : ''})`)
+    for (const s of p.steps) {
+      if (s.status === 'skipped')
+        fx.line(p.id, `step ${s.name} skipped${s.errorMessage ? `: ${s.errorMessage}` : ''}`)
+      if (s.status === 'failed') fx.line(p.id, `step ${s.name} failed: ${s.errorMessage}`, 'stderr')
+      if (s.status === 'skipped' || s.status === 'failed')
+        fx.events.push(stepFinishedEvent(p, { name: s.name, attempt: 1 }, s.status, s.errorMessage))
+    }
+    if (p.steps.some((s) => s.status === 'ready')) fx.ready = true
+  }
+  return fx
 }

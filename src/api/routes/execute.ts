@@ -2,6 +2,7 @@
 import type Router from '@koa/router'
 import type { Context } from 'koa'
 import type { JobSource } from '../../engine/plan-job.ts'
+import type { NewAuditEntry } from '../../shared/accounts.ts'
 import { validateExecuteBody, validateInput } from '../../engine/input-schema.ts'
 import { BadRequestError, ValidationError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
@@ -23,6 +24,8 @@ export async function executeTask(
     retryOfJobId: string | null
     idempotencyKey: string | null
     source: JobSource
+    /** Written with the job (its id is the target). */
+    audit?: NewAuditEntry
   },
 ): Promise<{ job_id: string }> {
   const { workspace, task } = deps.registry.getRunnableTask(req.workspace, req.task)
@@ -40,6 +43,7 @@ export async function executeTask(
     source: req.source,
     idempotencyKey: req.idempotencyKey,
     retryOfJobId: req.retryOfJobId,
+    audit: req.audit,
   })
   return { job_id: jobId }
 }
@@ -62,13 +66,12 @@ export function executeRoutes(router: Router, deps: ApiDeps): void {
       retryOfJobId: null,
       idempotencyKey: key === '' ? null : key,
       source: jobSourceOf(ctx),
-    })
-    // Not awaited: the job row already says who ran it, and this is the hot path (record never throws).
-    void deps.audit.record(ctx, {
-      action: 'job.executed',
-      targetType: 'job',
-      targetId: result.job_id,
-      details: { workspace: ctx.params.ws!, task: ctx.params.task! },
+      // The job's own statement writes it (the target is the job: its id is filled in there).
+      audit: deps.audit.entry(ctx, {
+        action: 'job.executed',
+        targetType: 'job',
+        details: { workspace: ctx.params.ws!, task: ctx.params.task! },
+      }),
     })
     ctx.body = result
   })

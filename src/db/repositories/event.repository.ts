@@ -1,5 +1,5 @@
 /** job_events rows: inserted last in the transaction that caused them, read by the event hub and SSE. */
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
 import type { DomainEvent } from '../../shared/events.ts'
 import type { DB, JobEventRow } from '../schema.ts'
 
@@ -55,6 +55,16 @@ export async function insertEvents(
   events: ReadonlyArray<DomainEvent>,
 ): Promise<void> {
   if (events.length === 0) return
+  await sql`WITH ${eventsInsert(events)} SELECT 1`.execute(trx)
+}
+
+/**
+ * The CTEs `held` and `events_inserted` of an events insert (insertEvents' rule), for statements
+ * that insert events along with other rows: `WITH …, ${eventsInsert(events)} SELECT …`. Each row
+ * comes out of a join with the lock's CTE, so each id (the column default, drawn when the row is
+ * inserted) is drawn after the lock is held. No events: no lock.
+ */
+export function eventsInsert(events: ReadonlyArray<DomainEvent>): RawBuilder<unknown> {
   const rows = events.map((e) => {
     const data = e.data as { job_id?: string; workspace?: string }
     return {
@@ -64,15 +74,14 @@ export async function insertEvents(
       payload: e.data,
     }
   })
-  // One statement: every row comes out of a join with the lock's CTE, so each id (the column
-  // default, drawn when the row is inserted) is drawn after the lock is held.
-  await sql`
-    WITH held AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint))
-    INSERT INTO job_events (job_id, workspace, type, payload)
-    SELECT (t.e->>'job_id')::uuid, t.e->>'workspace', t.e->>'type', t.e->'payload'
-      FROM held, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS t(e, n)
-     ORDER BY t.n
-  `.execute(trx)
+  return sql`held AS MATERIALIZED (
+      SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint) WHERE ${rows.length > 0}
+    ), events_inserted AS (
+      INSERT INTO job_events (job_id, workspace, type, payload)
+      SELECT (t.e->>'job_id')::uuid, t.e->>'workspace', t.e->>'type', t.e->'payload'
+        FROM held, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS t(e, n)
+       ORDER BY t.n
+    )`
 }
 
 /** Events with id > afterId (and <= upTo when given) matching the filter, in id order. */

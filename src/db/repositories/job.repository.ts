@@ -1,7 +1,6 @@
 /** jobs and their step rows: insert, lock, read, list. */
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Job, JobListFilter, StepRun } from '../../engine/job.ts'
-import type { PlannedJob } from '../../engine/plan-job.ts'
 import type { StepSpec } from '../../engine/step-spec.ts'
 import { NotFoundError } from '../../shared/errors.ts'
 import type { DB, JobRow, StepRunRow } from '../schema.ts'
@@ -58,60 +57,6 @@ export function toStepRun(r: StepRunRow): StepRun {
     startedAt: r.started_at,
     completedAt: r.completed_at,
   }
-}
-
-/** Inserts planned jobs and all their steps: two multi-row statements, whatever the count. */
-export async function insertPlannedJobs(
-  trx: Transaction<DB>,
-  jobs: ReadonlyArray<PlannedJob>,
-  logOwner: string | null,
-): Promise<void> {
-  if (jobs.length === 0) return
-  await trx
-    .insertInto('jobs')
-    .values(
-      jobs.map((p) => ({
-        id: p.id,
-        workspace: p.workspace,
-        task_name: p.taskName,
-        mode: p.mode,
-        status: p.status,
-        source_type: p.source.type,
-        source_id: p.source.id,
-        input: json(p.input),
-        raw_input: json(p.rawInput),
-        revision: p.revision,
-        fire_key: p.fireKey,
-        idempotency_key: p.idempotencyKey,
-        retry_of_job_id: p.retryOfJobId,
-        timeout_at: p.timeoutAt,
-        created_at: p.createdAt,
-        completed_at: p.completedAt,
-        log_owner: logOwner,
-      })),
-    )
-    .execute()
-  const steps = jobs.flatMap((p) =>
-    p.steps.map((s) => ({
-      id: s.id,
-      job_id: p.id,
-      step_name: s.name,
-      position: s.position,
-      action_name: s.actionName,
-      action_type: s.actionType,
-      runner: s.runner,
-      status: s.status,
-      spec: json(s.spec),
-      depends_on: json(s.dependsOn),
-      input: json(s.input),
-      tags: json(s.tags),
-      ready_at: s.readyAt,
-      error_message: s.errorMessage,
-      completed_at: s.completedAt,
-    })),
-  )
-  if (steps.length === 0) return
-  await trx.insertInto('step_runs').values(steps).execute()
 }
 
 export async function findJobIdByIdempotencyKey(
