@@ -12,12 +12,9 @@ import {
   lockJobForUpdate,
   updateJob,
 } from '../db/repositories/job.repository.ts'
-import {
-  applyStepChanges,
-  recordLeaseReply,
-  requestStop,
-} from '../db/repositories/step-run.repository.ts'
+import { applyStepChanges, requestStop } from '../db/repositories/step-run.repository.ts'
 import { finishStepAttempt } from '../db/queries/finish-step-attempt.ts'
+import { lockJobWithSteps } from '../db/queries/lock-job-with-steps.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
@@ -32,7 +29,7 @@ import { AfterCommit } from './after-commit.ts'
 import { decideAttemptEnd } from './attempt-end.ts'
 import { JobSecrets, maskOutcome, maskPlannedJob } from './job-secrets.ts'
 import type { Job, StepOutcome, StepRun } from './job.ts'
-import { finalizeJob, settleJob } from './settle-job.ts'
+import { finalizeJob, JobWriteSet, settleJob } from './settle-job.ts'
 import { planJob, type JobSource, type PlannedJob } from './plan-job.ts'
 import { stepFinishedEvent } from './step-events.ts'
 
@@ -178,9 +175,9 @@ export class Orchestrator {
     chain?: { readonly seq: number },
   ): Promise<FinishResult> {
     const result = await withTransaction(this.#d.db, async (trx) => {
-      const job = await lockJobForUpdate(trx, jobId)
-      if (!job) return null
-      const steps = await listStepsOfJob(trx, jobId)
+      const locked = await lockJobWithSteps(trx, jobId)
+      if (!locked) return null
+      const { job, steps } = locked
       const step = steps.find((s) => s.id === stepId)
       if (
         !step ||
@@ -192,21 +189,25 @@ export class Orchestrator {
       // Nothing secret reaches the step row, the job row, events or `_server` lines.
       const masked = maskOutcome(outcome, this.#secrets.of(job).scrubber)
       const end = decideAttemptEnd(job, step, masked, now)
-      const applied = await finishStepAttempt(trx, { stepId, leaseToken, ...end.attempt, chain })
-      if (!applied) return null
       const fx = new AfterCommit()
       for (const [line, stream] of end.lines) fx.line(jobId, line, stream)
       fx.events.push(...end.events(job))
       if (end.attempt.status === 'ready') fx.wakeAt.push(end.attempt.retryAt ?? now)
       const updated = steps.map((s): StepRun => (s.id === stepId ? { ...s, ...end.patch } : s))
-      const jobStatus = await settleJob(trx, this.#finalizeDeps(), job, updated, fx)
-      if (chain)
-        await recordLeaseReply(trx, stepId, {
-          step_status: end.attempt.status,
-          job_status: jobStatus,
-        })
-      await insertEvents(trx, fx.events)
+      const writes = new JobWriteSet()
+      const jobStatus = await settleJob(trx, this.#finalizeDeps(), job, updated, fx, writes)
+      const reply = { step_status: end.attempt.status, job_status: jobStatus }
+      const applied = await finishStepAttempt(
+        trx,
+        { stepId, leaseToken, ...end.attempt, chain: chain && { seq: chain.seq, reply } },
+        { jobId, stepChanges: writes.stepChanges, jobPatch: writes.patch, events: fx.events },
+      )
+      // The lease moved on (a remote worker's chain) after the read: undo whatever was written.
+      if (!applied) throw new LeaseMoved()
       return { fx, stepStatus: end.attempt.status, jobStatus }
+    }).catch((e: unknown) => {
+      if (e instanceof LeaseMoved) return null
+      throw e
     })
     if (!result) return { ok: false }
     this.#d.onCommitted(result.fx)
@@ -351,3 +352,6 @@ function describeNewJobs(jobs: ReadonlyArray<PlannedJob>, logOwner: string | nul
   }
   return fx
 }
+
+/** Rolls back a finish whose fenced attempt update found the lease gone. */
+class LeaseMoved extends Error {}

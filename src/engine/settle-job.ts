@@ -4,8 +4,11 @@
  * since the job row is locked and a terminal job never changes again).
  */
 import type { Transaction } from 'kysely'
-import { updateJob } from '../db/repositories/job.repository.ts'
-import { applyStepChanges } from '../db/repositories/step-run.repository.ts'
+import { updateJob, type JobPatch } from '../db/repositories/job.repository.ts'
+import {
+  applyStepChanges,
+  type StepStatusChange,
+} from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -36,6 +39,38 @@ export interface FinalizeDeps {
   ) => Promise<AfterCommit>
 }
 
+/**
+ * Writes to the settled job collected instead of executed, for a caller that applies them in its
+ * own last statement (the finish path: finishStepAttempt). Without one, they run at once.
+ */
+export class JobWriteSet {
+  readonly stepChanges: StepStatusChange[] = []
+  patch: JobPatch = {}
+
+  job(p: JobPatch): void {
+    this.patch = { ...this.patch, ...p }
+  }
+}
+
+async function writeSteps(
+  trx: Transaction<DB>,
+  writes: JobWriteSet | undefined,
+  changes: ReadonlyArray<StepStatusChange>,
+): Promise<void> {
+  if (writes) writes.stepChanges.push(...changes)
+  else await applyStepChanges(trx, changes)
+}
+
+async function writeJob(
+  trx: Transaction<DB>,
+  writes: JobWriteSet | undefined,
+  id: string,
+  p: JobPatch,
+): Promise<void> {
+  if (writes) writes.job(p)
+  else await updateJob(trx, id, p)
+}
+
 function snapshot(s: StepRun): StepSnapshot {
   return {
     name: s.name,
@@ -54,6 +89,7 @@ export async function settleJob(
   job: Job,
   steps: ReadonlyArray<StepRun>,
   fx: AfterCommit,
+  writes?: JobWriteSet,
 ): Promise<JobStatus> {
   let current = [...steps]
   if (job.cancelRequestedAt === null && job.errorMessage !== JOB_TIMED_OUT) {
@@ -73,8 +109,9 @@ export async function settleJob(
     ).map((c) => (c.reason === null ? c : { ...c, reason: scrubber.scrub(c.reason) }))
     const now = deps.clock.now()
     const byName = new Map(current.map((s) => [s.name, s]))
-    await applyStepChanges(
+    await writeSteps(
       trx,
+      writes,
       changes.map((c) => ({
         stepId: byName.get(c.name)!.id,
         status: c.to,
@@ -115,9 +152,10 @@ export async function settleJob(
     (status === 'running' || (isTerminalJobStatus(status) && everClaimed))
   )
     fx.events.push(jobStartedEvent(job))
-  if (isTerminalJobStatus(status)) fx.merge(await finalizeJob(trx, deps, job, current, status))
+  if (isTerminalJobStatus(status))
+    fx.merge(await finalizeJob(trx, deps, job, current, status, writes))
   else if (status === 'running' && job.status === 'pending')
-    await updateJob(trx, job.id, { status, startedAt: deps.clock.now() })
+    await writeJob(trx, writes, job.id, { status, startedAt: deps.clock.now() })
   return status
 }
 
@@ -128,12 +166,18 @@ export async function finalizeJob(
   job: Job,
   steps: ReadonlyArray<StepRun>,
   status: JobStatus,
+  writes?: JobWriteSet,
 ): Promise<AfterCommit> {
   const fx = new AfterCommit()
   const now = deps.clock.now()
   const snaps = steps.map(snapshot)
   const errorMessage = job.errorMessage ?? (status === 'failed' ? failedStepsMessage(snaps) : null)
-  await updateJob(trx, job.id, { status, completedAt: now, output: jobOutput(snaps), errorMessage })
+  await writeJob(trx, writes, job.id, {
+    status,
+    completedAt: now,
+    output: jobOutput(snaps),
+    errorMessage,
+  })
   const startedAt = job.startedAt ?? (steps.some((s) => s.claimedAt) ? now : null)
   fx.event('job.finished', {
     job_id: job.id,

@@ -1,4 +1,8 @@
-import { sql, type Transaction } from 'kysely'
+import { sql, type RawBuilder, type Transaction } from 'kysely'
+import type { DomainEvent } from '../../shared/events.ts'
+import { eventsInsert } from '../repositories/event.repository.ts'
+import type { JobPatch } from '../repositories/job.repository.ts'
+import { stepChangeRows, type StepStatusChange } from '../repositories/step-run.repository.ts'
 import type { DB } from '../schema.ts'
 
 export interface AttemptEnd {
@@ -14,45 +18,88 @@ export interface AttemptEnd {
   /**
    * A remote worker's `complete` is the last call of its lease token chain (API.md §11.4): it is
    * fenced on the chain's seq too, and the consumed token and seq stay on the row so a replay of
-   * the call can be answered (with the reply stored by recordLeaseReply).
+   * the call can be answered with `reply`.
    */
-  readonly chain?: { readonly seq: number }
+  readonly chain?: { readonly seq: number; readonly reply: unknown }
+}
+
+/** Writes decided in a job's transaction, applied together by finishStepAttempt. */
+export interface JobWrites {
+  readonly jobId: string
+  readonly stepChanges: ReadonlyArray<StepStatusChange>
+  readonly jobPatch: JobPatch
+  readonly events: ReadonlyArray<DomainEvent>
 }
 
 /**
- * Ends the current attempt of a running step under its lease: completed/failed/cancelled, or back
- * to ready for a retry (attempt + 1). Fencing: applies only while the token and `running` status
- * match, so a late or repeated completion changes nothing (0 rows → the caller answers 409
- * lease_expired). The caller holds the job row lock (job before steps).
+ * Ends the current attempt of a running step under its lease and applies everything decided with
+ * it, in one statement: the attempt's end (completed/failed/cancelled, or back to ready for a
+ * retry with attempt + 1), the other steps' changes, the job row (always written, so the next
+ * locker can tell its snapshot is stale: lockJobWithSteps) and the events (last, insertEvents'
+ * rule: this MUST be the transaction's last statement). Fencing: nothing is applied unless the
+ * token and `running` status (and a chain's seq) still match, so a late or repeated completion
+ * changes nothing (false → the caller rolls back and answers 409 lease_expired). The caller holds
+ * the job row lock (job before steps).
  */
-export async function finishStepAttempt(trx: Transaction<DB>, end: AttemptEnd): Promise<boolean> {
+export async function finishStepAttempt(
+  trx: Transaction<DB>,
+  end: AttemptEnd,
+  writes: JobWrites,
+): Promise<boolean> {
   const retry = end.status === 'ready'
-  let q = trx
-    .updateTable('step_runs')
-    .set({
-      status: end.status,
-      exit_code: end.exitCode,
-      output:
-        end.status === 'completed' && end.output !== undefined ? JSON.stringify(end.output) : null,
-      error_message: end.errorMessage,
-      lease_token: null,
-      prev_lease_token: end.chain ? end.leaseToken : null,
-      ...(end.chain ? { lease_seq: end.chain.seq } : {}),
-      lease_expires_at: null,
-      deadline_at: null,
-      completed_at: retry ? null : sql<Date>`now()`,
-      ...(retry
-        ? {
-            attempt: sql<number>`attempt + 1`,
-            ready_at: end.retryAt ?? sql<Date>`now()`,
-            worker_id: null,
-          }
-        : {}),
-    })
-    .where('id', '=', end.stepId)
-    .where('status', '=', 'running')
-  if (end.leaseToken !== null) q = q.where('lease_token', '=', end.leaseToken)
-  if (end.chain) q = q.where('lease_seq', '=', end.chain.seq - 1)
-  const res = await q.executeTakeFirst()
-  return Number(res.numUpdatedRows) === 1
+  const fence = [
+    sql`id = ${end.stepId}`,
+    sql`status = 'running'`,
+    ...(end.leaseToken !== null ? [sql`lease_token = ${end.leaseToken}`] : []),
+    ...(end.chain ? [sql`lease_seq = ${end.chain.seq - 1}`] : []),
+  ]
+  const output =
+    end.status === 'completed' && end.output !== undefined ? JSON.stringify(end.output) : null
+  const { rows } = await sql<{ applied: boolean }>`
+    WITH attempt AS (
+      UPDATE step_runs SET
+        status = ${end.status},
+        exit_code = ${end.exitCode},
+        output = ${output}::jsonb,
+        error_message = ${end.errorMessage},
+        lease_token = NULL,
+        prev_lease_token = ${end.chain ? end.leaseToken : null},
+        lease_seq = ${end.chain ? sql`${end.chain.seq}` : sql`lease_seq`},
+        lease_reply = ${end.chain ? JSON.stringify(end.chain.reply) : null}::jsonb,
+        lease_expires_at = NULL,
+        deadline_at = NULL,
+        completed_at = ${retry ? null : sql`now()`},
+        attempt = ${retry ? sql`attempt + 1` : sql`attempt`},
+        ready_at = ${retry ? (end.retryAt ? sql`${end.retryAt}::timestamptz` : sql`now()`) : sql`ready_at`},
+        worker_id = ${retry ? null : sql`worker_id`}
+      WHERE ${sql.join(fence, sql` AND `)}
+      RETURNING id
+    ), changed AS (
+      UPDATE step_runs s SET
+        status = c.status,
+        error_message = c.error_message,
+        ready_at = c.ready_at,
+        completed_at = CASE WHEN c.terminal THEN now() END
+      FROM jsonb_to_recordset(${stepChangeRows(writes.stepChanges)}::jsonb)
+        AS c(id uuid, status text, error_message text, ready_at timestamptz, terminal boolean)
+      WHERE s.id = c.id AND s.status IN ('pending', 'ready') AND EXISTS (SELECT 1 FROM attempt)
+    ), job AS (
+      UPDATE jobs SET ${jobSet(writes.jobPatch)}
+      WHERE id = ${writes.jobId} AND EXISTS (SELECT 1 FROM attempt)
+    ), ${eventsInsert(writes.events, sql`EXISTS (SELECT 1 FROM attempt)`)}
+    SELECT EXISTS (SELECT 1 FROM attempt) AS applied`.execute(trx)
+  return rows[0]?.applied === true
+}
+
+/** The SET list of a job patch; an empty patch still writes the row (`status = status`). */
+function jobSet(p: JobPatch): RawBuilder<unknown> {
+  const set: RawBuilder<unknown>[] = [sql`status = ${p.status ?? sql`status`}`]
+  if (p.output !== undefined) set.push(sql`output = ${JSON.stringify(p.output ?? null)}::jsonb`)
+  if (p.errorMessage !== undefined) set.push(sql`error_message = ${p.errorMessage}`)
+  if (p.startedAt !== undefined)
+    set.push(sql`started_at = coalesce(started_at, ${p.startedAt}::timestamptz)`)
+  if (p.completedAt !== undefined) set.push(sql`completed_at = ${p.completedAt}::timestamptz`)
+  if (p.cancelRequestedAt !== undefined)
+    set.push(sql`cancel_requested_at = ${p.cancelRequestedAt}::timestamptz`)
+  return sql.join(set)
 }

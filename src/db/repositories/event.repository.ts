@@ -64,7 +64,11 @@ export async function insertEvents(
  * comes out of a join with the lock's CTE, so each id (the column default, drawn when the row is
  * inserted) is drawn after the lock is held. No events: no lock.
  */
-export function eventsInsert(events: ReadonlyArray<DomainEvent>): RawBuilder<unknown> {
+export function eventsInsert(
+  events: ReadonlyArray<DomainEvent>,
+  /** Inserts (and locks) only when this SQL condition holds. */
+  guard: RawBuilder<unknown> = sql`true`,
+): RawBuilder<unknown> {
   const rows = events.map((e) => {
     const data = e.data as { job_id?: string; workspace?: string }
     return {
@@ -75,7 +79,7 @@ export function eventsInsert(events: ReadonlyArray<DomainEvent>): RawBuilder<unk
     }
   })
   return sql`held AS MATERIALIZED (
-      SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint) WHERE ${rows.length > 0}
+      SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint) WHERE ${rows.length > 0} AND ${guard}
     ), events_inserted AS (
       INSERT INTO job_events (job_id, workspace, type, payload)
       SELECT (t.e->>'job_id')::uuid, t.e->>'workspace', t.e->>'type', t.e->'payload'

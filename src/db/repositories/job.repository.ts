@@ -76,15 +76,17 @@ export async function findJobIdByIdempotencyKey(
 }
 
 /**
- * Locks the job row: every change to a job's steps after creation starts here (job before
- * steps, ARCHITECTURE.md §6), so siblings finishing together serialise.
+ * Locks the job row: every change to a job's steps after creation starts here or in
+ * lockJobWithSteps (job before steps, ARCHITECTURE.md §6), so siblings finishing together
+ * serialise. The lock is taken by writing the row (`status = status`): every locker leaves a new
+ * row version, which is how lockJobWithSteps tells a stale snapshot.
  */
 export async function lockJobForUpdate(trx: Transaction<DB>, id: string): Promise<Job | undefined> {
   const row = await trx
-    .selectFrom('jobs')
-    .selectAll()
+    .updateTable('jobs')
+    .set({ status: sql<Job['status']>`status` })
     .where('id', '=', id)
-    .forUpdate()
+    .returningAll()
     .executeTakeFirst()
   return row ? toJob(row) : undefined
 }

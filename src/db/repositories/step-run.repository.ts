@@ -11,25 +11,34 @@ export interface StepStatusChange {
   readonly readyAt: Date | null
 }
 
-/** Applies decided status changes (pending → ready/skipped/failed, pending/ready → cancelled). */
+/** Applies decided status changes (pending → ready/skipped/failed, pending/ready → cancelled): one statement. */
 export async function applyStepChanges(
   trx: Transaction<DB>,
   changes: ReadonlyArray<StepStatusChange>,
 ): Promise<void> {
-  for (const c of changes) {
-    const terminal = c.status !== 'ready' && c.status !== 'pending' && c.status !== 'running'
-    await trx
-      .updateTable('step_runs')
-      .set({
-        status: c.status,
-        error_message: c.errorMessage,
-        ready_at: c.readyAt,
-        completed_at: terminal ? sql<Date>`now()` : null,
-      })
-      .where('id', '=', c.stepId)
-      .where('status', 'in', ['pending', 'ready'])
-      .execute()
-  }
+  if (changes.length === 0) return
+  await sql`
+    UPDATE step_runs s SET
+      status = c.status,
+      error_message = c.error_message,
+      ready_at = c.ready_at,
+      completed_at = CASE WHEN c.terminal THEN now() END
+    FROM jsonb_to_recordset(${stepChangeRows(changes)}::jsonb)
+      AS c(id uuid, status text, error_message text, ready_at timestamptz, terminal boolean)
+    WHERE s.id = c.id AND s.status IN ('pending', 'ready')`.execute(trx)
+}
+
+/** Changes as the JSON rows applyStepChanges and finishStepAttempt read with jsonb_to_recordset. */
+export function stepChangeRows(changes: ReadonlyArray<StepStatusChange>): string {
+  return JSON.stringify(
+    changes.map((c) => ({
+      id: c.stepId,
+      status: c.status,
+      error_message: c.errorMessage,
+      ready_at: c.readyAt,
+      terminal: c.status !== 'ready' && c.status !== 'pending' && c.status !== 'running',
+    })),
+  )
 }
 
 /** Records the rendered inputs of claimed attempts (what the job detail shows): one statement. */

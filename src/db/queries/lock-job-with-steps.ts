@@ -1,0 +1,52 @@
+import { sql, type Transaction } from 'kysely'
+import type { Job, StepRun } from '../../engine/job.ts'
+import { listStepsOfJob, toJob, toStepRun } from '../repositories/job.repository.ts'
+import type { DB, JobRow, StepRunRow } from '../schema.ts'
+
+const STEP_TIMESTAMPS = [
+  'ready_at',
+  'lease_expires_at',
+  'deadline_at',
+  'claimed_at',
+  'started_at',
+  'completed_at',
+] as const
+
+/**
+ * Locks the job row and reads its steps in one round trip (the finish path's first statement).
+ *
+ * Invariant: under READ COMMITTED the statement's snapshot is taken before the lock wait, so the
+ * steps it reads can miss what the previous lock holder committed. Every lock holder writes the
+ * job row (lockJobForUpdate, finishStepAttempt), so the locked row's version differs from the
+ * snapshot's exactly when someone committed in between: then the steps are read again, in a new
+ * statement whose snapshot comes after the lock. Uncontended, that is one statement.
+ */
+export async function lockJobWithSteps(
+  trx: Transaction<DB>,
+  jobId: string,
+): Promise<{ job: Job; steps: StepRun[] } | undefined> {
+  const { rows } = await sql<JobRow & { fresh: boolean; steps_json: unknown }>`
+    SELECT j.*,
+      j.xmin::text = (SELECT s.xmin::text FROM jobs s WHERE s.id = j.id) AS fresh,
+      (SELECT coalesce(json_agg(r ORDER BY r.position), '[]') FROM step_runs r
+        WHERE r.job_id = j.id) AS steps_json
+    FROM jobs j WHERE j.id = ${jobId}
+    FOR UPDATE OF j`.execute(trx)
+  const row = rows[0]
+  if (!row) return undefined
+  const { fresh, steps_json, ...jobRow } = row
+  if (!fresh) return { job: toJob(jobRow), steps: await listStepsOfJob(trx, jobId) }
+  const parsed = (
+    typeof steps_json === 'string' ? JSON.parse(steps_json) : steps_json
+  ) as Array<Record<string, unknown>>
+  return { job: toJob(jobRow), steps: parsed.map((r) => toStepRun(withDates(r))) }
+}
+
+function withDates(r: Record<string, unknown>): StepRunRow {
+  const out: Record<string, unknown> = { ...r }
+  for (const k of STEP_TIMESTAMPS) {
+    const v = r[k]
+    out[k] = typeof v === 'string' ? new Date(v) : null
+  }
+  return out as unknown as StepRunRow
+}
