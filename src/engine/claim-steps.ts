@@ -4,6 +4,7 @@
  * are stored by one more statement that the caller need not wait for before starting the steps:
  * `inputsStored`. Steps whose templates fail are returned apart and failed by the caller.
  */
+import { isDeepStrictEqual } from 'node:util'
 import type { Kysely } from 'kysely'
 import { claimReadySteps, type ClaimedJobInfo } from '../db/queries/claim-ready-steps.ts'
 import { setStepInputs } from '../db/repositories/step-run.repository.ts'
@@ -73,7 +74,8 @@ export async function claimAndRender(
         secrets.length === 0
           ? rendered.input
           : maskJsonStrings(rendered.input, createScrubber(secrets))
-      inputs.push({ stepId: step.id, input: stored })
+      // Often already stored as planned (no templates, or a retry rendering the same): no write.
+      if (!isDeepStrictEqual(stored, step.input)) inputs.push({ stepId: step.id, input: stored })
       ok.push({ step, job, rendered, secrets })
     } catch (e) {
       failed.push({ step, job, error: (e as Error).message })

@@ -5,10 +5,7 @@
  */
 import type { Transaction } from 'kysely'
 import { updateJob, type JobPatch } from '../db/repositories/job.repository.ts'
-import {
-  applyStepChanges,
-  type StepStatusChange,
-} from '../db/repositories/step-run.repository.ts'
+import { applyStepChanges, type StepStatusChange } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'

@@ -75,6 +75,8 @@ class JsonlLogStore implements LogStore {
   readonly #secrets: LogSecrets
   /** Jobs with an open handle, least recently used first (Map keeps insertion order). */
   readonly #open = new Map<string, JobLog>()
+  /** Log directories known to exist. */
+  readonly #dirs = new Set<string>()
 
   constructor(opts: JsonlLogStoreOptions) {
     this.#dir = opts.dir
@@ -218,8 +220,19 @@ class JsonlLogStore implements LogStore {
       this.#open.set(st.jobId, st)
       return st.handle
     }
-    await mkdir(path.dirname(st.path), { recursive: true })
-    const fh = await open(st.path, 'a+')
+    const dir = path.dirname(st.path)
+    // One mkdir per directory (per day or shard), not one per job: a syscall less per job.
+    if (!this.#dirs.has(dir)) {
+      await mkdir(dir, { recursive: true })
+      if (this.#dirs.size > 1000) this.#dirs.clear()
+      this.#dirs.add(dir)
+    }
+    const fh = await open(st.path, 'a+').catch(async () => {
+      // The directory went away (log retention removed an old day): create it again.
+      this.#dirs.delete(dir)
+      await mkdir(dir, { recursive: true })
+      return open(st.path, 'a+')
+    })
     try {
       const { size } = await fh.stat()
       const { end, lastSeq } = await scanTail(fh, size)

@@ -36,9 +36,9 @@ export async function lockJobWithSteps(
   if (!row) return undefined
   const { fresh, steps_json, ...jobRow } = row
   if (!fresh) return { job: toJob(jobRow), steps: await listStepsOfJob(trx, jobId) }
-  const parsed = (
-    typeof steps_json === 'string' ? JSON.parse(steps_json) : steps_json
-  ) as Array<Record<string, unknown>>
+  const parsed = (typeof steps_json === 'string' ? JSON.parse(steps_json) : steps_json) as Array<
+    Record<string, unknown>
+  >
   return { job: toJob(jobRow), steps: parsed.map((r) => toStepRun(withDates(r))) }
 }
 
