@@ -18,6 +18,7 @@ import { renderTemplate } from './engine/templates.ts'
 import { Scheduler } from './scheduler/scheduler.ts'
 import { EffectsRunner } from './engine/effects-runner.ts'
 import { createJobLogWriter } from './engine/job-log-writer.ts'
+import { createCoalescer } from './shared/coalescer.ts'
 import { JobSecrets } from './engine/job-secrets.ts'
 import { LeaseSweeper } from './engine/lease-sweeper.ts'
 import { LocalStepSource } from './engine/local-step-source.ts'
@@ -27,7 +28,7 @@ import { WorkerLifecycle } from './engine/worker-lifecycle.ts'
 import { createLogHub, type LogHub } from './logs/log-hub.ts'
 import { createJsonlLogStore } from './logs/jsonl-log-store.ts'
 import { createLogSocketServer, type LogSocketServer } from './logs/log-socket.ts'
-import { findJobById } from './db/repositories/job.repository.ts'
+import { findJobById, setJobLogLastSeqs } from './db/repositories/job.repository.ts'
 import type { LogStore } from './logs/log-store.ts'
 import { monotonicMs, type Clock } from './shared/clock.ts'
 import { coerceError } from './shared/errors.ts'
@@ -93,6 +94,12 @@ export function createEngineRuntime(d: {
   const workspaceFor = (name: string, revision: string) =>
     registry.getVersion(name, revision) ?? registry.getEntry(name).current ?? undefined
   const jobSecrets = new JobSecrets(workspaceFor)
+  // Where finished logs end; jobs ending together share one statement (a crash may forget it:
+  // the log takeover ends such a log again).
+  const logEnds = createCoalescer<{ jobId: string; lastSeq: number }>((ends) =>
+    setJobLogLastSeqs(database.relaxed, ends),
+  )
+  const recordLastSeq = (jobId: string, lastSeq: number) => logEnds({ jobId, lastSeq })
   const fileStore = createJsonlLogStore({
     dir: config.log_storage.local_dir,
     hub,
@@ -110,7 +117,7 @@ export function createEngineRuntime(d: {
     database.kind === 'postgres'
       ? new LogCluster({
           db,
-          relaxedDb: database.relaxed,
+          recordLastSeq,
           replicaId: d.replicaId,
           inner: fileStore,
           hub,
@@ -125,7 +132,7 @@ export function createEngineRuntime(d: {
   const jobLogs = createJobLogWriter({
     store: logStore,
     hub,
-    db: database.relaxed,
+    recordLastSeq,
     clock,
     logger,
     endLog: logCluster

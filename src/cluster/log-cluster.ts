@@ -41,8 +41,8 @@ export interface ClusterTuning {
 
 export interface LogClusterDeps {
   readonly db: Kysely<DB>
-  /** For log_last_seq (a crash may forget it: the takeover ends the log again). */
-  readonly relaxedDb?: Kysely<DB>
+  /** Stores jobs.log_last_seq when a log this replica owns ends. */
+  readonly recordLastSeq: (jobId: string, lastSeq: number) => Promise<void>
   readonly replicaId: string
   /** The local JSONL store. */
   readonly inner: LogStore
@@ -172,7 +172,7 @@ export class LogCluster {
   }
 
   #endLocal(jobId: string, status: string, line: string): Promise<void> {
-    const { inner, hub, db, relaxedDb, clock } = this.#d
-    return endJobLog({ store: inner, hub, db: relaxedDb ?? db, clock }, { jobId, status, line })
+    const { inner, hub, recordLastSeq, clock } = this.#d
+    return endJobLog({ store: inner, hub, recordLastSeq, clock }, { jobId, status, line })
   }
 }

@@ -1,7 +1,4 @@
 /** JobLogs over the log store: `_server` lines, and the end of a job's log (log_last_seq + hub end). */
-import type { Kysely } from 'kysely'
-import { setJobLogLastSeq } from '../db/repositories/job.repository.ts'
-import type { DB } from '../db/schema.ts'
 import type { Clock } from '../shared/clock.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -13,7 +10,8 @@ import type { JobLogs } from './job-logs.ts'
 export interface JobLogEndDeps {
   readonly store: Pick<LogStore, 'append' | 'close'>
   readonly hub: Pick<LogHub, 'publishEnd'>
-  readonly db: Kysely<DB>
+  /** Stores jobs.log_last_seq (coalesced across jobs ending together). */
+  readonly recordLastSeq: (jobId: string, lastSeq: number) => Promise<void>
   readonly clock: Clock
 }
 
@@ -29,7 +27,7 @@ export async function endJobLog(
   const { lastSeq } = await d.store.append(jobId, [
     { ts: d.clock.now().toISOString(), stream: 'stdout', step: '_server', line },
   ])
-  await setJobLogLastSeq(d.db, jobId, lastSeq)
+  await d.recordLastSeq(jobId, lastSeq)
   d.hub.publishEnd(jobId, { status, lastSeq })
   await d.store.close(jobId)
 }
@@ -37,7 +35,7 @@ export async function endJobLog(
 export function createJobLogWriter(d: {
   store: LogStore
   hub: LogHub
-  db: Kysely<DB>
+  recordLastSeq: (jobId: string, lastSeq: number) => Promise<void>
   clock: Clock
   logger: Logger
   /** Ends a log some other way (another replica may own it); default: endJobLog on `store`. */

@@ -13,8 +13,6 @@ import {
   updateJob,
 } from '../db/repositories/job.repository.ts'
 import { applyStepChanges, requestStop } from '../db/repositories/step-run.repository.ts'
-import { finishStepAttempt } from '../db/queries/finish-step-attempt.ts'
-import { lockJobWithSteps } from '../db/queries/lock-job-with-steps.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
@@ -23,13 +21,13 @@ import type { Clock } from '../shared/clock.ts'
 import { ConflictError, NotFoundError } from '../shared/errors.ts'
 import { newJobId, newStepRunId } from '../shared/ids.ts'
 import type { Logger } from '../shared/logger.ts'
-import { isTerminalJobStatus, type JobStatus, type StepStatus } from '../shared/statuses.ts'
+import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { TaskDef, Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
-import { decideAttemptEnd } from './attempt-end.ts'
-import { JobSecrets, maskOutcome, maskPlannedJob } from './job-secrets.ts'
+import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
 import type { Job, StepOutcome, StepRun } from './job.ts'
-import { finalizeJob, JobWriteSet, settleJob } from './settle-job.ts'
+import { finishStep, NeedsTransaction, type FinishResult } from './finish-step.ts'
+import { finalizeJob, settleJob, type FinalizeDeps } from './settle-job.ts'
 import { planJob, type JobSource, type PlannedJob } from './plan-job.ts'
 import { stepFinishedEvent } from './step-events.ts'
 
@@ -60,9 +58,7 @@ export interface CreateJobRequest {
   readonly audit?: NewAuditEntry
 }
 
-export type FinishResult =
-  | { readonly ok: true; readonly stepStatus: StepStatus; readonly jobStatus: JobStatus }
-  | { readonly ok: false }
+export type { FinishResult }
 
 export class Orchestrator {
   readonly #d: OrchestratorDeps
@@ -151,7 +147,7 @@ export class Orchestrator {
       if (isTerminalJobStatus(p.status)) {
         const job = await lockJobForUpdate(trx, p.id)
         const steps = await listStepsOfJob(trx, p.id)
-        fx.merge(await finalizeJob(trx, this.#finalizeDeps(), job!, steps, p.status))
+        fx.merge(await finalizeJob(trx, this.#finalizeDeps(trx), job!, steps, p.status))
       }
     }
     return fx
@@ -174,44 +170,16 @@ export class Orchestrator {
     outcome: StepOutcome,
     chain?: { readonly seq: number },
   ): Promise<FinishResult> {
-    const result = await withTransaction(this.#d.db, async (trx) => {
-      const locked = await lockJobWithSteps(trx, jobId)
-      if (!locked) return null
-      const { job, steps } = locked
-      const step = steps.find((s) => s.id === stepId)
-      if (
-        !step ||
-        step.status !== 'running' ||
-        (leaseToken !== null && step.leaseToken !== leaseToken)
-      )
-        return null
-      const now = this.#d.clock.now()
-      // Nothing secret reaches the step row, the job row, events or `_server` lines.
-      const masked = maskOutcome(outcome, this.#secrets.of(job).scrubber)
-      const end = decideAttemptEnd(job, step, masked, now)
-      const fx = new AfterCommit()
-      for (const [line, stream] of end.lines) fx.line(jobId, line, stream)
-      fx.events.push(...end.events(job))
-      if (end.attempt.status === 'ready') fx.wakeAt.push(end.attempt.retryAt ?? now)
-      const updated = steps.map((s): StepRun => (s.id === stepId ? { ...s, ...end.patch } : s))
-      const writes = new JobWriteSet()
-      const jobStatus = await settleJob(trx, this.#finalizeDeps(), job, updated, fx, writes)
-      const reply = { step_status: end.attempt.status, job_status: jobStatus }
-      const applied = await finishStepAttempt(
-        trx,
-        { stepId, leaseToken, ...end.attempt, chain: chain && { seq: chain.seq, reply } },
-        { jobId, stepChanges: writes.stepChanges, jobPatch: writes.patch, events: fx.events },
-      )
-      // The lease moved on (a remote worker's chain) after the read: undo whatever was written.
-      if (!applied) throw new LeaseMoved()
-      return { fx, stepStatus: end.attempt.status, jobStatus }
-    }).catch((e: unknown) => {
-      if (e instanceof LeaseMoved) return null
-      throw e
-    })
-    if (!result) return { ok: false }
-    this.#d.onCommitted(result.fx)
-    return { ok: true, stepStatus: result.stepStatus, jobStatus: result.jobStatus }
+    return finishStep(
+      {
+        db: this.#d.db,
+        clock: this.#d.clock,
+        secrets: this.#secrets,
+        finalizeDeps: (trx) => this.#finalizeDeps(trx),
+        onCommitted: this.#d.onCommitted,
+      },
+      { stepId, jobId, leaseToken, outcome, chain },
+    )
   }
 
   /** Cancels a job (API.md §5.3): 409 when terminal; running steps are asked to stop. */
@@ -272,7 +240,7 @@ export class Orchestrator {
     const updated = steps.map((s): StepRun =>
       waiting.includes(s) ? { ...s, status: 'cancelled' } : s,
     )
-    const status = await settleJob(trx, this.#finalizeDeps(), cancelledJob, updated, fx)
+    const status = await settleJob(trx, this.#finalizeDeps(trx), cancelledJob, updated, fx)
     return { fx, status, at }
   }
 
@@ -303,7 +271,7 @@ export class Orchestrator {
       )
       await settleJob(
         trx,
-        this.#finalizeDeps(),
+        this.#finalizeDeps(trx),
         { ...job, errorMessage: 'job timed out' },
         updated,
         fx,
@@ -314,15 +282,18 @@ export class Orchestrator {
     this.#d.onCommitted(fx)
   }
 
-  #finalizeDeps() {
+  /** `trx` null (an optimistic finish): inserting jobs throws NeedsTransaction. */
+  #finalizeDeps(trx: Transaction<DB> | null): FinalizeDeps {
     return {
       clock: this.#d.clock,
       logger: this.#d.logger,
       workspaceFor: this.#d.workspaceFor,
       secrets: this.#secrets,
       defaults: this.#d.defaults,
-      insertHookJobs: (trx: Transaction<DB>, jobs: ReadonlyArray<PlannedJob>) =>
-        this.insertJobs(trx, jobs),
+      insertHookJobs: async (_db, jobs) => {
+        if (!trx) throw new NeedsTransaction()
+        return this.insertJobs(trx, jobs)
+      },
     }
   }
 }
@@ -352,6 +323,3 @@ function describeNewJobs(jobs: ReadonlyArray<PlannedJob>, logOwner: string | nul
   }
   return fx
 }
-
-/** Rolls back a finish whose fenced attempt update found the lease gone. */
-class LeaseMoved extends Error {}

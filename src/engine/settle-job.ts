@@ -3,7 +3,7 @@
  * status and, when it became terminal, finish the job and insert its hook jobs (exactly once,
  * since the job row is locked and a terminal job never changes again).
  */
-import type { Transaction } from 'kysely'
+import type { Kysely } from 'kysely'
 import { updateJob, type JobPatch } from '../db/repositories/job.repository.ts'
 import { applyStepChanges, type StepStatusChange } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
@@ -31,7 +31,7 @@ export interface FinalizeDeps {
   readonly secrets: JobSecrets
   readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
   readonly insertHookJobs: (
-    trx: Transaction<DB>,
+    trx: Kysely<DB>,
     jobs: ReadonlyArray<PlannedJob>,
   ) => Promise<AfterCommit>
 }
@@ -50,7 +50,7 @@ export class JobWriteSet {
 }
 
 async function writeSteps(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   writes: JobWriteSet | undefined,
   changes: ReadonlyArray<StepStatusChange>,
 ): Promise<void> {
@@ -59,7 +59,7 @@ async function writeSteps(
 }
 
 async function writeJob(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   writes: JobWriteSet | undefined,
   id: string,
   p: JobPatch,
@@ -81,7 +81,7 @@ function snapshot(s: StepRun): StepSnapshot {
 }
 
 export async function settleJob(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   deps: FinalizeDeps,
   job: Job,
   steps: ReadonlyArray<StepRun>,
@@ -158,7 +158,7 @@ export async function settleJob(
 
 /** Marks the job terminal with its output and error, queues the log end and inserts hook jobs. */
 export async function finalizeJob(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   deps: FinalizeDeps,
   job: Job,
   steps: ReadonlyArray<StepRun>,
@@ -212,7 +212,7 @@ export async function finalizeJob(
 
 /** A failed job whose task has `retry` left gets its next attempt; hooks wait for the last one. */
 async function scheduleTaskRetry(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   deps: FinalizeDeps,
   job: Job,
   ws: Workspace,

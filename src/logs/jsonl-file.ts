@@ -4,7 +4,7 @@
  * string never contains an unescaped `"`: the fast paths below rely on both.
  */
 import path from 'node:path'
-import type { FileHandle } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 
 const NEWLINE = 0x0a
 const CHUNK_BYTES = 64 * 1024
@@ -165,5 +165,30 @@ export async function forEachLine(
       from = nl + 1
     }
     carry = Buffer.from(buf.subarray(from))
+  }
+}
+
+/**
+ * Opens a job's log for appending: a new file (most logs: a job just created here) by
+ * create-exclusive, with no stat or tail scan; an existing one at the end of its last complete
+ * line (a torn last line from a crash is cut off), with the seq of that line.
+ */
+export async function openLogFile(
+  file: string,
+): Promise<{ fh: FileHandle; size: number; lastSeq: number }> {
+  try {
+    return { fh: await open(file, 'ax+'), size: 0, lastSeq: 0 }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+  }
+  const fh = await open(file, 'a+')
+  try {
+    const { size } = await fh.stat()
+    const { end, lastSeq } = await scanTail(fh, size)
+    if (end < size) await fh.truncate(end)
+    return { fh, size: end, lastSeq }
+  } catch (e) {
+    await fh.close().catch(() => undefined)
+    throw new Error(`cannot open log ${file}`, { cause: e })
   }
 }

@@ -22,6 +22,7 @@ import {
   isSafeJobId,
   logFilePath,
   offsetAfterSeq,
+  openLogFile,
   scanTail,
   seqOf,
   stepMatcher,
@@ -227,27 +228,19 @@ class JsonlLogStore implements LogStore {
       if (this.#dirs.size > 1000) this.#dirs.clear()
       this.#dirs.add(dir)
     }
-    const fh = await open(st.path, 'a+').catch(async () => {
+    const opened = await openLogFile(st.path).catch(async (e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
       // The directory went away (log retention removed an old day): create it again.
-      this.#dirs.delete(dir)
       await mkdir(dir, { recursive: true })
-      return open(st.path, 'a+')
+      return openLogFile(st.path)
     })
-    try {
-      const { size } = await fh.stat()
-      const { end, lastSeq } = await scanTail(fh, size)
-      if (end < size) await fh.truncate(end)
-      st.handle = fh
-      st.loaded = true
-      st.size = end
-      st.lastSeq = lastSeq
-    } catch (e) {
-      await fh.close().catch(() => undefined)
-      throw new Error(`cannot open log ${st.path}`, { cause: e })
-    }
+    st.handle = opened.fh
+    st.loaded = true
+    st.size = opened.size
+    st.lastSeq = opened.lastSeq
     this.#open.set(st.jobId, st)
     this.#evictBeyondLimit()
-    return fh
+    return opened.fh
   }
 
   #evictBeyondLimit(): void {

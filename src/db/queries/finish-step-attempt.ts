@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type Transaction } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { DomainEvent } from '../../shared/events.ts'
 import { eventsInsert } from '../repositories/event.repository.ts'
 import type { JobPatch } from '../repositories/job.repository.ts'
@@ -42,12 +42,18 @@ export interface JobWrites {
  * the job row lock (job before steps).
  */
 export async function finishStepAttempt(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   end: AttemptEnd,
   writes: JobWrites,
-): Promise<boolean> {
+  /**
+   * Optimistic finish (no transaction, no lock held): the job row version read with the steps
+   * (readJobWithSteps). The statement locks the row and applies nothing unless the version is
+   * unchanged — every job locker writes the row — so `conflict` means: read again and decide again.
+   */
+  expectVersion?: string,
+): Promise<'applied' | 'lease_moved' | 'conflict'> {
   const retry = end.status === 'ready'
-  const fence = [
+  const leaseFence: RawBuilder<unknown>[] = [
     sql`id = ${end.stepId}`,
     sql`status = 'running'`,
     ...(end.leaseToken !== null ? [sql`lease_token = ${end.leaseToken}`] : []),
@@ -55,8 +61,12 @@ export async function finishStepAttempt(
   ]
   const output =
     end.status === 'completed' && end.output !== undefined ? JSON.stringify(end.output) : null
-  const { rows } = await sql<{ applied: boolean }>`
-    WITH attempt AS (
+  const { rows } = await sql<{ fenced: boolean; applied: boolean }>`
+    WITH fence AS MATERIALIZED (
+      SELECT id FROM jobs WHERE id = ${writes.jobId}
+        AND ${expectVersion === undefined ? sql`true` : sql`xmin::text = ${expectVersion}`}
+      FOR UPDATE
+    ), attempt AS (
       UPDATE step_runs SET
         status = ${end.status},
         exit_code = ${end.exitCode},
@@ -72,7 +82,7 @@ export async function finishStepAttempt(
         attempt = ${retry ? sql`attempt + 1` : sql`attempt`},
         ready_at = ${retry ? (end.retryAt ? sql`${end.retryAt}::timestamptz` : sql`now()`) : sql`ready_at`},
         worker_id = ${retry ? null : sql`worker_id`}
-      WHERE ${sql.join(fence, sql` AND `)}
+      WHERE ${sql.join(leaseFence, sql` AND `)} AND EXISTS (SELECT 1 FROM fence)
       RETURNING id
     ), changed AS (
       UPDATE step_runs s SET
@@ -87,8 +97,10 @@ export async function finishStepAttempt(
       UPDATE jobs SET ${jobSet(writes.jobPatch)}
       WHERE id = ${writes.jobId} AND EXISTS (SELECT 1 FROM attempt)
     ), ${eventsInsert(writes.events, sql`EXISTS (SELECT 1 FROM attempt)`)}
-    SELECT EXISTS (SELECT 1 FROM attempt) AS applied`.execute(trx)
-  return rows[0]?.applied === true
+    SELECT EXISTS (SELECT 1 FROM fence) AS fenced, EXISTS (SELECT 1 FROM attempt) AS applied
+  `.execute(trx)
+  const r = rows[0]
+  return !r?.fenced ? 'conflict' : r.applied ? 'applied' : 'lease_moved'
 }
 
 /** The SET list of a job patch; an empty patch still writes the row (`status = status`). */

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Job, StepRun } from '../../engine/job.ts'
 import { listStepsOfJob, toJob, toStepRun } from '../repositories/job.repository.ts'
 import type { DB, JobRow, StepRunRow } from '../schema.ts'
@@ -12,8 +12,13 @@ const STEP_TIMESTAMPS = [
   'completed_at',
 ] as const
 
+type Row = JobRow & { version: string; steps_json: unknown }
+
+const STEPS_JSON = sql`(SELECT coalesce(json_agg(r ORDER BY r.position), '[]') FROM step_runs r
+  WHERE r.job_id = j.id) AS steps_json`
+
 /**
- * Locks the job row and reads its steps in one round trip (the finish path's first statement).
+ * Locks the job row and reads its steps in one round trip (the locked finish path).
  *
  * Invariant: under READ COMMITTED the statement's snapshot is taken before the lock wait, so the
  * steps it reads can miss what the previous lock holder committed. Every lock holder writes the
@@ -25,17 +30,35 @@ export async function lockJobWithSteps(
   trx: Transaction<DB>,
   jobId: string,
 ): Promise<{ job: Job; steps: StepRun[] } | undefined> {
-  const { rows } = await sql<JobRow & { fresh: boolean; steps_json: unknown }>`
-    SELECT j.*,
+  const { rows } = await sql<Row & { fresh: boolean }>`
+    SELECT j.*, j.xmin::text AS version,
       j.xmin::text = (SELECT s.xmin::text FROM jobs s WHERE s.id = j.id) AS fresh,
-      (SELECT coalesce(json_agg(r ORDER BY r.position), '[]') FROM step_runs r
-        WHERE r.job_id = j.id) AS steps_json
+      ${STEPS_JSON}
     FROM jobs j WHERE j.id = ${jobId}
     FOR UPDATE OF j`.execute(trx)
   const row = rows[0]
   if (!row) return undefined
-  const { fresh, steps_json, ...jobRow } = row
-  if (!fresh) return { job: toJob(jobRow), steps: await listStepsOfJob(trx, jobId) }
+  if (!row.fresh) return { job: toJob(row), steps: await listStepsOfJob(trx, jobId) }
+  return parse(row)
+}
+
+/**
+ * Reads a job, its row version and its steps in one statement, without a lock (the optimistic
+ * finish: its write is fenced on `version`, see finishStepAttempt).
+ */
+export async function readJobWithSteps(
+  db: Kysely<DB>,
+  jobId: string,
+): Promise<{ job: Job; steps: StepRun[]; version: string } | undefined> {
+  const { rows } = await sql<Row>`
+    SELECT j.*, j.xmin::text AS version, ${STEPS_JSON}
+    FROM jobs j WHERE j.id = ${jobId}`.execute(db)
+  const row = rows[0]
+  return row ? { ...parse(row), version: row.version } : undefined
+}
+
+function parse(row: Row): { job: Job; steps: StepRun[] } {
+  const { steps_json, ...jobRow } = row
   const parsed = (typeof steps_json === 'string' ? JSON.parse(steps_json) : steps_json) as Array<
     Record<string, unknown>
   >

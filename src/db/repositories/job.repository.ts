@@ -121,7 +121,7 @@ export interface JobPatch {
   readonly cancelRequestedAt?: Date
 }
 
-export async function updateJob(trx: Transaction<DB>, id: string, p: JobPatch): Promise<void> {
+export async function updateJob(trx: Kysely<DB>, id: string, p: JobPatch): Promise<void> {
   await trx
     .updateTable('jobs')
     .set({
@@ -138,8 +138,17 @@ export async function updateJob(trx: Transaction<DB>, id: string, p: JobPatch): 
     .execute()
 }
 
-export async function setJobLogLastSeq(db: Kysely<DB>, id: string, lastSeq: number): Promise<void> {
-  await db.updateTable('jobs').set({ log_last_seq: lastSeq }).where('id', '=', id).execute()
+/** Records where finished jobs' logs end: one statement for any number of jobs. */
+export async function setJobLogLastSeqs(
+  db: Kysely<DB>,
+  ends: ReadonlyArray<{ readonly jobId: string; readonly lastSeq: number }>,
+): Promise<void> {
+  if (ends.length === 0) return
+  const rows = JSON.stringify(ends.map((e) => ({ id: e.jobId, seq: e.lastSeq })))
+  await sql`
+    UPDATE jobs j SET log_last_seq = v.seq
+    FROM jsonb_to_recordset(${rows}::jsonb) AS v(id uuid, seq integer)
+    WHERE j.id = v.id`.execute(db)
 }
 
 /** Newest first (created_at desc, id desc); keyset cursor or bounded offset; optional total. */

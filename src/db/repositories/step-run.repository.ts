@@ -13,7 +13,7 @@ export interface StepStatusChange {
 
 /** Applies decided status changes (pending → ready/skipped/failed, pending/ready → cancelled): one statement. */
 export async function applyStepChanges(
-  trx: Transaction<DB>,
+  trx: Kysely<DB>,
   changes: ReadonlyArray<StepStatusChange>,
 ): Promise<void> {
   if (changes.length === 0) return
