@@ -4,6 +4,7 @@
  * string never contains an unescaped `"`: the fast paths below rely on both.
  */
 import path from 'node:path'
+import { openSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 
 const NEWLINE = 0x0a
@@ -169,26 +170,28 @@ export async function forEachLine(
 }
 
 /**
- * Opens a job's log for appending: a new file (most logs: a job just created here) by
- * create-exclusive, with no stat or tail scan; an existing one at the end of its last complete
- * line (a torn last line from a crash is cut off), with the seq of that line.
+ * Opens a job's log for appending (a descriptor for sync writes): a new file (most logs: a job
+ * just created here) by create-exclusive, with no stat or tail scan; an existing one at the end
+ * of its last complete line (a torn last line from a crash is cut off), with the seq of that line.
  */
 export async function openLogFile(
   file: string,
-): Promise<{ fh: FileHandle; size: number; lastSeq: number }> {
+): Promise<{ fd: number; size: number; lastSeq: number }> {
   try {
-    return { fh: await open(file, 'ax+'), size: 0, lastSeq: 0 }
+    return { fd: openSync(file, 'ax'), size: 0, lastSeq: 0 }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
   }
-  const fh = await open(file, 'a+')
+  let scanned: { end: number; lastSeq: number }
+  const fh = await open(file, 'r+')
   try {
     const { size } = await fh.stat()
-    const { end, lastSeq } = await scanTail(fh, size)
-    if (end < size) await fh.truncate(end)
-    return { fh, size: end, lastSeq }
+    scanned = await scanTail(fh, size)
+    if (scanned.end < size) await fh.truncate(scanned.end)
   } catch (e) {
-    await fh.close().catch(() => undefined)
     throw new Error(`cannot open log ${file}`, { cause: e })
+  } finally {
+    await fh.close().catch(() => undefined)
   }
+  return { fd: openSync(file, 'a'), size: scanned.end, lastSeq: scanned.lastSeq }
 }

@@ -345,7 +345,11 @@ describe('log stream WebSocket', () => {
     await waitFor(() => hub.subscriberCount(jobId) === 2)
     const big = 'x'.repeat(60_000)
     const total = 700
-    for (let i = 0; i < total; i++) await store.append(jobId, [line(`${i} ${big}`)])
+    // Output arrives from IO (pipe reads, requests): yield to it between appends as it would.
+    for (let i = 0; i < total; i++) {
+      await store.append(jobId, [line(`${i} ${big}`)])
+      await new Promise((resolve) => setImmediate(resolve))
+    }
     await waitFor(() => fast.seqs.length === total, { timeoutMs: 20_000, what: 'fast client' })
     await waitFor(() => hub.subscriberCount(jobId) === 1, { what: 'slow client unsubscribed' })
     ;(slow.ws as any)._socket.resume()
