@@ -96,9 +96,10 @@ export function createEngineRuntime(d: {
   const jobSecrets = new JobSecrets(workspaceFor)
   // Where finished logs end; jobs ending together share one statement (a crash may forget it:
   // the log takeover ends such a log again).
-  const logEnds = createCoalescer<{ jobId: string; lastSeq: number }>((ends) =>
-    setJobLogLastSeqs(database.relaxed, ends),
-  )
+  const logEnds = createCoalescer<{ jobId: string; lastSeq: number }>(async (ends) => {
+    await setJobLogLastSeqs(database.relaxed, ends)
+    return []
+  })
   const recordLastSeq = (jobId: string, lastSeq: number) => logEnds({ jobId, lastSeq })
   const fileStore = createJsonlLogStore({
     dir: config.log_storage.local_dir,

@@ -8,7 +8,7 @@
  */
 import type { Kysely, Transaction } from 'kysely'
 import { finishStepAttempt } from '../db/queries/finish-step-attempt.ts'
-import { lockJobWithSteps, readJobWithSteps } from '../db/queries/lock-job-with-steps.ts'
+import { lockJobWithSteps } from '../db/queries/lock-job-with-steps.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
 import type { Clock } from '../shared/clock.ts'
@@ -25,6 +25,10 @@ export type FinishResult =
 
 export interface FinishDeps {
   readonly db: Kysely<DB>
+  /** readJobsWithSteps for one job (coalesced: finishes under load share the read). */
+  readonly read: (
+    jobId: string,
+  ) => Promise<{ job: Job; steps: StepRun[]; version: string } | undefined>
   readonly clock: Clock
   readonly secrets: JobSecrets
   /** Deps for settling; `trx` null: no transaction, so inserting jobs must throw NeedsTransaction. */
@@ -50,7 +54,7 @@ const OPTIMISTIC_TRIES = 3
 
 export async function finishStep(d: FinishDeps, req: FinishRequest): Promise<FinishResult> {
   for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
-    const read = await readJobWithSteps(d.db, req.jobId)
+    const read = await d.read(req.jobId)
     if (!read) return { ok: false }
     let decided: Decision | null
     try {

@@ -26,7 +26,10 @@ import type { TaskDef, Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
 import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
 import type { Job, StepOutcome, StepRun } from './job.ts'
-import { finishStep, NeedsTransaction, type FinishResult } from './finish-step.ts'
+import { finishStep, NeedsTransaction, type FinishDeps, type FinishResult } from './finish-step.ts'
+import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
+import { createCoalescer } from '../shared/coalescer.ts'
+import type { DomainEvent } from '../shared/events.ts'
 import { finalizeJob, settleJob, type FinalizeDeps } from './settle-job.ts'
 import { planJob, type JobSource, type PlannedJob } from './plan-job.ts'
 import { stepFinishedEvent } from './step-events.ts'
@@ -64,9 +67,31 @@ export class Orchestrator {
   readonly #d: OrchestratorDeps
   readonly #secrets: JobSecrets
 
+  /** Creates arriving together share one statement (group commit; one bad item fails alone). */
+  readonly #insertNow: (batch: NewJobsBatch) => Promise<void>
+  /** Optimistic finishes arriving together share their read. */
+  readonly #read: FinishDeps['read']
+
   constructor(deps: OrchestratorDeps) {
     this.#d = deps
     this.#secrets = deps.secrets ?? new JobSecrets(deps.workspaceFor)
+    this.#insertNow = createCoalescer(
+      async (batches: NewJobsBatch[]) => {
+        await insertPlannedJobs(
+          deps.db,
+          batches.flatMap((b) => b.jobs),
+          deps.logOwner,
+          { events: batches.flatMap((b) => b.events), audit: batches.flatMap((b) => b.audit) },
+        )
+        return []
+      },
+      { isolateFailures: true },
+    )
+    const readMany = createCoalescer(async (ids: string[]) => {
+      const found = await readJobsWithSteps(deps.db, ids)
+      return ids.map((id) => found.get(id))
+    })
+    this.#read = (jobId) => readMany(jobId)
   }
 
   /** The secret sets step outcomes are masked with (claims add the steps' secret inputs). */
@@ -112,7 +137,8 @@ export class Orchestrator {
         // The hot path: the job, its steps, its events and its audit entry in one statement.
         const masked = this.#masked([planned])
         fx = describeNewJobs(masked, this.#d.logOwner)
-        await insertPlannedJobs(db, masked, this.#d.logOwner, {
+        await this.#insertNow({
+          jobs: masked,
           events: fx.events,
           audit: audit ? [{ ...audit, targetId: planned.id }] : [],
         })
@@ -173,6 +199,7 @@ export class Orchestrator {
     return finishStep(
       {
         db: this.#d.db,
+        read: this.#read,
         clock: this.#d.clock,
         secrets: this.#secrets,
         finalizeDeps: (trx) => this.#finalizeDeps(trx),
@@ -296,6 +323,12 @@ export class Orchestrator {
       },
     }
   }
+}
+
+interface NewJobsBatch {
+  readonly jobs: ReadonlyArray<PlannedJob>
+  readonly events: ReadonlyArray<DomainEvent>
+  readonly audit: ReadonlyArray<NewAuditEntry>
 }
 
 /** What creating these (masked) jobs announces: events, `_server` lines, wake-ups. */

@@ -43,18 +43,18 @@ export async function lockJobWithSteps(
 }
 
 /**
- * Reads a job, its row version and its steps in one statement, without a lock (the optimistic
- * finish: its write is fenced on `version`, see finishStepAttempt).
+ * Reads jobs, their row versions and their steps in one statement, without a lock (optimistic
+ * finishes, several at once under load: their writes are fenced on `version`, see
+ * finishStepAttempt). Missing jobs are absent from the map.
  */
-export async function readJobWithSteps(
+export async function readJobsWithSteps(
   db: Kysely<DB>,
-  jobId: string,
-): Promise<{ job: Job; steps: StepRun[]; version: string } | undefined> {
+  jobIds: ReadonlyArray<string>,
+): Promise<Map<string, { job: Job; steps: StepRun[]; version: string }>> {
   const { rows } = await sql<Row>`
     SELECT j.*, j.xmin::text AS version, ${STEPS_JSON}
-    FROM jobs j WHERE j.id = ${jobId}`.execute(db)
-  const row = rows[0]
-  return row ? { ...parse(row), version: row.version } : undefined
+    FROM jobs j WHERE j.id = ANY(${[...new Set(jobIds)]}::uuid[])`.execute(db)
+  return new Map(rows.map((row) => [row.id, { ...parse(row), version: row.version }]))
 }
 
 function parse(row: Row): { job: Job; steps: StepRun[] } {

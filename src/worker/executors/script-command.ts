@@ -7,6 +7,7 @@ import { constants } from 'node:fs'
 import { access, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { monotonicMs } from '../../shared/clock.ts'
 import { assertNever, coerceError } from '../../shared/errors.ts'
 
 export type ExecLanguage = 'shell' | 'python' | 'javascript'
@@ -44,11 +45,26 @@ const EXTENSIONS: Record<Exclude<ExecLanguage, 'shell'>, string> = {
   javascript: '.js',
 }
 
+/**
+ * Working directories seen to exist in the last second: most steps of a workspace share one, and
+ * a stat per step cost more main-thread time than its spawn's bookkeeping. A directory removed
+ * within that second surfaces as the spawn's own error instead.
+ */
+const seenDirs = new Map<string, number>()
+const SEEN_DIR_MS = 1000
+
 async function isDirectory(p: string): Promise<boolean> {
-  return stat(p).then(
+  const seen = seenDirs.get(p)
+  if (seen !== undefined && monotonicMs() - seen < SEEN_DIR_MS) return true
+  const ok = await stat(p).then(
     (s) => s.isDirectory(),
     () => false,
   )
+  if (ok) {
+    if (seenDirs.size > 1000) seenDirs.clear()
+    seenDirs.set(p, monotonicMs())
+  }
+  return ok
 }
 
 async function isExecutable(p: string): Promise<boolean> {
