@@ -1,23 +1,61 @@
 /**
- * `weir serve` as a child process (`node bin/weir.js serve --config <tmp>`), so its memory is its
- * own: B14 reads /proc/<pid>/status. The port comes from its `listening` log line.
+ * `weir serve` as a child process, started as `npm start` starts it (the built `dist/main.js` with
+ * the Node flags of package.json's start script; built first when dist/ is older than src/), so
+ * its memory is its own: B14 reads /proc/<pid>/status. The port comes from its `listening` log line.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { stringify } from 'yaml'
 import { BENCH_CONCURRENCY, WORKSPACE } from './weir-harness.ts'
 
-const BIN = resolve(import.meta.dirname, '../../bin/weir.js')
+const ROOT = resolve(import.meta.dirname, '../..')
+const DIST_MAIN = join(ROOT, 'dist/main.js')
+
+/** The `node` flags of `npm start` (package.json: "start": "node <flags> dist/main.js serve"). */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>
+  }
+  const words = (pkg.scripts.start ?? '').split(/\s+/)
+  return words.slice(1, words.indexOf('dist/main.js')).filter((w) => w.startsWith('--'))
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs)
+  }
+  return newest
+}
+
+/** Builds dist/ (`npm run build`) unless it is newer than every file under src/. */
+export function ensureBuilt(): void {
+  const built = existsSync(DIST_MAIN) ? statSync(DIST_MAIN).mtimeMs : 0
+  if (built > newestMtime(join(ROOT, 'src'))) return
+  const r = spawnSync('npm', ['run', 'build'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  if (r.status !== 0) throw new Error('npm run build failed: B14 measures the built server')
+}
 const START_TIMEOUT_MS = 60_000
 
 export interface ChildServer {
   readonly pid: number
   readonly base: string
-  /** VmRSS and VmHWM (peak) of the server process, in MiB. */
-  memory(): { rssMiB: number; peakMiB: number }
+  /** VmRSS, its private part (RssAnon) and VmHWM (peak) of the server process, in MiB. */
+  memory(): { rssMiB: number; anonMiB: number; peakMiB: number }
   stop(): Promise<void>
 }
 
@@ -54,10 +92,15 @@ export async function startChildServer(dbUrl: string | null): Promise<ChildServe
       shutdown: { grace_ms: 2000 },
     }),
   )
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configPath], {
-    env: childEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  ensureBuilt()
+  const child = spawn(
+    process.execPath,
+    [...startFlags(), DIST_MAIN, 'serve', '--config', configPath],
+    {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   // The last output lines, for the error when it does not start (a fatal log goes to stdout).
   const output: string[] = []
   const keep = (line: string) => output.push(line) > 20 && output.shift()
@@ -69,6 +112,7 @@ export async function startChildServer(dbUrl: string | null): Promise<ChildServe
       base: `http://127.0.0.1:${port}`,
       memory: () => ({
         rssMiB: readStatusKb(child.pid!, 'VmRSS') / 1024,
+        anonMiB: readStatusKb(child.pid!, 'RssAnon') / 1024,
         peakMiB: readStatusKb(child.pid!, 'VmHWM') / 1024,
       }),
       stop: async () => {

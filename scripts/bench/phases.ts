@@ -53,7 +53,7 @@ wrap(engine.source, 'appendLogs')
 const ws = app.registry.getWorkspace('bench')
 const task = ws.tasks.get('echo1')!
 const totals: Record<string, number[]> = {}
-for (let i = 0; i < (Number(process.env.N)||60); i++) {
+for (let i = 0; i < (Number(process.env.N) || 60); i++) {
   marks.length = 0
   const done = new Promise<void>((r) =>
     engine.events.on('events', function f(evs) {

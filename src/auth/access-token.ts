@@ -4,7 +4,8 @@
  * The role in the token is informative: each request reads the user's current role and state.
  */
 import { randomUUID } from 'node:crypto'
-import { errors, jwtVerify, SignJWT } from 'jose'
+// jose is loaded on first use: a server without `auth` never holds it.
+const jose = () => import('jose')
 import { isRole, type Role } from '../shared/accounts.ts'
 
 const ISSUER = 'weir'
@@ -31,6 +32,7 @@ export async function signAccessToken(opts: {
   now: Date
 }): Promise<string> {
   const iat = Math.floor(opts.now.getTime() / 1000)
+  const { SignJWT } = await jose()
   return new SignJWT({ email: opts.user.email, role: opts.user.role, sid: opts.sessionId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(opts.user.id)
@@ -53,6 +55,7 @@ export async function verifyAccessToken(opts: {
   now: Date
 }): Promise<AccessTokenCheck> {
   try {
+    const { jwtVerify } = await jose()
     const { payload } = await jwtVerify(opts.token, keyOf(opts.secret), {
       algorithms: ['HS256'],
       issuer: ISSUER,
@@ -84,7 +87,7 @@ export async function verifyAccessToken(opts: {
       },
     }
   } catch (e) {
-    if (e instanceof errors.JWTExpired) return { ok: false, reason: 'expired' }
+    if (e instanceof (await jose()).errors.JWTExpired) return { ok: false, reason: 'expired' }
     return { ok: false, reason: 'invalid' }
   }
 }

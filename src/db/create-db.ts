@@ -2,7 +2,7 @@
  * Database = Kysely<DB> over PGlite (embedded, in-process) or a pg Pool (real PostgreSQL).
  * Same migrations and queries for both; `kind` tells the few places that differ (wake-ups, leader).
  */
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Logger } from '../shared/logger.ts'
@@ -45,6 +45,8 @@ export async function createDb(target: DbTarget, logger: Logger): Promise<Databa
     )
   let release: (() => void) | null = null
   let pglite: PGlite
+  // Loaded only in embedded mode: a server on PostgreSQL never holds PGlite's code.
+  const { PGlite } = await import('@electric-sql/pglite')
   if ('instance' in target) {
     pglite = target.instance
   } else if (target.dataDir === 'memory') {
