@@ -18,7 +18,7 @@ import type { Releasers } from './shared/releasers.ts'
 import { VERSION } from './shared/version.ts'
 import { stepBaseEnv } from './worker/base-env.ts'
 import { createDirectLauncher, type ProcessLauncher } from './worker/executors/process-launcher.ts'
-import { createSpawnerLauncher } from './worker/executors/spawner-launcher.ts'
+import { createSpawnerLauncher, probePythonSpawner } from './worker/executors/spawner-launcher.ts'
 import { Worker } from './worker/worker.ts'
 
 export async function startEmbeddedWorker(d: {
@@ -51,8 +51,14 @@ export async function startEmbeddedWorker(d: {
       await d.sweeper.sweepOnce()
     }
   }
+  const kind = config.embedded_worker.launcher
+  const pythonPath = kind === 'spawner' ? probePythonSpawner() : null
+  if (kind === 'spawner' && !pythonPath)
+    logger.info('python3 (3.9+) not found: steps are spawned through a node helper')
   const configured =
-    config.embedded_worker.launcher === 'direct' ? createDirectLauncher() : createSpawnerLauncher()
+    kind === 'direct'
+      ? createDirectLauncher()
+      : createSpawnerLauncher({ pythonPath: pythonPath ?? undefined, logger })
   const launcher = d.launcherOverride ? d.launcherOverride(configured) : configured
   releasers.add('process launcher', () => launcher.close())
   const worker = new Worker({

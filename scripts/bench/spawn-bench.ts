@@ -8,7 +8,12 @@
 import { monotonicMs } from '../../src/shared/clock.ts'
 import { createDirectLauncher } from '../../src/worker/executors/process-launcher.ts'
 import type { ProcessLauncher } from '../../src/worker/executors/process-launcher.ts'
-import { createSpawnerLauncher } from '../../src/worker/executors/spawner-launcher.ts'
+import {
+  createSpawnerLauncher,
+  probePythonSpawner,
+} from '../../src/worker/executors/spawner-launcher.ts'
+
+const python = probePythonSpawner()
 
 const runs = Number(process.argv[2] ?? '300')
 const bigMb = Number(process.argv[3] ?? '600')
@@ -57,6 +62,7 @@ async function measure(label: string): Promise<void> {
   for (const [name, launcher] of [
     ['direct', createDirectLauncher()],
     ['spawner', createSpawnerLauncher()],
+    ...(python ? [['python', createSpawnerLauncher({ pythonPath: python })] as const] : []),
   ] as const) {
     const { p50, p99 } = await latency(launcher)
     const perSec = await throughput(launcher, 8)

@@ -79,8 +79,12 @@ export const configSchema = z
       .object({
         enabled: z.boolean().default(true),
         concurrency: positiveInt.max(256).default(4),
-        /** `spawner`: a small helper process spawns steps (fast even from a big server process). */
-        launcher: z.enum(['spawner', 'direct']).default('spawner'),
+        /**
+         * `spawner`: a small helper process spawns steps (fast even from a big server process):
+         * python3's posix_spawn when available, else a node helper (`node-spawner` forces it).
+         * `direct`: this process spawns them.
+         */
+        launcher: z.enum(['spawner', 'node-spawner', 'direct']).default('spawner'),
       })
       .strict()
       .prefault({}),

@@ -1,15 +1,18 @@
 /**
- * A ProcessLauncher that forks through spawner-child.mjs, a lean node process started once:
- * fork() from a server holding a big heap (an in-process PGlite makes it ~0.8 GB) costs about ten
- * times more than from a ~40 MB helper. The helper only spawns and relays output; this side keeps
- * each pid and signals process groups itself, so killing never waits on the helper.
+ * A ProcessLauncher that starts steps through a helper process started once: fork() from a server
+ * holding a big heap (an in-process PGlite makes it ~0.8 GB) costs about ten times more than from
+ * a small one. Two helpers: spawner-child.py (python3, posix_spawn: vfork semantics, the fastest
+ * here) when python3 ≥ 3.9 is available, else spawner-child.mjs (node, fork). A helper only spawns
+ * and relays output; this side keeps each pid and signals process groups itself, so killing never
+ * waits on the helper.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { assertNever, coerceError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { DEFAULT_DRAIN_MS, failedLaunch, killGroup } from './process-launcher.ts'
+import { encodeLaunch, FrameDecoder, type SpawnerMessage } from './spawner-frames.ts'
 import type {
   LaunchedProcess,
   LaunchHandlers,
@@ -19,12 +22,34 @@ import type {
 } from './process-launcher.ts'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./spawner-child.mjs', import.meta.url))
+const PY_SCRIPT = fileURLToPath(new URL('./spawner-child.py', import.meta.url))
 const CLOSE_GRACE_MS = 2000
 
 export interface SpawnerLauncherOptions extends LauncherOptions {
   readonly logger?: Pick<Logger, 'warn'>
-  /** The node binary for the helper (default: the one running this process). */
+  /** The node binary for the node helper (default: the one running this process). */
   readonly nodePath?: string
+  /** The python3 binary for the python helper (probePythonSpawner); absent: the node helper. */
+  readonly pythonPath?: string
+}
+
+/**
+ * The python3 that can run spawner-child.py (3.9+ for pidfd_open, on a kernel that has it), as
+ * an absolute path; null when there is none. Runs python once, at start-up.
+ */
+export function probePythonSpawner(command = 'python3'): string | null {
+  const r = spawnSync(
+    command,
+    [
+      '-I',
+      '-S',
+      '-c',
+      'import os,sys; os.close(os.pidfd_open(os.getpid())); print(sys.executable)',
+    ],
+    { encoding: 'utf8', timeout: 5000 },
+  )
+  const path = r.status === 0 ? r.stdout.trim() : ''
+  return path.startsWith('/') ? path : null
 }
 
 interface Run {
@@ -33,12 +58,6 @@ interface Run {
   pendingKill: NodeJS.Signals | null
   settlePid(pid: number | Error): void
 }
-
-type SpawnerMessage =
-  | { t: 'spawned'; id: number; pid: number }
-  | { t: 'out' | 'err'; id: number; d: Buffer }
-  | { t: 'exit'; id: number; code: number | null; signal: string | null }
-  | { t: 'error'; id: number; message: string; code: string | undefined }
 
 function parseMessage(raw: unknown): SpawnerMessage | null {
   if (typeof raw !== 'object' || raw === null) return null
@@ -109,9 +128,11 @@ class SpawnerLauncher implements ProcessLauncher {
     const { run, pid } = newRun(handlers)
     this.#runs.set(id, run)
     this.#updateRef()
-    const message = { t: 'launch', id, ...spec, args: [...spec.args] }
     // A failed send means the helper is going away: its exit fails this run with the others.
-    child.send(message, (e) => e && this.#opts.logger?.warn({ err: e }, 'spawner send failed'))
+    const warn = (e: Error | null | undefined) =>
+      e && this.#opts.logger?.warn({ err: e }, 'spawner send failed')
+    if (this.#opts.pythonPath) child.stdin!.write(encodeLaunch(id, spec), warn)
+    else child.send({ t: 'launch', id, ...spec, args: [...spec.args] }, warn)
     return {
       pid,
       kill: (signal) => {
@@ -130,8 +151,9 @@ class SpawnerLauncher implements ProcessLauncher {
     const child = this.#child
     if (!child) return
     child.ref()
-    // Disconnecting makes the helper SIGKILL its running steps and exit.
-    if (child.connected) child.disconnect()
+    // Disconnecting (end of stdin for the python helper) makes it SIGKILL its steps and exit.
+    if (this.#opts.pythonPath) child.stdin?.end()
+    else if (child.connected) child.disconnect()
     const force = setTimeout(() => child.kill('SIGKILL'), CLOSE_GRACE_MS)
     await this.#gone
     clearTimeout(force)
@@ -140,11 +162,17 @@ class SpawnerLauncher implements ProcessLauncher {
   #ensureChild(): ChildProcess {
     if (this.#child) return this.#child
     const drainMs = this.#opts.drainMs ?? DEFAULT_DRAIN_MS
-    const child = spawn(this.#opts.nodePath ?? process.execPath, [CHILD_SCRIPT, String(drainMs)], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      serialization: 'advanced',
-      env: {},
-    })
+    const python = this.#opts.pythonPath
+    const child = python
+      ? spawn(python, ['-I', '-S', PY_SCRIPT, String(drainMs)], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+          env: {},
+        })
+      : spawn(this.#opts.nodePath ?? process.execPath, [CHILD_SCRIPT, String(drainMs)], {
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+          serialization: 'advanced',
+          env: {},
+        })
     let markGone: () => void = () => undefined
     this.#gone = new Promise<void>((resolve) => (markGone = resolve))
     const gone = (why: string) => {
@@ -153,14 +181,21 @@ class SpawnerLauncher implements ProcessLauncher {
       this.#failRuns(why)
       markGone()
     }
-    child.on('message', (raw) => this.#onMessage(raw))
+    if (python) {
+      const frames = new FrameDecoder()
+      child.stdout!.on('data', (chunk: Buffer) => {
+        for (const m of frames.push(chunk)) this.#handle(m)
+      })
+      child.stdin!.on('error', () => undefined) // the exit below reports a helper that died
+    } else child.on('message', (raw) => this.#onMessage(raw))
     child.on('error', (e) => {
       if (child.pid === undefined) gone(`could not start (${e.message})`)
       else this.#opts.logger?.warn({ err: e }, 'spawner process error')
     })
-    child.once('exit', (code, signal) => {
+    // Messages sent before the exit may still sit in the channel: wait until it is drained
+    // ('close' comes after the python helper's stdout ended).
+    child.once(python ? 'close' : 'exit', (code, signal) => {
       const why = `exited (code ${code}, signal ${signal})`
-      // Messages sent before the exit may still sit in the channel: wait until it is drained.
       if (child.connected) child.once('disconnect', () => gone(why))
       else gone(why)
     })
@@ -170,8 +205,12 @@ class SpawnerLauncher implements ProcessLauncher {
 
   #onMessage(raw: unknown): void {
     const m = parseMessage(raw)
-    const run = m && this.#runs.get(m.id)
-    if (!m || !run) return
+    if (m) this.#handle(m)
+  }
+
+  #handle(m: SpawnerMessage): void {
+    const run = this.#runs.get(m.id)
+    if (!run) return
     switch (m.t) {
       case 'spawned':
         run.pid = m.pid
@@ -216,12 +255,15 @@ class SpawnerLauncher implements ProcessLauncher {
   #updateRef(): void {
     const child = this.#child
     if (!child) return
+    const streams = [child.stdin, child.stdout] as Array<{ ref?(): void; unref?(): void } | null>
     if (this.#runs.size > 0) {
       child.ref()
       child.channel?.ref()
+      for (const s of streams) s?.ref?.()
     } else {
       child.unref()
       child.channel?.unref()
+      for (const s of streams) s?.unref?.()
     }
   }
 }

@@ -12,7 +12,10 @@ import type {
   ExecRequest,
   ExecResult,
 } from '../../../src/worker/executors/script-executor.ts'
-import { createSpawnerLauncher } from '../../../src/worker/executors/spawner-launcher.ts'
+import {
+  createSpawnerLauncher,
+  probePythonSpawner,
+} from '../../../src/worker/executors/spawner-launcher.ts'
 
 /** Polls `predicate` until it holds; fails after `timeoutMs`. */
 export async function waitFor(
@@ -48,10 +51,27 @@ export const baseEnv: Readonly<Record<string, string>> = Object.freeze({
   LANG: 'C.UTF-8',
 })
 
-export const launcherKinds = [
+const pythonPath = probePythonSpawner()
+
+/** Every launcher this machine can run (the python helper needs python3 ≥ 3.9). */
+export const launcherKinds: ReadonlyArray<{
+  name: string
+  make: (o?: LauncherOptions) => ProcessLauncher
+}> = [
   { name: 'direct', make: (o?: LauncherOptions) => createDirectLauncher(o) },
-  { name: 'spawner', make: (o?: LauncherOptions) => createSpawnerLauncher(o) },
-] as const
+  { name: 'node spawner', make: (o?: LauncherOptions) => createSpawnerLauncher(o) },
+  ...(pythonPath
+    ? [
+        {
+          name: 'python spawner',
+          make: (o?: LauncherOptions) => createSpawnerLauncher({ ...o, pythonPath }),
+        },
+      ]
+    : []),
+]
+
+/** The spawner helpers (node, and python when available). */
+export const spawnerKinds = launcherKinds.filter((k) => k.name.endsWith('spawner'))
 
 /** Runs a request, collecting every delivered line. */
 export async function execute(

@@ -5,8 +5,7 @@ import path from 'node:path'
 import { monotonicMs } from '../../../src/shared/clock.ts'
 import type { ProcessLauncher } from '../../../src/worker/executors/process-launcher.ts'
 import type { ExecLine } from '../../../src/worker/executors/script-executor.ts'
-import { createSpawnerLauncher } from '../../../src/worker/executors/spawner-launcher.ts'
-import { baseEnv, execute, isAlive, launcherKinds, waitFor } from './exec-support.ts'
+import { baseEnv, execute, isAlive, launcherKinds, spawnerKinds, waitFor } from './exec-support.ts'
 
 /** Starts two background sleeps and a foreground one, printing every pid first. */
 const SLEEPERS = 'sleep 100 & echo $!; sleep 100 & echo $!; echo $$; echo ready; wait'
@@ -128,38 +127,43 @@ for (const kind of launcherKinds) {
   })
 }
 
-describe('spawner launcher', () => {
-  it('fails the runs of a helper that died, kills their groups and restarts on demand', async () => {
-    const launcher = createSpawnerLauncher()
-    const dir = await mkdtemp(path.join(tmpdir(), 'weir-exec-test-'))
-    try {
-      const seen: ExecLine[] = []
-      const running = execute(
-        launcher,
-        { script: `echo "helper $PPID"; ${SLEEPERS}`, cwd: dir },
-        { onLines: (b) => seen.push(...b) },
-      )
-      await waitFor(() => seen.some((l) => l.line === 'ready'), { what: 'the script to start' })
-      const helper = Number(seen[0]!.line.split(' ')[1])
-      process.kill(helper, 'SIGKILL')
-      const { result } = await running
-      expect(result.spawnError).to.match(/^process launcher exited .* unexpectedly$/)
-      const pids = pidsFrom(seen)
-      await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 1000, what: 'no survivors' })
-      const again = await execute(launcher, { script: 'echo "helper $PPID"', cwd: dir })
-      expect(again.result.errorMessage).to.equal(null)
-      expect(again.stdout[0]).to.not.equal(`helper ${helper}`)
-    } finally {
-      await launcher.close()
-      await rm(dir, { recursive: true, force: true })
-    }
-  })
+for (const kind of spawnerKinds) {
+  describe(`spawner launcher (${kind.name})`, () => {
+    it('fails the runs of a helper that died, kills their groups and restarts on demand', async () => {
+      const launcher = kind.make()
+      const dir = await mkdtemp(path.join(tmpdir(), 'weir-exec-test-'))
+      try {
+        const seen: ExecLine[] = []
+        const running = execute(
+          launcher,
+          { script: `echo "helper $PPID"; ${SLEEPERS}`, cwd: dir },
+          { onLines: (b) => seen.push(...b) },
+        )
+        await waitFor(() => seen.some((l) => l.line === 'ready'), { what: 'the script to start' })
+        const helper = Number(seen[0]!.line.split(' ')[1])
+        process.kill(helper, 'SIGKILL')
+        const { result } = await running
+        expect(result.spawnError).to.match(/^process launcher exited .* unexpectedly$/)
+        const pids = pidsFrom(seen)
+        await waitFor(() => pids.every((p) => !isAlive(p)), {
+          timeoutMs: 1000,
+          what: 'no survivors',
+        })
+        const again = await execute(launcher, { script: 'echo "helper $PPID"', cwd: dir })
+        expect(again.result.errorMessage).to.equal(null)
+        expect(again.stdout[0]).to.not.equal(`helper ${helper}`)
+      } finally {
+        await launcher.close()
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
 
-  it('rejects launches after close', async () => {
-    const launcher = createSpawnerLauncher()
-    await launcher.close()
-    await launcher.close()
-    const { result } = await execute(launcher, { script: 'true', cwd: tmpdir() })
-    expect(result.spawnError).to.equal('process launcher is closed')
+    it('rejects launches after close', async () => {
+      const launcher = kind.make()
+      await launcher.close()
+      await launcher.close()
+      const { result } = await execute(launcher, { script: 'true', cwd: tmpdir() })
+      expect(result.spawnError).to.equal('process launcher is closed')
+    })
   })
-})
+}
