@@ -1,9 +1,10 @@
 /**
  * The floors of one step and one transaction on this machine, measured in the same run: a bare
  * `sh -c 'echo hi'` through the launcher Weir uses by default (the python posix_spawn helper when
- * python3 is there, else the node helper), and a durable commit: one statement that assigns a
- * transaction id, so its COMMIT waits for the WAL flush as every Weir write does (a temp-table
- * insert would not: temp tables are not WAL-logged).
+ * python3 is there, else the node helper), and a durable commit: one statement that writes a
+ * transactional WAL record (pg_logical_emit_message, no table needed), so its COMMIT waits for
+ * the WAL flush as every Weir write does (a temp-table insert would not: temp tables are not
+ * WAL-logged, and a transaction that wrote no WAL commits without a flush).
  */
 import { tmpdir } from 'node:os'
 import pg from 'pg'
@@ -51,7 +52,7 @@ async function commitFloor(ctx: BenchContext): Promise<number[]> {
   try {
     await repeat({ count: ctx.quick ? 300 : 1000, maxMs: ctx.quick ? 1500 : 10_000 }, async () => {
       const t0 = performance.now()
-      await c.query('SELECT pg_current_xact_id()')
+      await c.query("SELECT pg_logical_emit_message(true, 'weir-bench', 'x')")
       samples.push(performance.now() - t0)
     })
   } finally {
