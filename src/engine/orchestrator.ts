@@ -69,6 +69,8 @@ export class Orchestrator {
 
   /** Creates arriving together share one statement (group commit; one bad item fails alone). */
   readonly #insertNow: (batch: NewJobsBatch) => Promise<void>
+  /** The last queued finish of each job with finishes in flight here (see finishStep). */
+  readonly #finishing = new Map<string, Promise<void>>()
   /** Optimistic finishes arriving together share their read. */
   readonly #read: FinishDeps['read']
 
@@ -196,17 +198,31 @@ export class Orchestrator {
     outcome: StepOutcome,
     chain?: { readonly seq: number },
   ): Promise<FinishResult> {
-    return finishStep(
-      {
-        db: this.#d.db,
-        read: this.#read,
-        clock: this.#d.clock,
-        secrets: this.#secrets,
-        finalizeDeps: (trx) => this.#finalizeDeps(trx),
-        onCommitted: this.#d.onCommitted,
-      },
-      { stepId, jobId, leaseToken, outcome, chain },
+    // Siblings ending together in this process take turns: racing each other's optimistic
+    // writes would mostly conflict (measured on a 50-way fan-in: three conflicts per finish).
+    const previous = this.#finishing.get(jobId) ?? Promise.resolve()
+    const mine = previous.then(() =>
+      finishStep(
+        {
+          db: this.#d.db,
+          read: this.#read,
+          clock: this.#d.clock,
+          secrets: this.#secrets,
+          finalizeDeps: (trx) => this.#finalizeDeps(trx),
+          onCommitted: this.#d.onCommitted,
+        },
+        { stepId, jobId, leaseToken, outcome, chain },
+      ),
     )
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#finishing.set(jobId, settled)
+    void settled.then(() => {
+      if (this.#finishing.get(jobId) === settled) this.#finishing.delete(jobId)
+    })
+    return mine
   }
 
   /** Cancels a job (API.md §5.3): 409 when terminal; running steps are asked to stop. */
