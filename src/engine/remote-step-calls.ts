@@ -107,8 +107,10 @@ export class RemoteStepCalls {
       ? AbortSignal.any([this.#closing.signal, clientGone])
       : this.#closing.signal
     const deadline = d.monotonicMs() + waitSecs * 1000
-    let current = worker
+    // Status and running steps as they are now (the authenticated record may be a second old).
+    let current = await findWorkerById(d.db, worker.id)
     for (;;) {
+      if (!current) return null
       if (signal.aborted) return null
       if (current.status !== 'active' || current.runningSteps >= current.maxConcurrency) return null
       const seen = d.wake.generation
@@ -134,9 +136,7 @@ export class RemoteStepCalls {
         this.#waiting--
       }
       // The worker may have been drained, revoked or given steps elsewhere meanwhile.
-      const fresh = await findWorkerById(d.db, worker.id)
-      if (!fresh) return null
-      current = fresh
+      current = await findWorkerById(d.db, worker.id)
     }
   }
 

@@ -29,6 +29,7 @@ import type { WorkerStatus } from '../shared/statuses.ts'
 import { AfterCommit } from './after-commit.ts'
 import { loseLease, lostWorkerMessage } from './lose-lease.ts'
 import type { Orchestrator } from './orchestrator.ts'
+import { monotonicMs } from '../shared/clock.ts'
 import { hashSecret, secretsEqual, WORKER_SECRET_PREFIX } from './worker-credentials.ts'
 import type { WorkerListFilter, WorkerRecord, WorkerStepRecord } from './worker-record.ts'
 
@@ -40,6 +41,8 @@ export interface WorkerLifecycleDeps {
   /** The multi-use enrollment token of the server config (`worker_token`), if any. */
   readonly workerToken: string | undefined
   readonly leaseTtlSecs: number
+  /** Ages the remembered worker secrets (tests steer it); default: the monotonic clock. */
+  readonly nowMs?: () => number
 }
 
 export interface Registration {
@@ -59,8 +62,12 @@ export interface HeartbeatResult {
 
 const key = (jobId: string, stepName: string) => `${jobId}\u0000${stepName}`
 
+/** How long an authenticated worker secret is remembered (see authenticate). */
+const AUTH_CACHE_MS = 1000
+
 export class WorkerLifecycle {
   readonly #d: WorkerLifecycleDeps
+  readonly #authCache = new Map<string, { worker: WorkerRecord; at: number }>()
 
   constructor(deps: WorkerLifecycleDeps) {
     this.#d = deps
@@ -84,10 +91,23 @@ export class WorkerLifecycle {
     return { workerId, workerSecret }
   }
 
-  /** The worker a secret belongs to; 401 when unknown or revoked. */
+  /**
+   * The worker a secret belongs to; 401 when unknown or revoked. A worker makes several calls per
+   * step, so a found worker is remembered for AUTH_CACHE_MS; any change made here (drain, revoke,
+   * deregister, …) forgets it at once, one on another replica applies here within that time.
+   * Claims read the worker row again (status, running steps).
+   */
   async authenticate(secret: string): Promise<WorkerRecord> {
-    const w = await findWorkerBySecretHash(this.#d.db, hashSecret(secret))
+    const hash = hashSecret(secret)
+    const now = (this.#d.nowMs ?? monotonicMs)()
+    const cached = this.#authCache.get(hash)
+    if (cached && now - cached.at < AUTH_CACHE_MS) return cached.worker
+    const w = await findWorkerBySecretHash(this.#d.db, hash)
     if (!w) throw new UnauthorizedError('unknown worker secret; register again')
+    if (w.status !== 'revoked') {
+      if (this.#authCache.size > 1000) this.#authCache.clear()
+      this.#authCache.set(hash, { worker: w, at: now })
+    }
     if (w.status === 'revoked')
       throw new UnauthorizedError(`worker ${w.name} was revoked or deregistered; register again`)
     return w
@@ -260,6 +280,8 @@ export class WorkerLifecycle {
       await change(trx)
       await insertEvents(trx, fx.events)
     })
+    // Whatever changed, the remembered record of this worker is stale now.
+    for (const [hash, c] of this.#authCache) if (c.worker.id === id) this.#authCache.delete(hash)
     this.#d.onCommitted(fx)
   }
 }
