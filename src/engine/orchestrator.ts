@@ -3,36 +3,34 @@
  * then run the collected effects after commit. The database is the only truth.
  */
 import type { Kysely, Transaction } from 'kysely'
+import { insertPlannedJobs } from '../db/queries/insert-planned-jobs.ts'
+import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
 import { insertAuditEntry } from '../db/repositories/audit.repository.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
-import { insertPlannedJobs } from '../db/queries/insert-planned-jobs.ts'
 import {
   findJobIdByIdempotencyKey,
   listStepsOfJob,
   lockJobForUpdate,
-  updateJob,
 } from '../db/repositories/job.repository.ts'
-import { applyStepChanges, requestStop } from '../db/repositories/step-run.repository.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
 import type { NewAuditEntry } from '../shared/accounts.ts'
 import type { Clock } from '../shared/clock.ts'
-import { ConflictError, NotFoundError } from '../shared/errors.ts'
+import { createCoalescer } from '../shared/coalescer.ts'
 import { newJobId, newStepRunId } from '../shared/ids.ts'
+import { KeyedTurns } from '../shared/keyed-turns.ts'
 import type { Logger } from '../shared/logger.ts'
 import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { TaskDef, Workspace } from '../workspace/workspace.ts'
-import { AfterCommit } from './after-commit.ts'
-import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
-import type { Job, StepOutcome, StepRun } from './job.ts'
+import type { AfterCommit } from './after-commit.ts'
+import { cancelJob, requestCancel, timeoutJob, type CancelContext } from './cancel-job.ts'
 import { finishStep, NeedsTransaction, type FinishDeps, type FinishResult } from './finish-step.ts'
-import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
-import { createCoalescer } from '../shared/coalescer.ts'
-import type { DomainEvent } from '../shared/events.ts'
-import { finalizeJob, settleJob, type FinalizeDeps } from './settle-job.ts'
+import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
+import type { Job, StepOutcome } from './job.ts'
+import { describeNewJobs, type NewJobsBatch } from './new-jobs.ts'
 import { planJob, type JobSource, type PlannedJob } from './plan-job.ts'
-import { stepFinishedEvent } from './step-events.ts'
+import { finalizeJob, type FinalizeDeps } from './settle-job.ts'
 
 export interface OrchestratorDeps {
   readonly db: Kysely<DB>
@@ -69,8 +67,8 @@ export class Orchestrator {
 
   /** Creates arriving together share one statement (group commit; one bad item fails alone). */
   readonly #insertNow: (batch: NewJobsBatch) => Promise<void>
-  /** The last queued finish of each job with finishes in flight here (see finishStep). */
-  readonly #finishing = new Map<string, Promise<void>>()
+  /** Finishes of the same job take turns here (see finishStep). */
+  readonly #finishing = new KeyedTurns()
   /** Optimistic finishes arriving together share their read. */
   readonly #read: FinishDeps['read']
 
@@ -200,8 +198,7 @@ export class Orchestrator {
   ): Promise<FinishResult> {
     // Siblings ending together in this process take turns: racing each other's optimistic
     // writes would mostly conflict (measured on a 50-way fan-in: three conflicts per finish).
-    const previous = this.#finishing.get(jobId) ?? Promise.resolve()
-    const mine = previous.then(() =>
+    return this.#finishing.run(jobId, () =>
       finishStep(
         {
           db: this.#d.db,
@@ -214,29 +211,11 @@ export class Orchestrator {
         { stepId, jobId, leaseToken, outcome, chain },
       ),
     )
-    const settled = mine.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.#finishing.set(jobId, settled)
-    void settled.then(() => {
-      if (this.#finishing.get(jobId) === settled) this.#finishing.delete(jobId)
-    })
-    return mine
   }
 
   /** Cancels a job (API.md §5.3): 409 when terminal; running steps are asked to stop. */
-  async cancelJob(jobId: string): Promise<{ status: JobStatus; cancelRequestedAt: Date }> {
-    const out = await withTransaction(this.#d.db, async (trx) => {
-      const job = await lockJobForUpdate(trx, jobId)
-      if (!job) throw new NotFoundError(`job '${jobId}' not found`)
-      if (isTerminalJobStatus(job.status)) throw new ConflictError(`job is already ${job.status}`)
-      const out = await this.requestCancel(trx, job)
-      await insertEvents(trx, out.fx.events)
-      return out
-    })
-    this.#d.onCommitted(out.fx)
-    return { status: out.status, cancelRequestedAt: out.at }
+  cancelJob(jobId: string): Promise<{ status: JobStatus; cancelRequestedAt: Date }> {
+    return cancelJob(this.#cancelContext(), jobId)
   }
 
   /**
@@ -244,85 +223,25 @@ export class Orchestrator {
    * caller's transaction (also `concurrency: cancel_previous` in a cron fire). The caller inserts
    * `fx.events` and runs `fx` after its commit.
    */
-  async requestCancel(
+  requestCancel(
     trx: Transaction<DB>,
     job: Job,
   ): Promise<{ fx: AfterCommit; status: JobStatus; at: Date }> {
-    const jobId = job.id
-    const now = this.#d.clock.now()
-    const at = job.cancelRequestedAt ?? now
-    const fx = new AfterCommit()
-    const steps = await listStepsOfJob(trx, jobId)
-    const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
-    await applyStepChanges(
-      trx,
-      waiting.map((s) => ({
-        stepId: s.id,
-        status: 'cancelled',
-        errorMessage: null,
-        readyAt: null,
-      })),
-    )
-    const running = await requestStop(trx, jobId, 'cancel_requested')
-    if (!job.cancelRequestedAt) {
-      await updateJob(trx, jobId, { cancelRequestedAt: at })
-      fx.event('job.cancel_requested', {
-        job_id: jobId,
-        workspace: job.workspace,
-        task_name: job.taskName,
-        status: job.status,
-      })
-      fx.line(
-        jobId,
-        `cancel requested; ${running} running step${running === 1 ? '' : 's'} asked to stop`,
-      )
-    }
-    if (running > 0) fx.stops.push({ jobId, reason: 'cancel_requested' })
-    for (const s of waiting) fx.events.push(stepFinishedEvent(job, s, 'cancelled', null))
-    const cancelledJob: Job = { ...job, cancelRequestedAt: at }
-    const updated = steps.map((s): StepRun =>
-      waiting.includes(s) ? { ...s, status: 'cancelled' } : s,
-    )
-    const status = await settleJob(trx, this.#finalizeDeps(trx), cancelledJob, updated, fx)
-    return { fx, status, at }
+    return requestCancel(this.#cancelContext(), trx, job)
   }
 
   /** Fails a job whose `timeout` passed: waiting steps fail, running ones are told to stop. */
-  async timeoutJob(jobId: string): Promise<void> {
-    const fx = await withTransaction(this.#d.db, async (trx) => {
-      const job = await lockJobForUpdate(trx, jobId)
-      const fx = new AfterCommit()
-      if (!job || isTerminalJobStatus(job.status)) return fx
-      const steps = await listStepsOfJob(trx, jobId)
-      const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
-      await applyStepChanges(
-        trx,
-        waiting.map((s) => ({
-          stepId: s.id,
-          status: 'failed',
-          errorMessage: 'job timed out',
-          readyAt: null,
-        })),
-      )
-      await updateJob(trx, jobId, { errorMessage: 'job timed out' })
-      if ((await requestStop(trx, jobId, 'timeout')) > 0)
-        fx.stops.push({ jobId, reason: 'timeout' })
-      fx.line(jobId, 'job timed out', 'stderr')
-      for (const s of waiting) fx.events.push(stepFinishedEvent(job, s, 'failed', 'job timed out'))
-      const updated = steps.map((s): StepRun =>
-        waiting.includes(s) ? { ...s, status: 'failed', errorMessage: 'job timed out' } : s,
-      )
-      await settleJob(
-        trx,
-        this.#finalizeDeps(trx),
-        { ...job, errorMessage: 'job timed out' },
-        updated,
-        fx,
-      )
-      await insertEvents(trx, fx.events)
-      return fx
-    })
-    this.#d.onCommitted(fx)
+  timeoutJob(jobId: string): Promise<void> {
+    return timeoutJob(this.#cancelContext(), jobId)
+  }
+
+  #cancelContext(): CancelContext {
+    return {
+      db: this.#d.db,
+      clock: this.#d.clock,
+      finalizeDeps: (trx) => this.#finalizeDeps(trx),
+      onCommitted: this.#d.onCommitted,
+    }
   }
 
   /** `trx` null (an optimistic finish): inserting jobs throws NeedsTransaction. */
@@ -339,36 +258,4 @@ export class Orchestrator {
       },
     }
   }
-}
-
-interface NewJobsBatch {
-  readonly jobs: ReadonlyArray<PlannedJob>
-  readonly events: ReadonlyArray<DomainEvent>
-  readonly audit: ReadonlyArray<NewAuditEntry>
-}
-
-/** What creating these (masked) jobs announces: events, `_server` lines, wake-ups. */
-function describeNewJobs(jobs: ReadonlyArray<PlannedJob>, logOwner: string | null): AfterCommit {
-  const fx = new AfterCommit()
-  for (const p of jobs) {
-    fx.logOwners.set(p.id, logOwner)
-    fx.event('job.created', {
-      job_id: p.id,
-      workspace: p.workspace,
-      task_name: p.taskName,
-      status: p.status,
-      source_type: p.source.type,
-      source_id: p.source.id,
-    })
-    fx.line(p.id, `job created (source: ${p.source.type}${p.source.id ? ` ${p.source.id}` : ''})`)
-    for (const s of p.steps) {
-      if (s.status === 'skipped')
-        fx.line(p.id, `step ${s.name} skipped${s.errorMessage ? `: ${s.errorMessage}` : ''}`)
-      if (s.status === 'failed') fx.line(p.id, `step ${s.name} failed: ${s.errorMessage}`, 'stderr')
-      if (s.status === 'skipped' || s.status === 'failed')
-        fx.events.push(stepFinishedEvent(p, { name: s.name, attempt: 1 }, s.status, s.errorMessage))
-    }
-    if (p.steps.some((s) => s.status === 'ready')) fx.ready = true
-  }
-  return fx
 }

@@ -108,6 +108,10 @@ export class Worker {
         const steps = await this.#o.source.claim(free, signal)
         failures = 0
         for (const step of steps) this.#run(step)
+        // Give timers and IO a turn between claim rounds: with the embedded database (queries
+        // resolve without IO) and steps that need none, claims and finishes could otherwise
+        // chain on microtasks alone and starve the heartbeat (measured: no heartbeat for 20 s).
+        await new Promise((r) => setImmediate(r))
       } catch (e) {
         failures++
         this.#o.logger.warn({ err: coerceError(e) }, 'claiming steps failed; retrying')

@@ -4,6 +4,7 @@
  * 64 at a time, each replaced as soon as it finishes: what remains is claims, completions, log
  * bookkeeping and events, i.e. the engine and the database.
  */
+import { listStepsOfJob } from '../../../src/db/repositories/job.repository.ts'
 import type { BenchContext, ScenarioResult } from '../context.ts'
 import { closedLoop } from '../context.ts'
 import type { DbKind } from '../options.ts'
@@ -32,7 +33,11 @@ export async function runB6(
       source: { type: 'api', id: null },
     })
     const end = await weir.finished(jobId)
-    if (end.status !== 'completed') throw new Error(`no-op job ${jobId} ended ${end.status}`)
+    if (end.status !== 'completed') {
+      const steps = await listStepsOfJob(weir.runtime.database.db, jobId)
+      const why = steps.map((s) => `${s.name}: ${s.status} ${s.errorMessage ?? ''}`).join('; ')
+      throw new Error(`no-op job ${jobId} ended ${end.status} (${why})`)
+    }
     latencies?.push(end.at - t0)
   }
   weir.launcher.mode = 'noop'
