@@ -6,6 +6,7 @@
  * in log_forward for the owner, waking it with NOTIFY. A job's forwards leave this replica one at
  * a time, so they commit in order. A forwarded append has no seq yet: it answers `lastSeq: 0`.
  */
+import { KeyedTurns } from '../shared/keyed-turns.ts'
 import type { Kysely } from 'kysely'
 import { insertLogForward, type ForwardedLine } from '../db/repositories/log-forward.repository.ts'
 import type { DB } from '../db/schema.ts'
@@ -29,7 +30,7 @@ export class LogRouter implements LogStore {
   /** Secrets registered here (claims), to mask lines before they leave this replica. */
   readonly #secrets = new LogSecrets()
   /** Per job, the forward in flight: the next one waits for it. */
-  readonly #queues = new Map<string, Promise<void>>()
+  readonly #queues = new KeyedTurns()
 
   constructor(deps: LogRouterDeps) {
     this.#d = deps
@@ -67,8 +68,7 @@ export class LogRouter implements LogStore {
       ...(l.continues ? { continues: true } : {}),
     }))
     if (rows.length === 0 && endStatus === null) return Promise.resolve()
-    const previous = this.#queues.get(jobId) ?? Promise.resolve()
-    const run = previous.then(async () => {
+    return this.#queues.run(jobId, async () => {
       const owner = await this.#d.owners.resolve(jobId)
       await insertLogForward(this.#d.db, {
         jobId,
@@ -77,15 +77,6 @@ export class LogRouter implements LogStore {
         owner: owner ?? '',
       })
     })
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.#queues.set(jobId, tail)
-    void tail.then(() => {
-      if (this.#queues.get(jobId) === tail) this.#queues.delete(jobId)
-    })
-    return run
   }
 
   read(jobId: string, opts?: ReadOptions): Promise<ReadResult> {
@@ -102,13 +93,13 @@ export class LogRouter implements LogStore {
   }
 
   async close(jobId: string): Promise<void> {
-    await this.#queues.get(jobId)
+    await this.#queues.idle(jobId)
     this.#secrets.forget(jobId)
     await this.#d.inner.close(jobId)
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.#queues.values()])
+    await this.#queues.allIdle()
     await this.#d.inner.closeAll()
   }
 }

@@ -4,6 +4,7 @@
  * cancel-check and complete. Decisions are engine/lease-chain.ts; the writes are fenced queries,
  * and completions go through the orchestrator like the embedded worker's.
  */
+import { KeyedTurns } from '../shared/keyed-turns.ts'
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { advanceLease } from '../db/queries/advance-lease.ts'
@@ -75,7 +76,8 @@ export class RemoteStepCalls {
   readonly #d: RemoteStepCallsDeps
   readonly #closing = new AbortController()
   /** Calls on one step run one at a time in this process (a retried push must not interleave). */
-  readonly #queues = new Map<string, Promise<unknown>>()
+  /** Calls on one step's lease, one at a time. */
+  readonly #queues = new KeyedTurns()
   #waiting = 0
 
   constructor(deps: RemoteStepCallsDeps) {
@@ -246,16 +248,8 @@ export class RemoteStepCalls {
     return lease
   }
 
-  async #serial<T>(call: StepCall, fn: () => Promise<T>): Promise<T> {
-    const k = `${call.jobId}\u0000${call.stepName}`
-    const prev = this.#queues.get(k) ?? Promise.resolve()
-    const run = prev.then(fn, fn)
-    const tail = run.catch(() => undefined)
-    this.#queues.set(k, tail)
-    void tail.then(() => {
-      if (this.#queues.get(k) === tail) this.#queues.delete(k)
-    })
-    return run
+  #serial<T>(call: StepCall, fn: () => Promise<T>): Promise<T> {
+    return this.#queues.run(`${call.jobId}\u0000${call.stepName}`, fn)
   }
 }
 

@@ -1,4 +1,7 @@
-/** Runs tasks one after another per key (in this process); keys with nothing queued cost nothing. */
+/**
+ * Runs tasks one after another per key, in this process (a task runs whether or not the one
+ * before it failed); keys with nothing queued cost nothing.
+ */
 export class KeyedTurns {
   readonly #last = new Map<string, Promise<void>>()
 
@@ -13,5 +16,15 @@ export class KeyedTurns {
       if (this.#last.get(key) === settled) this.#last.delete(key)
     })
     return mine
+  }
+
+  /** Settles once every task queued for `key` so far has settled. */
+  async idle(key: string): Promise<void> {
+    await this.#last.get(key)
+  }
+
+  /** Settles once every task queued so far has settled. */
+  async allIdle(): Promise<void> {
+    await Promise.all([...this.#last.values()])
   }
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { PlannedJob } from '../../engine/plan-job.ts'
 import type { NewAuditEntry } from '../../shared/accounts.ts'
 import type { DomainEvent } from '../../shared/events.ts'
+import { auditRow } from '../repositories/audit.repository.ts'
 import { eventsInsert } from '../repositories/event.repository.ts'
 import type { DB } from '../schema.ts'
 
@@ -72,16 +73,7 @@ export async function insertPlannedJobs(
       completed_at: s.completedAt,
     })),
   )
-  const auditRows = (extra.audit ?? []).map((e) => ({
-    actor_type: e.actorType,
-    actor: e.actor,
-    action: e.action,
-    target_type: e.targetType,
-    target_id: e.targetId,
-    address: e.address,
-    outcome: e.outcome,
-    details: e.details,
-  }))
+  const auditRows = (extra.audit ?? []).map(auditRow)
   const events = extra.events ?? []
   await sql`
     WITH jobs_inserted AS (

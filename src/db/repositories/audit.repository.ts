@@ -19,19 +19,25 @@ function toAuditEntry(r: AuditLogRow): AuditEntry {
 }
 
 export async function insertAuditEntry(db: Kysely<DB>, e: NewAuditEntry): Promise<void> {
+  const row = auditRow(e)
   await db
     .insertInto('audit_log')
-    .values({
-      actor_type: e.actorType,
-      actor: e.actor,
-      action: e.action,
-      target_type: e.targetType,
-      target_id: e.targetId,
-      address: e.address,
-      outcome: e.outcome,
-      details: e.details === null ? null : JSON.stringify(e.details),
-    })
+    .values({ ...row, details: row.details === null ? null : JSON.stringify(row.details) })
     .execute()
+}
+
+/** An entry as an audit_log row (details as a value, not yet JSON text). */
+export function auditRow(e: NewAuditEntry) {
+  return {
+    actor_type: e.actorType,
+    actor: e.actor,
+    action: e.action,
+    target_type: e.targetType,
+    target_id: e.targetId,
+    address: e.address,
+    outcome: e.outcome,
+    details: e.details,
+  }
 }
 
 /** Newest first (by id, i.e. insertion order); keyset paging with `beforeId`. */
