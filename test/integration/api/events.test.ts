@@ -135,8 +135,10 @@ describe('GET /api/events (SSE)', function () {
     const byType = await open('?types=job.created,job.finished')
     const byWs = await open('?workspace=streams')
     const other = await open('?workspace=nope')
+    const before = (await storedIds()).at(-1) ?? 0
     const a = await execute(t, 'hello-world')
-    const byJob = await open(`?job_id=${a}&types=job.finished`)
+    // Job a may finish before this stream is open: resume from before it was created.
+    const byJob = await open(`?job_id=${a}&types=job.finished`, { 'Last-Event-ID': String(before) })
     const b = await execute(t, 'quick', undefined, 'streams')
     await waitForJob(t, a)
     await waitForJob(t, b)
