@@ -42,6 +42,8 @@ export interface FinishRequest {
   readonly leaseToken: string | null
   readonly outcome: StepOutcome
   readonly chain?: { readonly seq: number }
+  /** The job as the claim left it (ClaimedJobInfo.snapshot): the first try needs no read. */
+  readonly snapshot?: { job: Job; steps: StepRun[]; version: string } | null
 }
 
 /** Thrown by insertHookJobs when there is no transaction: take the locked path. */
@@ -54,7 +56,7 @@ const OPTIMISTIC_TRIES = 3
 
 export async function finishStep(d: FinishDeps, req: FinishRequest): Promise<FinishResult> {
   for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
-    const read = await d.read(req.jobId)
+    const read = i === 0 && req.snapshot ? req.snapshot : await d.read(req.jobId)
     if (!read) return { ok: false }
     let decided: Decision | null
     try {

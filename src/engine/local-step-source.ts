@@ -66,6 +66,8 @@ export class LocalStepSource implements StepSource {
   readonly #listeners = new Set<(req: StopRequest) => void>()
   /** Rendered-input writes still in flight, by step id (see claimFor). */
   readonly #inputWrites = new Map<string, Promise<void>>()
+  /** The job as each claim of the embedded worker left it, by step id (see finishStep). */
+  readonly #snapshots = new Map<string, NonNullable<ClaimedRender['job']['snapshot']>>()
 
   constructor(deps: LocalStepSourceDeps) {
     this.#d = deps
@@ -148,6 +150,14 @@ export class LocalStepSource implements StepSource {
   }
 
   #toClaimed(c: ClaimedRender): ClaimedStep {
+    if (c.job.snapshot) {
+      this.#snapshots.set(c.step.id, c.job.snapshot)
+      // Steps that end without complete() (a lost lease) leave theirs: keep the newest 1000.
+      for (const oldest of this.#snapshots.keys()) {
+        if (this.#snapshots.size <= 1000) break
+        this.#snapshots.delete(oldest)
+      }
+    }
     let set = this.#byJob.get(c.job.id)
     if (!set) this.#byJob.set(c.job.id, (set = new Set()))
     set.add(c.step.id)
@@ -226,11 +236,15 @@ export class LocalStepSource implements StepSource {
     const set = this.#byJob.get(step.jobId)
     set?.delete(step.stepId)
     if (set?.size === 0) this.#byJob.delete(step.jobId)
+    const snapshot = this.#snapshots.get(step.stepId)
+    this.#snapshots.delete(step.stepId)
     const res = await this.#d.orchestrator.finishStep(
       step.stepId,
       step.jobId,
       step.leaseToken,
       outcome,
+      undefined,
+      snapshot,
     )
     if (!res.ok)
       this.#d.logger.warn(

@@ -25,7 +25,13 @@ import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { TaskDef, Workspace } from '../workspace/workspace.ts'
 import type { AfterCommit } from './after-commit.ts'
 import { cancelJob, requestCancel, timeoutJob, type CancelContext } from './cancel-job.ts'
-import { finishStep, NeedsTransaction, type FinishDeps, type FinishResult } from './finish-step.ts'
+import {
+  finishStep,
+  NeedsTransaction,
+  type FinishDeps,
+  type FinishRequest,
+  type FinishResult,
+} from './finish-step.ts'
 import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
 import type { Job, StepOutcome } from './job.ts'
 import { describeNewJobs, type NewJobsBatch } from './new-jobs.ts'
@@ -195,6 +201,7 @@ export class Orchestrator {
     leaseToken: string | null,
     outcome: StepOutcome,
     chain?: { readonly seq: number },
+    snapshot?: FinishRequest['snapshot'],
   ): Promise<FinishResult> {
     // Siblings ending together in this process take turns: racing each other's optimistic
     // writes would mostly conflict (measured on a 50-way fan-in: three conflicts per finish).
@@ -208,7 +215,7 @@ export class Orchestrator {
           finalizeDeps: (trx) => this.#finalizeDeps(trx),
           onCommitted: this.#d.onCommitted,
         },
-        { stepId, jobId, leaseToken, outcome, chain },
+        { stepId, jobId, leaseToken, outcome, chain, snapshot },
       ),
     )
   }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
-import type { StepRun } from '../../engine/job.ts'
+import type { Job, StepRun } from '../../engine/job.ts'
+import { jobStateFromJson } from './lock-job-with-steps.ts'
 import { EVENTS_LOCK_KEY } from '../repositories/event.repository.ts'
 import { toStepRun } from '../repositories/job.repository.ts'
 import type { DB, StepRunRow } from '../schema.ts'
@@ -47,6 +48,12 @@ export interface ClaimedJobInfo {
   readonly started: boolean
   /** Outputs of the job's completed steps (only read for steps with dependencies). */
   readonly outputs: Map<string, unknown>
+  /**
+   * The job, its steps and its row version as this claim left them, when the claimed step was
+   * the job's only ready or running step (a chain, a 1-step job): the finish can start from it
+   * instead of reading (its write is fenced on the version, so a stale snapshot costs a retry).
+   */
+  readonly snapshot: { job: Job; steps: StepRun[]; version: string } | null
 }
 
 export async function claimReadySteps(
@@ -63,6 +70,9 @@ export async function claimReadySteps(
       j_log_owner: string | null
       j_started: boolean
       j_outputs: Record<string, unknown> | string | null
+      j_version: string
+      j_row: unknown
+      j_steps: unknown
     }
   >`
     WITH picked AS (
@@ -98,7 +108,7 @@ export async function claimReadySteps(
         SELECT id FROM jobs WHERE id IN (SELECT job_id FROM claimed) AND status = 'pending'
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING id
+      RETURNING id, xmin::text AS version
     ), out AS (
       SELECT c.*, j.workspace AS j_workspace, j.task_name AS j_task_name,
         j.revision AS j_revision, j.status AS j_status, j.input AS j_input,
@@ -106,7 +116,14 @@ export async function claimReadySteps(
         CASE WHEN jsonb_array_length(c.depends_on) > 0 THEN (
           SELECT coalesce(jsonb_object_agg(o.step_name, coalesce(o.output, 'null'::jsonb)), '{}')
           FROM step_runs o WHERE o.job_id = c.job_id AND o.status = 'completed'
-        ) END AS j_outputs
+        ) END AS j_outputs,
+        coalesce(f.version, j.xmin::text) AS j_version,
+        CASE WHEN (SELECT count(*) FROM step_runs r WHERE r.job_id = c.job_id
+                    AND r.status IN ('ready', 'running')) = 1 THEN row_to_json(j) END AS j_row,
+        CASE WHEN (SELECT count(*) FROM step_runs r WHERE r.job_id = c.job_id
+                    AND r.status IN ('ready', 'running')) = 1 THEN (
+          SELECT json_agg(r ORDER BY r.position) FROM step_runs r WHERE r.job_id = c.job_id
+        ) END AS j_steps
       FROM claimed c JOIN jobs j ON j.id = c.job_id LEFT JOIN flipped f ON f.id = c.job_id
     ), held AS MATERIALIZED (
       SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint) FROM (SELECT 1 FROM out LIMIT 1) one
@@ -134,8 +151,19 @@ export async function claimReadySteps(
       typeof r.j_outputs === 'string'
         ? (JSON.parse(r.j_outputs) as Record<string, unknown>)
         : (r.j_outputs ?? {})
+    const step = toStepRun(r)
+    let snapshot: ClaimedJobInfo['snapshot'] = null
+    if (r.j_row != null && r.j_steps != null) {
+      // As of the statement's snapshot: this claim's own changes are applied here.
+      const state = jobStateFromJson(r.j_row, r.j_steps)
+      const job: Job = r.j_started
+        ? { ...state.job, status: 'running', startedAt: state.job.startedAt ?? step.claimedAt }
+        : state.job
+      const steps = state.steps.map((s) => (s.id === step.id ? step : s))
+      snapshot = { job, steps, version: r.j_version }
+    }
     return {
-      step: toStepRun(r),
+      step,
       job: {
         id: r.job_id,
         workspace: r.j_workspace,
@@ -146,6 +174,7 @@ export async function claimReadySteps(
         logOwner: r.j_log_owner,
         started: r.j_started,
         outputs: new Map(Object.entries(outputs)),
+        snapshot,
       },
     }
   })

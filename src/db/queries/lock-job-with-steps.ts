@@ -65,6 +65,26 @@ function parse(row: Row): { job: Job; steps: StepRun[] } {
   return { job: toJob(jobRow), steps: parsed.map((r) => toStepRun(withDates(r))) }
 }
 
+const JOB_TIMESTAMPS = [
+  'cancel_requested_at',
+  'timeout_at',
+  'created_at',
+  'started_at',
+  'completed_at',
+] as const
+
+/** A job and its steps as JSON (`row_to_json` of their rows), e.g. a claim's snapshot. */
+export function jobStateFromJson(
+  jobJson: unknown,
+  stepsJson: unknown,
+): { job: Job; steps: StepRun[] } {
+  const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v)
+  const j: Record<string, unknown> = { ...(parse(jobJson) as Record<string, unknown>) }
+  for (const k of JOB_TIMESTAMPS) j[k] = typeof j[k] === 'string' ? new Date(j[k]) : null
+  const steps = parse(stepsJson) as Array<Record<string, unknown>>
+  return { job: toJob(j as unknown as JobRow), steps: steps.map((r) => toStepRun(withDates(r))) }
+}
+
 function withDates(r: Record<string, unknown>): StepRunRow {
   const out: Record<string, unknown> = { ...r }
   for (const k of STEP_TIMESTAMPS) {

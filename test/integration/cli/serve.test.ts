@@ -30,7 +30,9 @@ function portOf(output: string): number | undefined {
 }
 
 describe('weir serve as a process', function () {
-  this.timeout(30000)
+  // A real server process: tsx compiles the sources and the embedded database starts and
+  // migrates (about 12 s on 2 idle cores, more on a shared machine).
+  this.timeout(60000)
 
   it('serves, becomes ready, and stops gracefully on SIGTERM with exit code 0', async () => {
     // Its own database: never the shared one, whose state other runs may have changed.
@@ -48,14 +50,14 @@ describe('weir serve as a process', function () {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
     try {
       const port = await waitFor(() => portOf(output()), {
-        timeoutMs: 20000,
+        timeoutMs: 40000,
         what: 'the server to listen',
       })
       const res = await fetch(`http://127.0.0.1:${port}/api/workspaces`)
       expect(res.status).to.equal(200)
       expect(((await res.json()) as Array<{ name: string }>)[0]!.name).to.equal('default')
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
-        timeoutMs: 20000,
+        timeoutMs: 40000,
         what: 'readiness',
       })
       child.kill('SIGTERM')
