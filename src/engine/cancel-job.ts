@@ -54,17 +54,7 @@ export async function requestCancel(
   const now = c.clock.now()
   const at = job.cancelRequestedAt ?? now
   const fx = new AfterCommit()
-  const steps = await listStepsOfJob(trx, jobId)
-  const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
-  await applyStepChanges(
-    trx,
-    waiting.map((s) => ({
-      stepId: s.id,
-      status: 'cancelled',
-      errorMessage: null,
-      readyAt: null,
-    })),
-  )
+  const { steps, waiting } = await endWaitingSteps(trx, jobId, 'cancelled', null)
   const running = await requestStop(trx, jobId, 'cancel_requested')
   if (!job.cancelRequestedAt) {
     await updateJob(trx, jobId, { cancelRequestedAt: at })
@@ -95,17 +85,7 @@ export async function timeoutJob(c: CancelContext, jobId: string): Promise<void>
     const job = await lockJobForUpdate(trx, jobId)
     const fx = new AfterCommit()
     if (!job || isTerminalJobStatus(job.status)) return fx
-    const steps = await listStepsOfJob(trx, jobId)
-    const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
-    await applyStepChanges(
-      trx,
-      waiting.map((s) => ({
-        stepId: s.id,
-        status: 'failed',
-        errorMessage: 'job timed out',
-        readyAt: null,
-      })),
-    )
+    const { steps, waiting } = await endWaitingSteps(trx, jobId, 'failed', 'job timed out')
     await updateJob(trx, jobId, { errorMessage: 'job timed out' })
     if ((await requestStop(trx, jobId, 'timeout')) > 0) fx.stops.push({ jobId, reason: 'timeout' })
     fx.line(jobId, 'job timed out', 'stderr')
@@ -124,4 +104,20 @@ export async function timeoutJob(c: CancelContext, jobId: string): Promise<void>
     return fx
   })
   c.onCommitted(fx)
+}
+
+/** Ends a locked job's pending and ready steps with `status`; returns all steps and those. */
+async function endWaitingSteps(
+  trx: Transaction<DB>,
+  jobId: string,
+  status: 'cancelled' | 'failed',
+  errorMessage: string | null,
+): Promise<{ steps: StepRun[]; waiting: StepRun[] }> {
+  const steps = await listStepsOfJob(trx, jobId)
+  const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
+  await applyStepChanges(
+    trx,
+    waiting.map((s) => ({ stepId: s.id, status, errorMessage, readyAt: null })),
+  )
+  return { steps, waiting }
 }
