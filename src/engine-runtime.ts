@@ -7,7 +7,7 @@ import { hostname } from 'node:os'
 import type { Config } from './config/config-schema.ts'
 import type { Database } from './db/create-db.ts'
 import { listen, notify, READY_CHANNEL } from './db/notifications.ts'
-import { LogCluster } from './cluster/log-cluster.ts'
+import type { LogCluster } from './cluster/log-cluster.ts'
 import type { EventHub } from './events/event-hub.ts'
 import { createEventParts } from './events/event-parts.ts'
 import type { EventStreams } from './events/event-stream.ts'
@@ -17,18 +17,16 @@ import type { RuntimeTuning } from './runtime-tuning.ts'
 import { renderTemplate } from './engine/templates.ts'
 import { Scheduler } from './scheduler/scheduler.ts'
 import { EffectsRunner } from './engine/effects-runner.ts'
-import { createJobLogWriter } from './engine/job-log-writer.ts'
-import { createCoalescer } from './shared/coalescer.ts'
 import { JobSecrets } from './engine/job-secrets.ts'
 import { LeaseSweeper } from './engine/lease-sweeper.ts'
 import { LocalStepSource } from './engine/local-step-source.ts'
 import { Orchestrator } from './engine/orchestrator.ts'
 import { RemoteStepCalls } from './engine/remote-step-calls.ts'
 import { WorkerLifecycle } from './engine/worker-lifecycle.ts'
-import { createLogHub, type LogHub } from './logs/log-hub.ts'
-import { createJsonlLogStore } from './logs/jsonl-log-store.ts'
+import type { LogHub } from './logs/log-hub.ts'
+import { createLogParts } from './log-parts.ts'
+import { findJobById } from './db/repositories/job.repository.ts'
 import { createLogSocketServer, type LogSocketServer } from './logs/log-socket.ts'
-import { findJobById, setJobLogLastSeqs } from './db/repositories/job.repository.ts'
 import type { LogStore } from './logs/log-store.ts'
 import { monotonicMs, type Clock } from './shared/clock.ts'
 import { coerceError } from './shared/errors.ts'
@@ -86,59 +84,18 @@ export function createEngineRuntime(d: {
 }): EngineRuntime {
   const { config, database, registry, clock, logger, releasers } = d
   const db = database.db
-  let cluster: LogCluster | null = null
-  const hub = createLogHub({
-    onListenerError: (err) => logger.warn({ err }, 'log subscriber failed'),
-    onSubscribersChanged: (jobId, count) => cluster?.onSubscribers(jobId, count),
-  })
   const workspaceFor = (name: string, revision: string) =>
     registry.getVersion(name, revision) ?? registry.getEntry(name).current ?? undefined
   const jobSecrets = new JobSecrets(workspaceFor)
-  // Where finished logs end; jobs ending together share one statement (a crash may forget it:
-  // the log takeover ends such a log again).
-  const logEnds = createCoalescer<{ jobId: string; lastSeq: number }>(async (ends) => {
-    await setJobLogLastSeqs(database.relaxed, ends)
-    return []
-  })
-  const recordLastSeq = (jobId: string, lastSeq: number) => logEnds({ jobId, lastSeq })
-  const fileStore = createJsonlLogStore({
-    dir: config.log_storage.local_dir,
-    hub,
-    now: () => clock.now(),
-    // Jobs created or claimed here are known; others (after a restart, another replica's) are read.
-    loadSecrets: async (jobId) => {
-      const known = jobSecrets.cached(jobId)
-      if (known) return known.values
-      const job = await findJobById(db, jobId)
-      return job ? jobSecrets.of(job).values : []
-    },
-  })
-  // On PostgreSQL, writers go through the owner-aware store (logs across replicas).
-  const logCluster =
-    database.kind === 'postgres'
-      ? new LogCluster({
-          db,
-          recordLastSeq,
-          replicaId: d.replicaId,
-          inner: fileStore,
-          hub,
-          clock,
-          logger: logger.child({ component: 'log-cluster' }),
-          tuning: d.tuning?.cluster,
-        })
-      : null
-  cluster = logCluster
-  const logStore: LogStore = logCluster?.store ?? fileStore
-  releasers.add('log store', () => logStore.closeAll())
-  const jobLogs = createJobLogWriter({
-    store: logStore,
-    hub,
-    recordLastSeq,
+  const { hub, logStore, jobLogs, logCluster } = createLogParts({
+    config,
+    database,
     clock,
     logger,
-    endLog: logCluster
-      ? (jobId, status, line) => logCluster.endLog(jobId, status, line)
-      : undefined,
+    releasers,
+    replicaId: d.replicaId,
+    tuning: d.tuning,
+    jobSecrets,
   })
   const wake = new WakeSignal()
   const events = new EventEmitter<{ events: [ReadonlyArray<DomainEvent>] }>()
