@@ -93,11 +93,10 @@ export class Orchestrator {
       },
       { isolateFailures: true },
     )
-    const readMany = createCoalescer(async (ids: string[]) => {
+    this.#read = createCoalescer(async (ids: string[]) => {
       const found = await readJobsWithSteps(deps.db, ids)
       return ids.map((id) => found.get(id))
     })
-    this.#read = (jobId) => readMany(jobId)
   }
 
   /** The secret sets step outcomes are masked with (claims add the steps' secret inputs). */

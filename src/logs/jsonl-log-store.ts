@@ -80,8 +80,6 @@ class JsonlLogStore implements LogStore {
   readonly #secrets: LogSecrets
   /** Jobs with an open handle, least recently used first (Map keeps insertion order). */
   readonly #open = new Map<string, JobLog>()
-  /** Log directories known to exist. */
-  readonly #dirs = new Set<string>()
 
   constructor(opts: JsonlLogStoreOptions) {
     this.#dir = opts.dir
@@ -229,17 +227,10 @@ class JsonlLogStore implements LogStore {
       this.#open.set(st.jobId, st)
       return st.handle
     }
-    const dir = path.dirname(st.path)
-    // One mkdir per directory (per day or shard), not one per job: a syscall less per job.
-    if (!this.#dirs.has(dir)) {
-      await mkdir(dir, { recursive: true })
-      if (this.#dirs.size > 1000) this.#dirs.clear()
-      this.#dirs.add(dir)
-    }
+    // The directory (one per day) usually exists: create it only when the open says it is missing.
     const opened = await openLogFile(st.path).catch(async (e: unknown) => {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-      // The directory went away (log retention removed an old day): create it again.
-      await mkdir(dir, { recursive: true })
+      await mkdir(path.dirname(st.path), { recursive: true })
       return openLogFile(st.path)
     })
     st.handle = opened.fd

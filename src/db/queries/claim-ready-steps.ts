@@ -118,13 +118,15 @@ export async function claimReadySteps(
           FROM step_runs o WHERE o.job_id = c.job_id AND o.status = 'completed'
         ) END AS j_outputs,
         coalesce(f.version, j.xmin::text) AS j_version,
-        CASE WHEN (SELECT count(*) FROM step_runs r WHERE r.job_id = c.job_id
-                    AND r.status IN ('ready', 'running')) = 1 THEN row_to_json(j) END AS j_row,
-        CASE WHEN (SELECT count(*) FROM step_runs r WHERE r.job_id = c.job_id
-                    AND r.status IN ('ready', 'running')) = 1 THEN (
+        CASE WHEN runnable.n = 1 THEN row_to_json(j) END AS j_row,
+        CASE WHEN runnable.n = 1 THEN (
           SELECT json_agg(r ORDER BY r.position) FROM step_runs r WHERE r.job_id = c.job_id
         ) END AS j_steps
       FROM claimed c JOIN jobs j ON j.id = c.job_id LEFT JOIN flipped f ON f.id = c.job_id
+      CROSS JOIN LATERAL (
+        SELECT count(*) AS n FROM step_runs r
+        WHERE r.job_id = c.job_id AND r.status IN ('ready', 'running')
+      ) runnable
     ), held AS MATERIALIZED (
       SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint) FROM (SELECT 1 FROM out LIMIT 1) one
     ), started_events AS (
