@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 
 const WRAPPED = [
   { name: 'cron-parser', message: 'use src/scheduler/cron.ts' },
-  { name: 'nunjucks', message: 'use src/engine/templates.ts' },
+  { name: 'nunjucks', message: 'use src/templates/render.ts' },
   { name: 'pg', message: 'database access lives in src/db' },
   { name: '@electric-sql/pglite', message: 'database access lives in src/db' },
 ]
@@ -13,10 +13,10 @@ const WRAPPED = [
 /** Folder -> import patterns it must not use (gitignore-style, matched on the specifier). */
 const BOUNDARIES = {
   'src/shared/**/*.ts': ['../*/**', '!../shared/**'],
-  'src/config/**/*.ts': ['../db/**', '../api/**', '../engine/**', '../worker/**', '../logs/**', '../workspace/**', '../scheduler/**'],
-  'src/workspace/**/*.ts': ['../db/**', '../api/**', '../worker/**', '../logs/**', '../engine/orchestrator*'],
-  'src/db/**/*.ts': ['**/api/**', '**/worker/**', '**/logs/**', '**/engine/orchestrator*'],
-  'src/worker/**/*.ts': ['**/db/**', '**/api/**', '**/engine/**', '**/logs/**', 'kysely', 'koa'],
+  'src/config/**/*.ts': ['../db/**', '../api/**', '../engine/**', '../runner/**', '../logs/**', '../workspace/**', '../scheduler/**'],
+  'src/workspace/**/*.ts': ['../db/**', '../api/**', '../runner/**', '../logs/**', '../engine/orchestrator*'],
+  'src/db/**/*.ts': ['**/api/**', '**/runner/**', '**/logs/**', '**/engine/orchestrator*'],
+  'src/runner/**/*.ts': ['**/db/**', '**/api/**', '**/engine/**', '**/logs/**', 'kysely', 'koa'],
   'src/logs/**/*.ts': ['**/db/**', '**/engine/**', '**/api/**', 'koa'],
   'src/api/**/*.ts': ['**/db/queries/**', 'kysely'],
 }
@@ -52,7 +52,7 @@ export default tseslint.config(
     },
   })),
   { files: ['src/scheduler/cron.ts'], rules: { 'no-restricted-imports': 'off' } },
-  { files: ['src/engine/templates.ts', 'src/engine/templates/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['src/templates/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/db/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/cli/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-console': 'off' } },
   {

@@ -17,7 +17,7 @@ import { createEngineRuntime, type EngineRuntime } from './engine-runtime.ts'
 import type { Clock } from './shared/clock.ts'
 import type { Logger } from './shared/logger.ts'
 import type { Releasers } from './shared/releasers.ts'
-import type { ProcessLauncher } from './worker/executors/process-launcher.ts'
+import type { ProcessLauncher } from './runner/executors/process-launcher.ts'
 import type { RuntimeTuning } from './runtime-tuning.ts'
 import type { WorkspaceRegistry } from './workspace/workspace-registry.ts'
 

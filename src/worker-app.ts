@@ -11,15 +11,15 @@ import type { WorkerConfig } from './config/worker-config.ts'
 import { coerceError } from './shared/errors.ts'
 import type { Logger } from './shared/logger.ts'
 import { VERSION } from './shared/version.ts'
-import { stepBaseEnv } from './worker/base-env.ts'
-import { createDirectLauncher } from './worker/executors/process-launcher.ts'
-import { createSpawnerLauncher, probePythonSpawner } from './worker/executors/spawner-launcher.ts'
-import { HttpStepSource } from './worker/http-step-source.ts'
-import { CredentialStore, stateFilePath } from './worker/registration.ts'
-import { WorkerHttp } from './worker/worker-http.ts'
-import { Worker } from './worker/worker.ts'
+import { stepBaseEnv } from './runner/base-env.ts'
+import { createDirectLauncher } from './runner/executors/process-launcher.ts'
+import { createSpawnerLauncher, probePythonSpawner } from './runner/executors/spawner-launcher.ts'
+import { HttpStepSource } from './runner/http-step-source.ts'
+import { CredentialStore, stateFilePath } from './runner/registration.ts'
+import { WorkerHttp } from './runner/worker-http.ts'
+import { Worker } from './runner/worker.ts'
 
-export { WorkerRefusedError } from './worker/http-step-source.ts'
+export { WorkerRefusedError } from './runner/http-step-source.ts'
 
 export interface WorkerAppOptions {
   readonly config: WorkerConfig

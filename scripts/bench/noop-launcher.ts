@@ -6,7 +6,7 @@
 import type {
   LaunchedProcess,
   ProcessLauncher,
-} from '../../src/worker/executors/process-launcher.ts'
+} from '../../src/runner/executors/process-launcher.ts'
 
 export function createNoopLauncher(): ProcessLauncher {
   return {

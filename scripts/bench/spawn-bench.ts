@@ -6,12 +6,12 @@
  * Usage: npx tsx scripts/bench/spawn-bench.ts [runs=300] [bigMb=600]
  */
 import { monotonicMs } from '../../src/shared/clock.ts'
-import { createDirectLauncher } from '../../src/worker/executors/process-launcher.ts'
-import type { ProcessLauncher } from '../../src/worker/executors/process-launcher.ts'
+import { createDirectLauncher } from '../../src/runner/executors/process-launcher.ts'
+import type { ProcessLauncher } from '../../src/runner/executors/process-launcher.ts'
 import {
   createSpawnerLauncher,
   probePythonSpawner,
-} from '../../src/worker/executors/spawner-launcher.ts'
+} from '../../src/runner/executors/spawner-launcher.ts'
 
 const python = probePythonSpawner()
 

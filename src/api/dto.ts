@@ -1,5 +1,5 @@
 /** Domain -> snake_case JSON shapes of API.md. Unset values are null, never omitted. */
-import { isSecretInputName, maskSecretInputs } from '../engine/secret-values.ts'
+import { isSecretInputName, maskSecretInputs } from '../flow/secret-values.ts'
 import { SECRET_MASK } from '../shared/secret-mask.ts'
 import type { WorkspaceEntry } from '../workspace/workspace-registry.ts'
 import type { InputSchema, TaskDef, TriggerDef, Workspace } from '../workspace/workspace.ts'

@@ -1,6 +1,6 @@
 /** Jobs and steps as API.md §5.1/§5.2 show them. */
-import type { Job, StepRun } from '../engine/job.ts'
-import { maskSecretInputs } from '../engine/secret-values.ts'
+import type { Job, StepRun } from '../flow/job.ts'
+import { maskSecretInputs } from '../flow/secret-values.ts'
 import { maskJsonStrings, SECRET_MASK, type Scrubber } from '../shared/secret-mask.ts'
 import type { InputSchema } from '../workspace/workspace.ts'
 import { iso } from './dto.ts'

@@ -4,8 +4,8 @@
  * boolean inputs), the trigger's `input` rendered with `webhook` and `secret`, and finally the
  * schema default (applied later by validateInput). A `null` body field counts as absent.
  */
-import type { InputIssue } from '../engine/input-schema.ts'
-import { renderValue, TemplateError } from '../engine/templates.ts'
+import type { InputIssue } from '../workspace/input-schema.ts'
+import { renderValue, TemplateError } from '../templates/render.ts'
 import { assertNever } from '../shared/errors.ts'
 import type { InputSchema, InputType } from '../workspace/workspace.ts'
 

@@ -2,7 +2,7 @@
  * Request bodies of the remote worker protocol (API.md §11.2, §11.5), checked strictly: every
  * problem is reported at once with its path, and unknown top-level fields are named. Pure.
  */
-import { WORKER_CAPABILITIES } from '../engine/worker-record.ts'
+import { WORKER_CAPABILITIES } from '../workers/worker-record.ts'
 import { ValidationError } from '../shared/errors.ts'
 import { isUuid } from '../shared/ids.ts'
 

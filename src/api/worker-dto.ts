@@ -1,7 +1,7 @@
 /** Workers (API.md §7.2) and claims (§11.3) as JSON. */
-import type { ClaimedRender } from '../engine/claim-steps.ts'
-import type { HeartbeatResult } from '../engine/worker-lifecycle.ts'
-import type { WorkerRecord, WorkerStepRecord } from '../engine/worker-record.ts'
+import type { ClaimedRender } from '../dispatch/claim-steps.ts'
+import type { HeartbeatResult } from '../workers/worker-lifecycle.ts'
+import type { WorkerRecord, WorkerStepRecord } from '../workers/worker-record.ts'
 import { iso } from './dto.ts'
 
 export function toWorkerDto(w: WorkerRecord): Record<string, unknown> {

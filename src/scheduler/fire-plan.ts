@@ -3,7 +3,7 @@
  * `next_fire_at`, the trigger's cron and policy and `now` come in; no DB, no clock.
  */
 import { createHash } from 'node:crypto'
-import { formatInputIssues, validateInput } from '../engine/input-schema.ts'
+import { formatInputIssues, validateInput } from '../workspace/input-schema.ts'
 import { assertNever } from '../shared/errors.ts'
 import type {
   CatchUpPolicy,

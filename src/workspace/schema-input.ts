@@ -2,7 +2,7 @@
  * Input and output field definitions (WORKSPACE-FORMAT.md §4.1, §4.3): shape, `input-type`,
  * `input-default` and `input-options`.
  */
-import { isTemplate } from '../engine/templates.ts'
+import { isTemplate } from '../templates/render.ts'
 import {
   checkKeys,
   entries,

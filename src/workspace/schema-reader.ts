@@ -4,7 +4,7 @@
  * so callers keep going and later mistakes are still found.
  */
 import { isAlias, isMap, isScalar, isSeq } from 'yaml'
-import { isTemplate } from '../engine/templates.ts'
+import { isTemplate } from '../templates/render.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { Node } from 'yaml'
 import { didYouMean } from './did-you-mean.ts'

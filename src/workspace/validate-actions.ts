@@ -3,7 +3,7 @@
  * (§3.2), and input types that are neither built in nor declared connection types (§4.1).
  */
 import { posix } from 'node:path'
-import { isTemplate } from '../engine/templates.ts'
+import { isTemplate } from '../templates/render.ts'
 import { didYouMean } from './did-you-mean.ts'
 import type { ActionDraft, CustomTypeRef } from './schema-types.ts'
 import { INPUT_TYPES } from './workspace.ts'

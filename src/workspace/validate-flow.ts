@@ -2,7 +2,7 @@
  * Cross-references inside tasks: step and hook actions, `depends_on`, cycles, step inputs against
  * the action's schema, and task names that collide once `-` becomes `_`.
  */
-import { findCycles } from '../engine/dag.ts'
+import { findCycles } from '../flow/dag.ts'
 import { didYouMean } from './did-you-mean.ts'
 import type { ActionDraft, HookDraft, HooksDraft, StepDraft, TaskDraft } from './schema-types.ts'
 import { templateStepName } from './workspace.ts'

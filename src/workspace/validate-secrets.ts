@@ -2,7 +2,7 @@
  * Secrets (WORKSPACE-FORMAT.md §2): string values are templates rendered once at load with no
  * variables, only functions such as `get_env`. Nested mappings become nested values.
  */
-import { checkTemplate, isTemplate, renderTemplate } from '../engine/templates.ts'
+import { checkTemplate, isTemplate, renderTemplate } from '../templates/render.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { SecretDraft, SecretNode } from './schema-types.ts'
 import type { WorkspaceIssue } from './workspace.ts'

@@ -3,8 +3,8 @@
  * variable is available where the template sits. Step references must be upstream, which for an
  * action body is checked once for every step that runs the action.
  */
-import { upstreamClosure } from '../engine/dag.ts'
-import { checkTemplate } from '../engine/templates.ts'
+import { upstreamClosure } from '../flow/dag.ts'
+import { checkTemplate } from '../templates/render.ts'
 import { didYouMean } from './did-you-mean.ts'
 import type { ActionDraft, HooksDraft, StepDraft, TaskDraft, TemplateSite } from './schema-types.ts'
 import { templateStepName } from './workspace.ts'

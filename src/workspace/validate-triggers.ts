@@ -3,7 +3,7 @@
  * cron expression, the time zone, and a scheduler's input against the task's input schema.
  * Disabled triggers are checked the same way.
  */
-import { validateInput } from '../engine/input-schema.ts'
+import { validateInput } from './input-schema.ts'
 import { checkCron, isValidTimezone } from '../scheduler/cron.ts'
 import { didYouMean } from './did-you-mean.ts'
 import type { TaskDraft, TriggerDraft } from './schema-types.ts'

@@ -39,7 +39,7 @@ describe('`weir worker` loads no database code', () => {
   for (const entry of ['worker-app.ts', 'cli/commands/worker.ts']) {
     it(`src/${entry} reaches no src/db module, kysely, pg or PGlite`, () => {
       const { files, packages } = reachable(entry)
-      expect(files).to.include('worker/worker.ts')
+      expect(files).to.include('runner/worker.ts')
       expect([...files].filter((f) => f.startsWith('db/'))).to.deep.equal([])
       const bad = [...packages].filter(([spec]) => FORBIDDEN_PACKAGES.includes(packageName(spec)))
       expect(bad.map(([spec, from]) => `${spec} (from ${from})`)).to.deep.equal([])

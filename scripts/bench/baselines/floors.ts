@@ -11,8 +11,8 @@ import pg from 'pg'
 import {
   createSpawnerLauncher,
   probePythonSpawner,
-} from '../../../src/worker/executors/spawner-launcher.ts'
-import { runScript } from '../../../src/worker/executors/script-executor.ts'
+} from '../../../src/runner/executors/spawner-launcher.ts'
+import { runScript } from '../../../src/runner/executors/script-executor.ts'
 import type { BenchContext, ScenarioResult } from '../context.ts'
 import { repeat } from '../context.ts'
 import { ADMIN_URL } from '../pg-admin.ts'

@@ -3,8 +3,8 @@
  * unknown or revoked secret gets 401. The worker is then in `ctx.state.worker`.
  */
 import type { Context, Next } from 'koa'
-import { bearerToken } from '../../engine/worker-credentials.ts'
-import type { WorkerRecord } from '../../engine/worker-record.ts'
+import { bearerToken } from '../../workers/worker-credentials.ts'
+import type { WorkerRecord } from '../../workers/worker-record.ts'
 import { UnauthorizedError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 

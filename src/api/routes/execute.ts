@@ -1,9 +1,9 @@
 /** POST .../execute and job retries: strict input validation, then one job creation. */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
-import type { JobSource } from '../../engine/plan-job.ts'
+import type { JobSource } from '../../flow/plan-job.ts'
 import type { NewAuditEntry } from '../../shared/accounts.ts'
-import { validateExecuteBody, validateInput } from '../../engine/input-schema.ts'
+import { validateExecuteBody, validateInput } from '../../workspace/input-schema.ts'
 import { BadRequestError, ValidationError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { principalOf } from '../middleware/auth.ts'

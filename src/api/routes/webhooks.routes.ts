@@ -9,8 +9,8 @@
  */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
-import { validateInput } from '../../engine/input-schema.ts'
-import { renderTemplate } from '../../engine/templates.ts'
+import { validateInput } from '../../workspace/input-schema.ts'
+import { renderTemplate } from '../../templates/render.ts'
 import {
   BadRequestError,
   ConflictError,

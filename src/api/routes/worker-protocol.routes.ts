@@ -5,7 +5,7 @@
  */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
-import { bearerToken } from '../../engine/worker-credentials.ts'
+import { bearerToken } from '../../workers/worker-credentials.ts'
 import { UnauthorizedError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'

@@ -4,7 +4,7 @@
  */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
-import type { StepCall } from '../../engine/remote-step-calls.ts'
+import type { StepCall } from '../../workers/remote-step-calls.ts'
 import { BadRequestError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'

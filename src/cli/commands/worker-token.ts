@@ -11,7 +11,7 @@ import {
   listEnrollmentTokens,
   revokeEnrollmentTokens,
 } from '../../db/repositories/enrollment-token.repository.ts'
-import { hashSecret } from '../../engine/worker-credentials.ts'
+import { hashSecret } from '../../workers/worker-credentials.ts'
 import { openDatabase } from '../../runtime.ts'
 import { newRowId, newSecret } from '../../shared/ids.ts'
 import { createLogger } from '../../shared/logger.ts'

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import type { Job, StepRun } from '../../engine/job.ts'
+import type { Job, StepRun } from '../../flow/job.ts'
 import { jobStateFromJson } from './lock-job-with-steps.ts'
 import { EVENTS_LOCK_KEY } from '../repositories/event.repository.ts'
 import { toStepRun } from '../repositories/job.repository.ts'
@@ -30,7 +30,7 @@ export interface ClaimRequest {
  * derives `running` from the steps itself. A step is never taken before its ready_at (retry delay).
  * Eligibility: the action's tags are a subset of the worker's, and the worker has the capability
  * the step needs (`docker` for a docker runner or action, `kubernetes` for a pod, else `script`).
- * Lease tokens are `wlt_` + the binding tag of engine/lease-chain.ts (the first 12 hex digits of
+ * Lease tokens are `wlt_` + the binding tag of workers/lease-chain.ts (the first 12 hex digits of
  * sha256('<worker>:<step>:<attempt>'), computed here in SQL) + 32 random hex digits.
  * Index: step_runs_ready (partial, status = 'ready').
  */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import type { LeaseState } from '../../engine/lease-chain.ts'
+import type { LeaseState } from '../../workers/lease-chain.ts'
 import type { StepStatus } from '../../shared/statuses.ts'
 import type { DB } from '../schema.ts'
 
@@ -10,7 +10,7 @@ export interface StepLease extends LeaseState {
 }
 
 /**
- * The lease state of one step, for deciding a remote worker's step call (engine/lease-chain.ts).
+ * The lease state of one step, for deciding a remote worker's step call (workers/lease-chain.ts).
  * Read-only and unlocked: the decision is re-checked by the fenced write that applies the call
  * (advance-lease.ts, finish-step-attempt.ts), so a race costs a re-read, never a double apply.
  * `live` uses the database clock, the one all replicas share. Index: unique (job_id, step_name).

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import type { PlannedJob } from '../../engine/plan-job.ts'
+import type { PlannedJob } from '../../flow/plan-job.ts'
 import type { NewAuditEntry } from '../../shared/accounts.ts'
 import type { DomainEvent } from '../../shared/events.ts'
 import { auditRow } from '../repositories/audit.repository.ts'

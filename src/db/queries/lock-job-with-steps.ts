@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import type { Job, StepRun } from '../../engine/job.ts'
+import type { Job, StepRun } from '../../flow/job.ts'
 import { listStepsOfJob, toJob, toStepRun } from '../repositories/job.repository.ts'
 import type { DB, JobRow, StepRunRow } from '../schema.ts'
 

@@ -1,7 +1,7 @@
 /** jobs and their step rows: insert, lock, read, list. */
 import { sql, type Kysely, type Transaction } from 'kysely'
-import type { Job, JobListFilter, StepRun } from '../../engine/job.ts'
-import type { StepSpec } from '../../engine/step-spec.ts'
+import type { Job, JobListFilter, StepRun } from '../../flow/job.ts'
+import type { StepSpec } from '../../flow/step-spec.ts'
 import { NotFoundError } from '../../shared/errors.ts'
 import type { DB, JobRow, StepRunRow } from '../schema.ts'
 

@@ -4,7 +4,7 @@ import type {
   WorkerListFilter,
   WorkerRecord,
   WorkerStepRecord,
-} from '../../engine/worker-record.ts'
+} from '../../workers/worker-record.ts'
 import type { WorkerStatus } from '../../shared/statuses.ts'
 import type { DB, WorkerRow } from '../schema.ts'
 

@@ -6,9 +6,9 @@ import { logFilePath } from '../../../src/logs/jsonl-file.ts'
 import { createJsonlLogStore } from '../../../src/logs/jsonl-log-store.ts'
 import { createLogHub } from '../../../src/logs/log-hub.ts'
 import { newJobId } from '../../../src/shared/ids.ts'
-import type { ProcessLauncher } from '../../../src/worker/executors/process-launcher.ts'
-import { runScript } from '../../../src/worker/executors/script-executor.ts'
-import { baseEnv, launcherKinds, waitFor } from '../worker/exec-support.ts'
+import type { ProcessLauncher } from '../../../src/runner/executors/process-launcher.ts'
+import { runScript } from '../../../src/runner/executors/script-executor.ts'
+import { baseEnv, launcherKinds, waitFor } from '../runner/exec-support.ts'
 
 /** Wraps a launcher to see the raw stdout chunks the executor receives. */
 function watchChunks(inner: ProcessLauncher, chunks: Buffer[]): ProcessLauncher {

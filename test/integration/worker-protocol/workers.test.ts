@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { sql } from 'kysely'
 import { insertEnrollmentToken } from '../../../src/db/repositories/enrollment-token.repository.ts'
-import { hashSecret } from '../../../src/engine/worker-credentials.ts'
+import { hashSecret } from '../../../src/workers/worker-credentials.ts'
 import { execute, waitForJob, type TestApp } from '../../helpers/test-app.ts'
 import { waitFor } from '../../helpers/wait-for.ts'
 import {

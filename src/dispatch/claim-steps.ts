@@ -1,0 +1,109 @@
+/**
+ * Claims ready steps (one statement: the claim, the jobs flipped to running and the started events;
+ * ARCHITECTURE.md §2 step 4), then renders them. The rendered inputs (what the job detail shows)
+ * are stored by one more statement that the caller need not wait for before starting the steps:
+ * `inputsStored`. Steps whose templates fail are returned apart and failed by the caller.
+ */
+import { isDeepStrictEqual } from 'node:util'
+import type { Kysely } from 'kysely'
+import { claimReadySteps, type ClaimedJobInfo } from '../db/queries/claim-ready-steps.ts'
+import { setStepInputs } from '../db/repositories/step-run.repository.ts'
+import type { DB } from '../db/schema.ts'
+import { createScrubber, maskJsonStrings } from '../shared/secret-mask.ts'
+import type { Workspace } from '../workspace/workspace.ts'
+import { AfterCommit } from '../jobs/after-commit.ts'
+import type { StepRun } from '../flow/job.ts'
+import { renderStep, type RenderedStep } from '../flow/render-step.ts'
+import { jobSecretValues, stepSecretValues } from '../flow/secret-values.ts'
+
+export interface ClaimedRender {
+  readonly step: StepRun
+  readonly job: ClaimedJobInfo
+  readonly rendered: RenderedStep
+  /**
+   * The values to mask in this step's logs and results: the job's secret set plus the step's
+   * secret inputs. Register them with the log store (`addSecrets`) before the step runs.
+   */
+  readonly secrets: ReadonlyArray<string>
+}
+
+export interface ClaimBatch {
+  readonly ok: ClaimedRender[]
+  readonly failed: Array<{ step: StepRun; job: ClaimedJobInfo; error: string }>
+  readonly fx: AfterCommit
+  /** Settles once the rendered inputs are stored (never rejects: failures are only logged). */
+  readonly inputsStored: Promise<void>
+}
+
+export async function claimAndRender(
+  db: Kysely<DB>,
+  req: {
+    workerId: string
+    workerName: string
+    limit: number
+    leaseTtlSecs: number
+    tags: ReadonlyArray<string>
+    capabilities: ReadonlyArray<string>
+    startNow: boolean
+  },
+  workspaceFor: (name: string, revision: string) => Workspace | undefined,
+  onInputsFailed: (err: unknown) => void,
+): Promise<ClaimBatch> {
+  const claimed = await claimReadySteps(db, req)
+  const ok: ClaimedRender[] = []
+  const failed: ClaimBatch['failed'] = []
+  const fx = new AfterCommit()
+  const inputs: Array<{ stepId: string; input: unknown }> = []
+  const started = new Set<string>()
+  for (const { step, job } of claimed) {
+    const ws = workspaceFor(job.workspace, job.revision)
+    try {
+      const rendered = renderStep(step.spec, {
+        jobId: job.id,
+        workspace: job.workspace,
+        taskName: job.taskName,
+        stepName: step.name,
+        attempt: step.attempt,
+        jobInput: job.input,
+        secret: ws?.secrets ?? {},
+        outputs: job.outputs,
+      })
+      const secrets = [...jobSecretValues(ws, job), ...stepSecretValues(step.spec, rendered.input)]
+      // The stored input is for display only (a retry renders again): keep secrets out of it.
+      const stored =
+        secrets.length === 0
+          ? rendered.input
+          : maskJsonStrings(rendered.input, createScrubber(secrets))
+      // Often already stored as planned (no templates, or a retry rendering the same): no write.
+      if (!isDeepStrictEqual(stored, step.input)) inputs.push({ stepId: step.id, input: stored })
+      ok.push({ step, job, rendered, secrets })
+    } catch (e) {
+      failed.push({ step, job, error: (e as Error).message })
+    }
+    fx.logOwners.set(job.id, job.logOwner)
+    // The same events the claim statement inserted, for this process's listeners.
+    if (job.started && !started.has(job.id)) {
+      started.add(job.id)
+      fx.event('job.started', {
+        job_id: job.id,
+        workspace: job.workspace,
+        task_name: job.taskName,
+        status: 'running',
+      })
+    }
+    fx.event('step.started', {
+      job_id: job.id,
+      workspace: job.workspace,
+      task_name: job.taskName,
+      step_name: step.name,
+      attempt: step.attempt,
+      worker_id: req.workerId,
+    })
+    fx.line(
+      job.id,
+      `step ${step.name} started on worker ${req.workerName} (attempt ${step.attempt})`,
+    )
+  }
+  const inputsStored = setStepInputs(db, inputs).catch(onInputsFailed)
+  return { ok, failed, fx, inputsStored }
+}

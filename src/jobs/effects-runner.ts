@@ -1,0 +1,65 @@
+/**
+ * Runs what a committed orchestrator transaction asked for: `_server` lines, domain events,
+ * wake-ups (now, or at a retry's ready time), stop requests to workers and log ends.
+ */
+import type { DomainEvent } from '../shared/events.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { WakeSignal } from '../shared/wake-signal.ts'
+import type { Clock } from '../shared/clock.ts'
+import type { AfterCommit } from './after-commit.ts'
+import type { JobLogs } from '../logs/job-logs.ts'
+
+export interface EffectsTargets {
+  readonly jobLogs: JobLogs
+  readonly wake: WakeSignal
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly emit: (events: ReadonlyArray<DomainEvent>) => void
+  /** Tells other replicas (NOTIFY) that steps are ready; no-op on the embedded database. */
+  readonly notifyReady: () => void
+  readonly stopJob: (jobId: string, reason: 'cancel_requested' | 'timeout') => void
+  /** Learns who owns the logs of jobs created or claimed here, before any line is written. */
+  readonly noteLogOwners?: (owners: ReadonlyMap<string, string | null>) => void
+}
+
+export class EffectsRunner {
+  readonly #t: EffectsTargets
+  readonly #timers = new Set<NodeJS.Timeout>()
+
+  constructor(targets: EffectsTargets) {
+    this.#t = targets
+  }
+
+  run(fx: AfterCommit): void {
+    const t = this.#t
+    if (fx.logOwners.size > 0) t.noteLogOwners?.(fx.logOwners)
+    for (const l of fx.lines) t.jobLogs.server(l.jobId, l.line, l.stream)
+    if (fx.ready) {
+      t.wake.notify()
+      t.notifyReady()
+    }
+    const now = t.clock.nowMs()
+    for (const at of fx.wakeAt) this.#wakeAt(at.getTime() - now)
+    for (const s of fx.stops) t.stopJob(s.jobId, s.reason)
+    for (const e of fx.ends) void t.jobLogs.end(e.jobId, e.status, e.line)
+    if (fx.events.length > 0) t.emit(fx.events)
+  }
+
+  #wakeAt(delayMs: number): void {
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer)
+        this.#t.wake.notify()
+        this.#t.notifyReady()
+      },
+      Math.max(0, delayMs) + 5,
+    )
+    timer.unref()
+    this.#timers.add(timer)
+  }
+
+  stop(): void {
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+  }
+}

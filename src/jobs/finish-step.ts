@@ -1,0 +1,137 @@
+/**
+ * Ending a step's attempt (the hot path of every step). First optimistically, with no
+ * transaction: read the job and its steps (one statement), decide (pure), then apply every write
+ * in one statement fenced on the job row's version and the lease. A conflict (another finisher, a
+ * cancel or the first claim wrote the job row in between) decides again on a fresh read; after a
+ * few, or when the decision inserts jobs (hooks, a task retry), the locked path runs the same
+ * decision inside a transaction holding the job row.
+ */
+import type { Kysely, Transaction } from 'kysely'
+import { finishStepAttempt } from '../db/queries/finish-step-attempt.ts'
+import { lockJobWithSteps } from '../db/queries/lock-job-with-steps.ts'
+import type { DB } from '../db/schema.ts'
+import { withTransaction } from '../db/transaction.ts'
+import type { Clock } from '../shared/clock.ts'
+import type { JobStatus, StepStatus } from '../shared/statuses.ts'
+import { AfterCommit } from './after-commit.ts'
+import { decideAttemptEnd } from '../flow/finish-attempt.ts'
+import { maskOutcome, type JobSecrets } from './job-secrets.ts'
+import type { Job, StepOutcome, StepRun } from '../flow/job.ts'
+import { JobWriteSet, settleJob, type FinalizeDeps } from './settle-job.ts'
+
+export type FinishResult =
+  | { readonly ok: true; readonly stepStatus: StepStatus; readonly jobStatus: JobStatus }
+  | { readonly ok: false }
+
+export interface FinishDeps {
+  readonly db: Kysely<DB>
+  /** readJobsWithSteps for one job (coalesced: finishes under load share the read). */
+  readonly read: (
+    jobId: string,
+  ) => Promise<{ job: Job; steps: StepRun[]; version: string } | undefined>
+  readonly clock: Clock
+  readonly secrets: JobSecrets
+  /** Deps for settling; `trx` null: no transaction, so inserting jobs must throw NeedsTransaction. */
+  readonly finalizeDeps: (trx: Transaction<DB> | null) => FinalizeDeps
+  readonly onCommitted: (fx: AfterCommit) => void
+}
+
+export interface FinishRequest {
+  readonly stepId: string
+  readonly jobId: string
+  readonly leaseToken: string | null
+  readonly outcome: StepOutcome
+  readonly chain?: { readonly seq: number }
+  /** The job as the claim left it (ClaimedJobInfo.snapshot): the first try needs no read. */
+  readonly snapshot?: { job: Job; steps: StepRun[]; version: string } | null
+}
+
+/** Thrown by insertHookJobs when there is no transaction: take the locked path. */
+export class NeedsTransaction extends Error {}
+
+/** Rolls back a locked finish whose fenced attempt update found the lease gone. */
+class LeaseMoved extends Error {}
+
+const OPTIMISTIC_TRIES = 3
+
+export async function finishStep(d: FinishDeps, req: FinishRequest): Promise<FinishResult> {
+  for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
+    const read = i === 0 && req.snapshot ? req.snapshot : await d.read(req.jobId)
+    if (!read) return { ok: false }
+    let decided: Decision | null
+    try {
+      decided = await decide(d, req, read.job, read.steps, null)
+    } catch (e) {
+      if (e instanceof NeedsTransaction) break
+      throw e
+    }
+    if (!decided) return { ok: false }
+    const res = await finishStepAttempt(d.db, decided.end, decided.writes, read.version)
+    if (res === 'lease_moved') return { ok: false }
+    if (res === 'applied') return committed(d, decided)
+  }
+  return finishLocked(d, req)
+}
+
+async function finishLocked(d: FinishDeps, req: FinishRequest): Promise<FinishResult> {
+  const decided = await withTransaction(d.db, async (trx) => {
+    const locked = await lockJobWithSteps(trx, req.jobId)
+    if (!locked) return null
+    const decided = await decide(d, req, locked.job, locked.steps, trx)
+    if (!decided) return null
+    // The lease moved on (a remote worker's chain) after the read: undo whatever was written.
+    if ((await finishStepAttempt(trx, decided.end, decided.writes)) !== 'applied')
+      throw new LeaseMoved()
+    return decided
+  }).catch((e: unknown) => {
+    if (e instanceof LeaseMoved) return null
+    throw e
+  })
+  return decided ? committed(d, decided) : { ok: false }
+}
+
+interface Decision {
+  readonly fx: AfterCommit
+  readonly end: Parameters<typeof finishStepAttempt>[1]
+  readonly writes: Parameters<typeof finishStepAttempt>[2]
+  readonly stepStatus: StepStatus
+  readonly jobStatus: JobStatus
+}
+
+/** Null when the step is not running under this lease (nothing to do: 409 lease_expired). */
+async function decide(
+  d: FinishDeps,
+  req: FinishRequest,
+  job: Job,
+  steps: ReadonlyArray<StepRun>,
+  trx: Transaction<DB> | null,
+): Promise<Decision | null> {
+  const { stepId, jobId, leaseToken, chain } = req
+  const step = steps.find((s) => s.id === stepId)
+  if (!step || step.status !== 'running' || (leaseToken !== null && step.leaseToken !== leaseToken))
+    return null
+  const now = d.clock.now()
+  // Nothing secret reaches the step row, the job row, events or `_server` lines.
+  const masked = maskOutcome(req.outcome, d.secrets.of(job).scrubber)
+  const end = decideAttemptEnd(job, step, masked, now)
+  const fx = new AfterCommit()
+  for (const [line, stream] of end.lines) fx.line(jobId, line, stream)
+  fx.events.push(...end.events(job))
+  if (end.attempt.status === 'ready') fx.wakeAt.push(end.attempt.retryAt ?? now)
+  const updated = steps.map((s): StepRun => (s.id === stepId ? { ...s, ...end.patch } : s))
+  const writes = new JobWriteSet()
+  const jobStatus = await settleJob(trx ?? d.db, d.finalizeDeps(trx), job, updated, fx, writes)
+  const reply = { step_status: end.attempt.status, job_status: jobStatus }
+  return {
+    fx,
+    end: { stepId, leaseToken, ...end.attempt, chain: chain && { seq: chain.seq, reply } },
+    writes: { jobId, stepChanges: writes.stepChanges, jobPatch: writes.patch, events: fx.events },
+    stepStatus: end.attempt.status,
+    jobStatus,
+  }
+}
+
+function committed(d: FinishDeps, decided: Decision): FinishResult {
+  d.onCommitted(decided.fx)
+  return { ok: true, stepStatus: decided.stepStatus, jobStatus: decided.jobStatus }
+}

@@ -1,0 +1,267 @@
+/**
+ * The orchestrator applies the pure engine's decisions: load, decide, persist in one transaction,
+ * then run the collected effects after commit. The database is the only truth.
+ */
+import type { Kysely, Transaction } from 'kysely'
+import { insertPlannedJobs } from '../db/queries/insert-planned-jobs.ts'
+import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
+import { insertAuditEntry } from '../db/repositories/audit.repository.ts'
+import { insertEvents } from '../db/repositories/event.repository.ts'
+import {
+  findJobIdByIdempotencyKey,
+  listStepsOfJob,
+  lockJobForUpdate,
+} from '../db/repositories/job.repository.ts'
+import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
+import type { DB } from '../db/schema.ts'
+import { withTransaction } from '../db/transaction.ts'
+import type { NewAuditEntry } from '../shared/accounts.ts'
+import type { Clock } from '../shared/clock.ts'
+import { createCoalescer } from '../shared/coalescer.ts'
+import { newJobId, newStepRunId } from '../shared/ids.ts'
+import { KeyedTurns } from '../shared/keyed-turns.ts'
+import type { Logger } from '../shared/logger.ts'
+import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
+import type { TaskDef, Workspace } from '../workspace/workspace.ts'
+import type { AfterCommit } from './after-commit.ts'
+import { cancelJob, requestCancel, timeoutJob, type CancelContext } from './cancel-job.ts'
+import {
+  finishStep,
+  NeedsTransaction,
+  type FinishDeps,
+  type FinishRequest,
+  type FinishResult,
+} from './finish-step.ts'
+import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
+import type { Job, StepOutcome } from '../flow/job.ts'
+import { describeNewJobs, type NewJobsBatch } from './new-jobs.ts'
+import { planJob, type JobSource, type PlannedJob } from '../flow/plan-job.ts'
+import { finalizeJob, type FinalizeDeps } from './settle-job.ts'
+
+export interface OrchestratorDeps {
+  readonly db: Kysely<DB>
+  readonly clock: Clock
+  readonly logger: Logger
+  /** The workspace version a job was planned from (or the serving one when evicted). */
+  readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
+  readonly onCommitted: (fx: AfterCommit) => void
+  readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
+  /** Replica that owns the logs of jobs created here. */
+  readonly logOwner: string | null
+  /** Jobs' secret sets, masked in what is stored (default: a cache of this orchestrator's own). */
+  readonly secrets?: JobSecrets
+}
+
+export interface CreateJobRequest {
+  readonly workspace: Workspace
+  readonly task: TaskDef
+  readonly input: Readonly<Record<string, unknown>>
+  readonly rawInput?: unknown
+  readonly source: JobSource
+  readonly fireKey?: string | null
+  readonly idempotencyKey?: string | null
+  readonly retryOfJobId?: string | null
+  /** Written with the job, in its statement (who asked for it). */
+  readonly audit?: NewAuditEntry
+}
+
+export type { FinishResult }
+
+export class Orchestrator {
+  readonly #d: OrchestratorDeps
+  readonly #secrets: JobSecrets
+
+  /** Creates arriving together share one statement (group commit; one bad item fails alone). */
+  readonly #insertNow: (batch: NewJobsBatch) => Promise<void>
+  /** Finishes of the same job take turns here (see finishStep). */
+  readonly #finishing = new KeyedTurns()
+  /** Optimistic finishes arriving together share their read. */
+  readonly #read: FinishDeps['read']
+
+  constructor(deps: OrchestratorDeps) {
+    this.#d = deps
+    this.#secrets = deps.secrets ?? new JobSecrets(deps.workspaceFor)
+    this.#insertNow = createCoalescer(
+      async (batches: NewJobsBatch[]) => {
+        await insertPlannedJobs(
+          deps.db,
+          batches.flatMap((b) => b.jobs),
+          deps.logOwner,
+          { events: batches.flatMap((b) => b.events), audit: batches.flatMap((b) => b.audit) },
+        )
+        return []
+      },
+      { isolateFailures: true },
+    )
+    this.#read = createCoalescer(async (ids: string[]) => {
+      const found = await readJobsWithSteps(deps.db, ids)
+      return ids.map((id) => found.get(id))
+    })
+  }
+
+  /** The secret sets step outcomes are masked with (claims add the steps' secret inputs). */
+  get secrets(): JobSecrets {
+    return this.#secrets
+  }
+
+  /** Plans and stores a job with all its steps in one transaction; `created` is false on an idempotent repeat. */
+  async createJob(req: CreateJobRequest): Promise<{ jobId: string; created: boolean }> {
+    const { db } = this.#d
+    const existing = await this.#existingJob(req)
+    if (existing) {
+      if (req.audit) await insertAuditEntry(db, { ...req.audit, targetId: existing })
+      return { jobId: existing, created: false }
+    }
+    const audit = req.audit
+    const planned = planJob({
+      jobId: newJobId(),
+      newStepId: newStepRunId,
+      workspace: req.workspace,
+      task: req.task,
+      input: req.input,
+      rawInput: req.rawInput,
+      source: req.source,
+      now: this.#d.clock.now(),
+      defaultStepTimeoutSecs: this.#d.defaults.stepTimeoutSecs,
+      defaultJobTimeoutSecs: this.#d.defaults.jobTimeoutSecs,
+      fireKey: req.fireKey,
+      idempotencyKey: req.idempotencyKey,
+      retryOfJobId: req.retryOfJobId,
+    })
+    try {
+      let fx: AfterCommit
+      if (isTerminalJobStatus(planned.status)) {
+        // Nothing to run (every step skipped or failed at planning): finished, with its hooks.
+        fx = await withTransaction(db, async (trx) => {
+          const fx = await this.insertJobs(trx, [planned])
+          if (audit) await insertAuditEntry(trx, { ...audit, targetId: planned.id })
+          await insertEvents(trx, fx.events)
+          return fx
+        })
+      } else {
+        // The hot path: the job, its steps, its events and its audit entry in one statement.
+        const masked = this.#masked([planned])
+        fx = describeNewJobs(masked, this.#d.logOwner)
+        await this.#insertNow({
+          jobs: masked,
+          events: fx.events,
+          audit: audit ? [{ ...audit, targetId: planned.id }] : [],
+        })
+      }
+      this.#d.onCommitted(fx)
+      return { jobId: planned.id, created: true }
+    } catch (e) {
+      // A concurrent request with the same key won the insert: answer with its job.
+      const winner = isPgError(e, UNIQUE_VIOLATION) ? await this.#existingJob(req) : undefined
+      if (winner) return { jobId: winner, created: false }
+      throw e
+    }
+  }
+
+  /** The job already created for this request's Idempotency-Key, if any. */
+  async #existingJob(req: CreateJobRequest): Promise<string | undefined> {
+    if (!req.idempotencyKey) return undefined
+    return findJobIdByIdempotencyKey(
+      this.#d.db,
+      req.workspace.name,
+      req.task.name,
+      req.idempotencyKey,
+    )
+  }
+
+  /** Inserts planned jobs inside the caller's transaction (also used for hook jobs and cron fires). */
+  async insertJobs(trx: Transaction<DB>, jobs: ReadonlyArray<PlannedJob>): Promise<AfterCommit> {
+    const masked = this.#masked(jobs)
+    await insertPlannedJobs(trx, masked, this.#d.logOwner)
+    const fx = describeNewJobs(masked, this.#d.logOwner)
+    for (const p of masked) {
+      if (isTerminalJobStatus(p.status)) {
+        const job = await lockJobForUpdate(trx, p.id)
+        const steps = await listStepsOfJob(trx, p.id)
+        fx.merge(await finalizeJob(trx, this.#finalizeDeps(trx), job!, steps, p.status))
+      }
+    }
+    return fx
+  }
+
+  #masked(jobs: ReadonlyArray<PlannedJob>): PlannedJob[] {
+    return jobs.map((p) => maskPlannedJob(p, this.#secrets.of(p).scrubber))
+  }
+
+  /**
+   * Ends the current attempt of a running step. With a lease token the update is fenced on it;
+   * `{ok: false}` means the lease is no longer current and nothing changed (409 lease_expired).
+   * With `chain` (a remote worker's `complete`), it is also fenced on the chain's seq, and the
+   * reply `{step_status, job_status}` is stored for replays (API.md §11.4).
+   */
+  async finishStep(
+    stepId: string,
+    jobId: string,
+    leaseToken: string | null,
+    outcome: StepOutcome,
+    chain?: { readonly seq: number },
+    snapshot?: FinishRequest['snapshot'],
+  ): Promise<FinishResult> {
+    // Siblings ending together in this process take turns: racing each other's optimistic
+    // writes would mostly conflict (measured on a 50-way fan-in: three conflicts per finish).
+    return this.#finishing.run(jobId, () =>
+      finishStep(
+        {
+          db: this.#d.db,
+          read: this.#read,
+          clock: this.#d.clock,
+          secrets: this.#secrets,
+          finalizeDeps: (trx) => this.#finalizeDeps(trx),
+          onCommitted: this.#d.onCommitted,
+        },
+        { stepId, jobId, leaseToken, outcome, chain, snapshot },
+      ),
+    )
+  }
+
+  /** Cancels a job (API.md §5.3): 409 when terminal; running steps are asked to stop. */
+  cancelJob(jobId: string): Promise<{ status: JobStatus; cancelRequestedAt: Date }> {
+    return cancelJob(this.#cancelContext(), jobId)
+  }
+
+  /**
+   * Cancels a job the caller has locked (`lockJobForUpdate`) and found not terminal, inside the
+   * caller's transaction (also `concurrency: cancel_previous` in a cron fire). The caller inserts
+   * `fx.events` and runs `fx` after its commit.
+   */
+  requestCancel(
+    trx: Transaction<DB>,
+    job: Job,
+  ): Promise<{ fx: AfterCommit; status: JobStatus; at: Date }> {
+    return requestCancel(this.#cancelContext(), trx, job)
+  }
+
+  /** Fails a job whose `timeout` passed: waiting steps fail, running ones are told to stop. */
+  timeoutJob(jobId: string): Promise<void> {
+    return timeoutJob(this.#cancelContext(), jobId)
+  }
+
+  #cancelContext(): CancelContext {
+    return {
+      db: this.#d.db,
+      clock: this.#d.clock,
+      finalizeDeps: (trx) => this.#finalizeDeps(trx),
+      onCommitted: this.#d.onCommitted,
+    }
+  }
+
+  /** `trx` null (an optimistic finish): inserting jobs throws NeedsTransaction. */
+  #finalizeDeps(trx: Transaction<DB> | null): FinalizeDeps {
+    return {
+      clock: this.#d.clock,
+      logger: this.#d.logger,
+      workspaceFor: this.#d.workspaceFor,
+      secrets: this.#secrets,
+      defaults: this.#d.defaults,
+      insertHookJobs: async (_db, jobs) => {
+        if (!trx) throw new NeedsTransaction()
+        return this.insertJobs(trx, jobs)
+      },
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { expect } from 'chai'
+import { mapClaim, remoteStepId, type ClaimContext } from '../../../src/runner/remote-claim.ts'
+import { claimReplySchema } from '../../../src/runner/remote-wire.ts'
+
+const JOB = '7c0e9a52-3f4b-4e0f-9a43-2d8e61b0c5aa'
+
+function claim(over: Record<string, unknown> = {}) {
+  return claimReplySchema.parse({
+    lease: { token: 'wlt_abc', expires_at: '2026-03-02T10:00:10.150Z' },
+    job_id: JOB,
+    workspace: 'default',
+    revision: '9d2c41e',
+    task_name: 'hello-world',
+    step_name: 'build-greeting',
+    attempt: 2,
+    action_name: 'compose-greeting',
+    action_type: 'script',
+    runner: 'local',
+    action: { type: 'script', script: 'echo hi' },
+    input: { name: 'World' },
+    timeout_secs: 1800,
+    env: { STROEM_JOB_ID: JOB, WEIR_INPUT_NAME: 'World', WEIR_INPUT_COUNT: 3 },
+    ...over,
+  })
+}
+
+const ctx: ClaimContext = {
+  workspaceDirs: { ops: '/srv/ops' },
+  scratchDir: '/tmp/scratch',
+  defaultTimeoutSecs: 99,
+}
+
+describe('mapping a claim onto a step to run (mapClaim)', () => {
+  it('maps the API.md §11.3 example, running an inline script in the scratch folder', () => {
+    const m = mapClaim(claim(), ctx)
+    expect(m).to.deep.equal({
+      ok: true,
+      step: {
+        stepId: remoteStepId(JOB, 'build-greeting', 2),
+        jobId: JOB,
+        workspace: 'default',
+        taskName: 'hello-world',
+        stepName: 'build-greeting',
+        attempt: 2,
+        leaseToken: 'wlt_abc',
+        action: { language: 'shell', interpreter: null, script: 'echo hi', source: null, args: [] },
+        env: { STROEM_JOB_ID: JOB, WEIR_INPUT_NAME: 'World', WEIR_INPUT_COUNT: '3' },
+        cwd: '/tmp/scratch',
+        timeoutSecs: 1800,
+      },
+    })
+  })
+
+  it('gives each attempt its own id', () => {
+    expect(remoteStepId(JOB, 's', 1)).not.to.equal(remoteStepId(JOB, 's', 2))
+  })
+
+  it('takes language, interpreter and args from the rendered action; js is javascript', () => {
+    const m = mapClaim(
+      claim({
+        action: {
+          type: 'script',
+          language: 'js',
+          interpreter: 'node',
+          script: 'x',
+          args: ['a', 1, 'b'],
+        },
+        timeout_secs: null,
+      }),
+      ctx,
+    )
+    expect(m.ok).to.equal(true)
+    expect(m.step.action).to.deep.equal({
+      language: 'javascript',
+      interpreter: 'node',
+      script: 'x',
+      source: null,
+      args: ['a', 'b'],
+    })
+    expect(m.step.timeoutSecs).to.equal(99)
+  })
+
+  it('runs a source: script in the mapped workspace folder', () => {
+    const m = mapClaim(
+      claim({ workspace: 'ops', action: { type: 'script', source: 'scripts/a.sh' } }),
+      ctx,
+    )
+    expect(m.ok).to.equal(true)
+    expect(m.step.cwd).to.equal('/srv/ops')
+    expect(m.step.action.source).to.equal('scripts/a.sh')
+  })
+
+  it('fails a source: script whose workspace has no folder here, naming the option and variable', () => {
+    const m = mapClaim(claim({ action: { type: 'script', source: 'scripts/a.sh' } }), ctx)
+    expect(m).to.include({ ok: false })
+    expect(m.ok ? '' : m.error).to.equal(
+      "step needs the files of workspace 'default' (source: scripts/a.sh), but this worker has no " +
+        'folder for it: start the worker with --workspace-dir default=<path> ' +
+        '(or WEIR_WORKER__WORKSPACES=default=<path>)',
+    )
+  })
+
+  it('refuses what this worker cannot run, with the reason', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { action: { type: 'docker', image: 'x' } },
+        "action type 'docker' is not supported by this worker (it runs script steps)",
+      ],
+      [{ runner: 'pod' }, "runner 'pod' is not supported by this worker"],
+      [
+        { action: { type: 'script', language: 'ruby', script: 'x' } },
+        "script language 'ruby' is not supported by this worker",
+      ],
+      [{ action: { type: 'script' } }, 'the claimed action has neither `script` nor `source`'],
+      [
+        { workspace: 'ops', action: { type: 'script', source: '../etc/x' } },
+        "source '../etc/x' is outside the workspace folder",
+      ],
+    ]
+    for (const [over, error] of cases) {
+      const m = mapClaim(claim(over), ctx)
+      expect(m.ok ? '' : m.error, JSON.stringify(over)).to.equal(error)
+      expect(m.step.leaseToken).to.equal('wlt_abc')
+    }
+  })
+})
