@@ -11,8 +11,9 @@ import { setStepInputs } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { createScrubber, maskJsonStrings } from '../shared/secret-mask.ts'
 import type { Workspace } from '../workspace/workspace.ts'
-import { AfterCommit } from '../jobs/after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import type { StepRun } from '../flow/job.ts'
+import { announceJobMove, announceStepMove, moveJob, moveStep } from '../flow/move-effects.ts'
 import { renderStep, type RenderedStep } from '../flow/render-step.ts'
 import { jobSecretValues, stepSecretValues } from '../flow/secret-values.ts'
 
@@ -81,28 +82,17 @@ export async function claimAndRender(
       failed.push({ step, job, error: (e as Error).message })
     }
     fx.logOwners.set(job.id, job.logOwner)
-    // The same events the claim statement inserted, for this process's listeners.
+    // The claim statement made these moves (and inserted their events): announce them here too.
+    const ref = { id: job.id, workspace: job.workspace, taskName: job.taskName }
     if (job.started && !started.has(job.id)) {
       started.add(job.id)
-      fx.event('job.started', {
-        job_id: job.id,
-        workspace: job.workspace,
-        task_name: job.taskName,
-        status: 'running',
+      announceJobMove(fx, ref, moveJob({ id: job.id, status: 'pending' }, 'start'), {
+        now: step.claimedAt ?? new Date(0),
       })
     }
-    fx.event('step.started', {
-      job_id: job.id,
-      workspace: job.workspace,
-      task_name: job.taskName,
-      step_name: step.name,
-      attempt: step.attempt,
-      worker_id: req.workerId,
+    announceStepMove(fx, ref, moveStep({ ...step, status: 'ready' }, 'claim'), {
+      worker: { id: req.workerId, name: req.workerName },
     })
-    fx.line(
-      job.id,
-      `step ${step.name} started on worker ${req.workerName} (attempt ${step.attempt})`,
-    )
   }
   const inputsStored = setStepInputs(db, inputs).catch(onInputsFailed)
   return { ok, failed, fx, inputsStored }

@@ -15,7 +15,7 @@ import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
-import { AfterCommit } from '../jobs/after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import { loseLease, lostWorkerMessage } from './lose-lease.ts'
 import type { Orchestrator } from '../jobs/orchestrator.ts'
 

@@ -18,7 +18,7 @@ import type {
   WorkerOutcome,
 } from '../runner/step-source.ts'
 import type { Workspace } from '../workspace/workspace.ts'
-import type { AfterCommit } from '../jobs/after-commit.ts'
+import type { AfterCommit } from '../flow/after-commit.ts'
 import { claimAndRender, type ClaimedRender } from './claim-steps.ts'
 import type { JobLogs } from '../logs/job-logs.ts'
 import type { Orchestrator } from '../jobs/orchestrator.ts'

@@ -3,12 +3,14 @@
  * evaluate `when`, or make ready, repeated until nothing changes, so cascades resolve in one call.
  */
 import { templateStepName } from '../workspace/workspace.ts'
-import type { StepStatus } from '../shared/statuses.ts'
-import { decidePendingStep } from './step-transitions.ts'
+import { isTerminalStepStatus, type StepStatus } from '../shared/statuses.ts'
 import { evaluateCondition } from '../templates/render.ts'
+import { moveStep, type StepMove } from './move-effects.ts'
 
 export interface AdvanceStep {
+  readonly id: string
   readonly name: string
+  readonly attempt: number
   readonly status: StepStatus
   readonly dependsOn: ReadonlyArray<string>
   readonly continueOnFailure: boolean
@@ -22,17 +24,70 @@ export interface AdvanceContext {
   readonly secret: Readonly<Record<string, unknown>>
 }
 
-export interface StepChange {
+export interface DepState {
   readonly name: string
-  readonly to: 'ready' | 'skipped' | 'failed'
-  /** Why it was skipped, or the `when` error that failed it. */
-  readonly reason: string | null
+  readonly status: StepStatus
 }
 
-/** Decisions for every pending step that can move now; the input is not modified. */
-export function advanceSteps(steps: ReadonlyArray<AdvanceStep>, ctx: AdvanceContext): StepChange[] {
+export type PendingDecision =
+  | { kind: 'wait' }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'evaluate_when' }
+  | { kind: 'ready' }
+
+/** Skip reasons for failed or cancelled dependencies, in `depends_on` order. */
+function brokenDependencies(settled: ReadonlyArray<DepState>): string[] {
+  const reasons: string[] = []
+  for (const dep of settled) {
+    if (dep.status === 'failed') reasons.push(`dependency '${dep.name}' failed`)
+    if (dep.status === 'cancelled') reasons.push(`dependency '${dep.name}' was cancelled`)
+  }
+  return reasons
+}
+
+/**
+ * Decides a pending step once its dependencies change (WORKSPACE-FORMAT.md §5.4).
+ *
+ * Only the states of names in `step.dependsOn` count, so callers may pass every step of the job;
+ * a declared dependency with no state is treated as unsettled. Once all are terminal: a failed or
+ * cancelled dependency skips a step without `continue_on_failure`; so does a set of dependencies
+ * that were all skipped. A `continue_on_failure` step proceeds whatever its dependencies did: §5.4
+ * rule 2 and the `pending -> ready` row of API.md §2.2 both say so, which settles the unqualified
+ * "every dependency was skipped" of the `pending -> skipped` row. Skipped dependencies otherwise
+ * count as satisfied, so a join runs when at least one branch completed.
+ */
+export function decidePendingStep(
+  step: {
+    readonly dependsOn: ReadonlyArray<string>
+    readonly continueOnFailure: boolean
+    readonly hasWhen: boolean
+  },
+  deps: ReadonlyArray<DepState>,
+): PendingDecision {
+  const byName = new Map(deps.map((d) => [d.name, d.status]))
+  const settled: DepState[] = []
+  for (const name of new Set(step.dependsOn)) {
+    const status = byName.get(name)
+    if (status === undefined || !isTerminalStepStatus(status)) return { kind: 'wait' }
+    settled.push({ name, status })
+  }
+  if (!step.continueOnFailure) {
+    const broken = brokenDependencies(settled)
+    if (broken.length > 0) return { kind: 'skip', reason: broken.join('; ') }
+    if (settled.length > 0 && settled.every((d) => d.status === 'skipped')) {
+      return { kind: 'skip', reason: 'all dependencies were skipped' }
+    }
+  }
+  return step.hasWhen ? { kind: 'evaluate_when' } : { kind: 'ready' }
+}
+
+/**
+ * The moves of every pending step that can move now (`deps_met`, `skip`, `condition_failed`),
+ * in a cascade's order; the input is not modified. A skip's or failure's reason is the move's.
+ */
+export function advanceSteps(steps: ReadonlyArray<AdvanceStep>, ctx: AdvanceContext): StepMove[] {
   const status = new Map(steps.map((s) => [s.name, s.status]))
-  const changes: StepChange[] = []
+  const changes: StepMove[] = []
   let moved = true
   while (moved) {
     moved = false
@@ -53,7 +108,7 @@ function decide(
   steps: ReadonlyArray<AdvanceStep>,
   status: ReadonlyMap<string, StepStatus>,
   ctx: AdvanceContext,
-): StepChange | null {
+): StepMove | null {
   const deps = step.dependsOn.map((name) => ({ name, status: status.get(name) ?? 'pending' }))
   const decision = decidePendingStep(
     {
@@ -67,9 +122,9 @@ function decide(
     case 'wait':
       return null
     case 'skip':
-      return { name: step.name, to: 'skipped', reason: decision.reason }
+      return moveStep(step, 'skip', decision.reason)
     case 'ready':
-      return { name: step.name, to: 'ready', reason: null }
+      return moveStep(step, 'deps_met')
     case 'evaluate_when':
       return evaluateWhen(step, steps, status, ctx)
   }
@@ -80,18 +135,14 @@ function evaluateWhen(
   steps: ReadonlyArray<AdvanceStep>,
   status: ReadonlyMap<string, StepStatus>,
   ctx: AdvanceContext,
-): StepChange {
+): StepMove {
   try {
     const run = evaluateCondition(step.when!, whenContext(steps, status, ctx))
     return run
-      ? { name: step.name, to: 'ready', reason: null }
-      : { name: step.name, to: 'skipped', reason: `condition is false: ${step.when}` }
+      ? moveStep(step, 'deps_met')
+      : moveStep(step, 'skip', `condition is false: ${step.when}`)
   } catch (e) {
-    return {
-      name: step.name,
-      to: 'failed',
-      reason: `when condition failed: ${(e as Error).message}`,
-    }
+    return moveStep(step, 'condition_failed', `when condition failed: ${(e as Error).message}`)
   }
 }
 

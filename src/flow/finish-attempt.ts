@@ -1,13 +1,16 @@
 /**
  * How an attempt ends (pure): the worker's outcome, reconciled with a pending cancel or job
- * timeout and the step's retry policy, plus the `_server` lines and events it produces.
+ * timeout and the step's retry policy, becomes one step event (`complete`, `fail`, `retry`,
+ * `stopped`) and the move the state machine makes of it.
  */
-import type { DomainEvent } from '../shared/events.ts'
 import type { Job, StepOutcome, StepRun } from './job.ts'
+import { JOB_TIMED_OUT, moveStep, type StepAnnounceDetails, type StepMove } from './move-effects.ts'
 import { nextRetryDelayMs } from './retry-policy.ts'
-import { transitionStep, type StepEvent } from './step-transitions.ts'
+import type { StepEventType } from './state-machine.ts'
 
 export interface AttemptEndDecision {
+  readonly move: StepMove
+  /** What the attempt's end writes (finishStepAttempt). */
   readonly attempt: {
     readonly status: 'completed' | 'failed' | 'cancelled' | 'ready'
     readonly exitCode: number | null
@@ -17,14 +20,30 @@ export interface AttemptEndDecision {
   }
   /** The step as it is after this end, for settling the job in the same transaction. */
   readonly patch: Partial<StepRun>
-  readonly lines: ReadonlyArray<readonly [string, 'stdout' | 'stderr']>
-  readonly events: (job: Job) => DomainEvent[]
+  /** For announceStepMove. */
+  readonly details: StepAnnounceDetails
 }
 
-export const JOB_TIMED_OUT = 'job timed out'
-
-function firstLine(s: string | null): string {
-  return (s ?? '').split('\n')[0] ?? ''
+/** The step event an outcome is, and the error the step keeps. */
+export function attemptEvent(
+  job: Pick<Job, 'cancelRequestedAt'>,
+  step: Pick<StepRun, 'stopReason' | 'attempt' | 'spec'>,
+  outcome: StepOutcome,
+): { event: StepEventType; error: string | null; retryDelayMs: number | null } {
+  if (outcome.status === 'completed') return { event: 'complete', error: null, retryDelayMs: null }
+  // A cancel wins over whatever the process did while it was being stopped.
+  if (job.cancelRequestedAt !== null)
+    return { event: 'stopped', error: outcome.errorMessage, retryDelayMs: null }
+  if (step.stopReason === 'timeout')
+    return { event: 'fail', error: JOB_TIMED_OUT, retryDelayMs: null }
+  const error =
+    outcome.status === 'cancelled'
+      ? (outcome.errorMessage ?? 'stopped without a cancel request')
+      : outcome.errorMessage
+  const delay = nextRetryDelayMs(step.attempt, step.spec.retry)
+  return delay === null
+    ? { event: 'fail', error, retryDelayMs: null }
+    : { event: 'retry', error, retryDelayMs: delay }
 }
 
 export function decideAttemptEnd(
@@ -33,67 +52,25 @@ export function decideAttemptEnd(
   outcome: StepOutcome,
   now: Date,
 ): AttemptEndDecision {
-  let status: 'completed' | 'failed' | 'cancelled' = outcome.status
-  let error = outcome.errorMessage
-  if (status !== 'completed' && job.cancelRequestedAt !== null) status = 'cancelled'
-  else if (status !== 'completed' && step.stopReason === 'timeout') {
-    status = 'failed'
-    error = JOB_TIMED_OUT
-  } else if (status === 'cancelled') {
-    status = 'failed'
-    error = error ?? 'stopped without a cancel request'
-  }
-  if (status === 'completed') error = null
-  const canRetry = status === 'failed' && job.cancelRequestedAt === null && error !== JOB_TIMED_OUT
-  const delay = canRetry ? nextRetryDelayMs(step.attempt, step.spec.retry) : null
-  assertLegal(
-    step,
-    status === 'completed'
-      ? { type: 'succeeded' }
-      : status === 'cancelled'
-        ? { type: 'cancelled' }
-        : { type: 'failed', error: error ?? '', retry: delay !== null },
-  )
+  const { event, error, retryDelayMs } = attemptEvent(job, step, outcome)
+  const move = moveStep(step, event, error)
   const base = {
     exitCode: outcome.exitCode,
-    output: status === 'completed' ? outcome.output : null,
+    output: move.to === 'completed' ? outcome.output : null,
     errorMessage: error,
   }
-  const who = { job_id: step.jobId, step_name: step.name }
-  if (delay !== null) {
-    const retryAt = new Date(now.getTime() + delay)
-    const max = step.spec.retry?.maxAttempts ?? 1
+  if (retryDelayMs !== null) {
+    const retryAt = new Date(now.getTime() + retryDelayMs)
     return {
+      move,
       attempt: { ...base, status: 'ready', retryAt },
       patch: { status: 'ready', errorMessage: error, attempt: step.attempt + 1, readyAt: retryAt },
-      lines: [
-        [
-          `step ${step.name} failed (attempt ${step.attempt}/${max}): ${firstLine(error)}; retrying in ${Math.round(delay / 100) / 10}s`,
-          'stderr',
-        ],
-      ],
-      events: (j) => [
-        {
-          type: 'step.retrying',
-          data: {
-            ...who,
-            workspace: j.workspace,
-            task_name: j.taskName,
-            attempt: step.attempt,
-            error_message: error,
-            retry_at: retryAt.toISOString(),
-          },
-        },
-      ],
+      details: { retryAt, retryDelayMs, maxAttempts: step.spec.retry?.maxAttempts ?? 1 },
     }
   }
-  const line: readonly [string, 'stdout' | 'stderr'] =
-    status === 'completed'
-      ? [`step ${step.name} completed (exit code ${outcome.exitCode ?? 0})`, 'stdout']
-      : status === 'cancelled'
-        ? [`step ${step.name} cancelled`, 'stdout']
-        : [`step ${step.name} failed: ${firstLine(error)}`, 'stderr']
+  const status = move.to as 'completed' | 'failed' | 'cancelled'
   return {
+    move,
     attempt: { ...base, status, retryAt: null },
     patch: {
       status,
@@ -102,25 +79,6 @@ export function decideAttemptEnd(
       exitCode: outcome.exitCode,
       completedAt: now,
     },
-    lines: [line],
-    events: (j) => [
-      {
-        type: 'step.finished',
-        data: {
-          ...who,
-          workspace: j.workspace,
-          task_name: j.taskName,
-          attempt: step.attempt,
-          status,
-          error_message: error,
-        },
-      },
-    ],
+    details: { exitCode: outcome.exitCode },
   }
-}
-
-/** The attempt's end must be a legal move of the step state machine (callers hold a running step). */
-function assertLegal(step: StepRun, event: StepEvent): void {
-  const t = transitionStep(step.status, event)
-  if (!t.ok) throw new Error(`step ${step.name}: ${t.error}`)
 }

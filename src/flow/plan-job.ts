@@ -8,6 +8,7 @@ import type { TaskDef, Workspace } from '../workspace/workspace.ts'
 import { advanceSteps, type AdvanceStep } from './advance-steps.ts'
 import { topologicalOrder } from './dag.ts'
 import { deriveJobStatus } from './job-status.ts'
+import { errorOf, type StepMove } from './move-effects.ts'
 import { stepSpecOf, type StepSpec } from './step-spec.ts'
 
 export interface JobSource {
@@ -49,6 +50,8 @@ export interface PlannedJob {
   readonly createdAt: Date
   readonly completedAt: Date | null
   readonly steps: ReadonlyArray<PlannedStep>
+  /** The first advance's moves (roots ready, root `when`, cascades), announced at creation. */
+  readonly moves: ReadonlyArray<StepMove>
 }
 
 export interface PlanParams {
@@ -117,6 +120,7 @@ export function planJob(p: PlanParams): PlannedJob {
       createdAt: p.now,
       completedAt: null,
       steps,
+      moves: [],
     },
     p.workspace.secrets,
     p.notBefore ?? null,
@@ -129,17 +133,17 @@ export function settlePlan(
   secret: Readonly<Record<string, unknown>>,
   notBefore: Date | null = null,
 ): PlannedJob {
-  const changes = advanceSteps(job.steps.map(toAdvanceStep), { input: job.input, secret })
-  const byName = new Map(changes.map((c) => [c.name, c]))
+  const moves = advanceSteps(job.steps.map(toAdvanceStep), { input: job.input, secret })
+  const byName = new Map(moves.map((m) => [m.name, m]))
   const steps = job.steps.map((s): PlannedStep => {
-    const c = byName.get(s.name)
-    if (!c) return s
-    const terminal = c.to !== 'ready'
+    const m = byName.get(s.name)
+    if (!m) return s
+    const terminal = m.to !== 'ready'
     return {
       ...s,
-      status: c.to,
-      readyAt: c.to === 'ready' ? (notBefore ?? job.createdAt) : null,
-      errorMessage: c.to === 'failed' ? c.reason : null,
+      status: m.to,
+      readyAt: m.to === 'ready' ? (notBefore ?? job.createdAt) : null,
+      errorMessage: errorOf(m),
       completedAt: terminal ? job.createdAt : null,
     }
   })
@@ -148,12 +152,14 @@ export function settlePlan(
     { cancelRequested: false, everClaimed: false },
   )
   const done = status !== 'pending' && status !== 'running'
-  return { ...job, steps, status, completedAt: done ? job.createdAt : null }
+  return { ...job, steps, moves, status, completedAt: done ? job.createdAt : null }
 }
 
 function toAdvanceStep(s: PlannedStep): AdvanceStep {
   return {
+    id: s.id,
     name: s.name,
+    attempt: 1,
     status: s.status,
     dependsOn: s.dependsOn,
     continueOnFailure: s.spec.continueOnFailure,

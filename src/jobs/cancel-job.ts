@@ -1,6 +1,7 @@
 /**
- * Cancel and job timeout: both lock the job, end its waiting steps, ask its running ones to stop
- * and settle it, in one transaction; the collected effects run after commit.
+ * Cancel and job timeout: both lock the job, move it (`request_cancel`, `time_out`) and every
+ * step with it (`job_cancelled`, `job_timed_out`: waiting steps end, running ones are asked to
+ * stop), then settle it, in one transaction; the collected effects run after commit.
  */
 import type { Kysely, Transaction } from 'kysely'
 import { insertEvents } from '../db/repositories/event.repository.ts'
@@ -8,18 +9,29 @@ import { listStepsOfJob, lockJobForUpdate, updateJob } from '../db/repositories/
 import { applyStepChanges, requestStop } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
+import type { Job, StepRun } from '../flow/job.ts'
+import {
+  announceJobMove,
+  announceStepMove,
+  errorOf,
+  JOB_TIMED_OUT,
+  jobChangesOf,
+  moveJob,
+  moveStep,
+  statusChangeOf,
+  type StepMove,
+} from '../flow/move-effects.ts'
+import { stepTransition, type StepEventType } from '../flow/state-machine.ts'
 import type { Clock } from '../shared/clock.ts'
 import { ConflictError, NotFoundError } from '../shared/errors.ts'
 import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
-import { AfterCommit } from './after-commit.ts'
-import type { Job, StepRun } from '../flow/job.ts'
-import { settleJob, type FinalizeDeps } from './settle-job.ts'
-import { stepFinishedEvent } from '../flow/job-events.ts'
+import { settleAndWrite, type SettleDeps } from './apply-settlement.ts'
 
 export interface CancelContext {
   readonly db: Kysely<DB>
   readonly clock: Clock
-  readonly finalizeDeps: (trx: Transaction<DB>) => FinalizeDeps
+  readonly settleDeps: (trx: Transaction<DB>) => SettleDeps
   readonly onCommitted: (fx: AfterCommit) => void
 }
 
@@ -50,32 +62,14 @@ export async function requestCancel(
   trx: Transaction<DB>,
   job: Job,
 ): Promise<{ fx: AfterCommit; status: JobStatus; at: Date }> {
-  const jobId = job.id
-  const now = c.clock.now()
-  const at = job.cancelRequestedAt ?? now
-  const fx = new AfterCommit()
-  const { steps, waiting } = await endWaitingSteps(trx, jobId, 'cancelled', null)
-  const running = await requestStop(trx, jobId, 'cancel_requested')
-  if (!job.cancelRequestedAt) {
-    await updateJob(trx, jobId, { cancelRequestedAt: at })
-    fx.event('job.cancel_requested', {
-      job_id: jobId,
-      workspace: job.workspace,
-      task_name: job.taskName,
-      status: job.status,
-    })
-    fx.line(
-      jobId,
-      `cancel requested; ${running} running step${running === 1 ? '' : 's'} asked to stop`,
-    )
-  }
-  if (running > 0) fx.stops.push({ jobId, reason: 'cancel_requested' })
-  for (const s of waiting) fx.events.push(stepFinishedEvent(job, s, 'cancelled', null))
-  const cancelledJob: Job = { ...job, cancelRequestedAt: at }
-  const updated = steps.map((s): StepRun =>
-    waiting.includes(s) ? { ...s, status: 'cancelled' } : s,
-  )
-  const status = await settleJob(trx, c.finalizeDeps(trx), cancelledJob, updated, fx)
+  const at = job.cancelRequestedAt ?? c.clock.now()
+  const { fx, status } = await moveJobAndSteps(c, trx, job, {
+    jobEvent: 'request_cancel',
+    stepEvent: 'job_cancelled',
+    stopReason: 'cancel_requested',
+    reason: null,
+    after: { ...job, cancelRequestedAt: at },
+  })
   return { fx, status, at }
 }
 
@@ -83,41 +77,62 @@ export async function requestCancel(
 export async function timeoutJob(c: CancelContext, jobId: string): Promise<void> {
   const fx = await withTransaction(c.db, async (trx) => {
     const job = await lockJobForUpdate(trx, jobId)
-    const fx = new AfterCommit()
-    if (!job || isTerminalJobStatus(job.status)) return fx
-    const { steps, waiting } = await endWaitingSteps(trx, jobId, 'failed', 'job timed out')
-    await updateJob(trx, jobId, { errorMessage: 'job timed out' })
-    if ((await requestStop(trx, jobId, 'timeout')) > 0) fx.stops.push({ jobId, reason: 'timeout' })
-    fx.line(jobId, 'job timed out', 'stderr')
-    for (const s of waiting) fx.events.push(stepFinishedEvent(job, s, 'failed', 'job timed out'))
-    const updated = steps.map((s): StepRun =>
-      waiting.includes(s) ? { ...s, status: 'failed', errorMessage: 'job timed out' } : s,
-    )
-    await settleJob(
-      trx,
-      c.finalizeDeps(trx),
-      { ...job, errorMessage: 'job timed out' },
-      updated,
-      fx,
-    )
+    if (!job || isTerminalJobStatus(job.status)) return new AfterCommit()
+    const { fx } = await moveJobAndSteps(c, trx, job, {
+      jobEvent: 'time_out',
+      stepEvent: 'job_timed_out',
+      stopReason: 'timeout',
+      reason: JOB_TIMED_OUT,
+      after: { ...job, errorMessage: JOB_TIMED_OUT },
+    })
     await insertEvents(trx, fx.events)
     return fx
   })
   c.onCommitted(fx)
 }
 
-/** Ends a locked job's pending and ready steps with `status`; returns all steps and those. */
-async function endWaitingSteps(
+/**
+ * One job-level move on a locked job: the job's row and announcements, every step that has a
+ * row for `stepEvent` moved with it (waiting ones written in one statement, running ones asked
+ * to stop in another), then the job settled as `after`.
+ */
+async function moveJobAndSteps(
+  c: CancelContext,
   trx: Transaction<DB>,
-  jobId: string,
-  status: 'cancelled' | 'failed',
-  errorMessage: string | null,
-): Promise<{ steps: StepRun[]; waiting: StepRun[] }> {
-  const steps = await listStepsOfJob(trx, jobId)
-  const waiting = steps.filter((s) => s.status === 'pending' || s.status === 'ready')
+  job: Job,
+  m: {
+    readonly jobEvent: 'request_cancel' | 'time_out'
+    readonly stepEvent: StepEventType
+    readonly stopReason: 'cancel_requested' | 'timeout'
+    readonly reason: string | null
+    readonly after: Job
+  },
+): Promise<{ fx: AfterCommit; status: JobStatus }> {
+  const now = c.clock.now()
+  const fx = new AfterCommit()
+  const steps = await listStepsOfJob(trx, job.id)
+  const moves: StepMove[] = steps
+    .filter((s) => stepTransition(s.status, m.stepEvent).ok)
+    .map((s) => moveStep(s, m.stepEvent, m.reason))
   await applyStepChanges(
     trx,
-    waiting.map((s) => ({ stepId: s.id, status, errorMessage, readyAt: null })),
+    moves.flatMap((mv) => statusChangeOf(mv, now) ?? []),
   )
-  return { steps, waiting }
+  const stopping = moves.some((mv) => mv.effects.includes('request_stop'))
+    ? await requestStop(trx, job.id, m.stopReason)
+    : 0
+  const move = moveJob(job, m.jobEvent)
+  const details = { now, cancelRequestedAt: job.cancelRequestedAt, stopping }
+  const changes = jobChangesOf(move, details)
+  if (Object.keys(changes).length > 0) await updateJob(trx, job.id, changes)
+  announceJobMove(fx, job, move, details)
+  if (stopping > 0) fx.stops.push({ jobId: job.id, reason: m.stopReason })
+  for (const mv of moves) announceStepMove(fx, job, mv)
+  const byId = new Map(moves.map((mv) => [mv.stepId, mv]))
+  const updated = steps.map((s): StepRun => {
+    const mv = byId.get(s.id)
+    return mv ? { ...s, status: mv.to, errorMessage: errorOf(mv) ?? s.errorMessage } : s
+  })
+  const status = await settleAndWrite(trx, c.settleDeps(trx), m.after, updated, fx)
+  return { fx, status }
 }

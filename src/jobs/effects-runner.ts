@@ -6,7 +6,7 @@ import type { DomainEvent } from '../shared/events.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { WakeSignal } from '../shared/wake-signal.ts'
 import type { Clock } from '../shared/clock.ts'
-import type { AfterCommit } from './after-commit.ts'
+import type { AfterCommit } from '../flow/after-commit.ts'
 import type { JobLogs } from '../logs/job-logs.ts'
 
 export interface EffectsTargets {

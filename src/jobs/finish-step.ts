@@ -13,11 +13,17 @@ import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { JobStatus, StepStatus } from '../shared/statuses.ts'
-import { AfterCommit } from './after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import { decideAttemptEnd } from '../flow/finish-attempt.ts'
-import { maskOutcome, type JobSecrets } from './job-secrets.ts'
 import type { Job, StepOutcome, StepRun } from '../flow/job.ts'
-import { JobWriteSet, settleJob, type FinalizeDeps } from './settle-job.ts'
+import { announceStepMove } from '../flow/move-effects.ts'
+import {
+  JobWriteSet,
+  NeedsTransaction,
+  settleAndWrite,
+  type SettleDeps,
+} from './apply-settlement.ts'
+import { maskOutcome, type JobSecrets } from './job-secrets.ts'
 
 export type FinishResult =
   | { readonly ok: true; readonly stepStatus: StepStatus; readonly jobStatus: JobStatus }
@@ -32,7 +38,7 @@ export interface FinishDeps {
   readonly clock: Clock
   readonly secrets: JobSecrets
   /** Deps for settling; `trx` null: no transaction, so inserting jobs must throw NeedsTransaction. */
-  readonly finalizeDeps: (trx: Transaction<DB> | null) => FinalizeDeps
+  readonly settleDeps: (trx: Transaction<DB> | null) => SettleDeps
   readonly onCommitted: (fx: AfterCommit) => void
 }
 
@@ -45,9 +51,6 @@ export interface FinishRequest {
   /** The job as the claim left it (ClaimedJobInfo.snapshot): the first try needs no read. */
   readonly snapshot?: { job: Job; steps: StepRun[]; version: string } | null
 }
-
-/** Thrown by insertHookJobs when there is no transaction: take the locked path. */
-export class NeedsTransaction extends Error {}
 
 /** Rolls back a locked finish whose fenced attempt update found the lease gone. */
 class LeaseMoved extends Error {}
@@ -115,12 +118,10 @@ async function decide(
   const masked = maskOutcome(req.outcome, d.secrets.of(job).scrubber)
   const end = decideAttemptEnd(job, step, masked, now)
   const fx = new AfterCommit()
-  for (const [line, stream] of end.lines) fx.line(jobId, line, stream)
-  fx.events.push(...end.events(job))
-  if (end.attempt.status === 'ready') fx.wakeAt.push(end.attempt.retryAt ?? now)
+  announceStepMove(fx, job, end.move, end.details)
   const updated = steps.map((s): StepRun => (s.id === stepId ? { ...s, ...end.patch } : s))
   const writes = new JobWriteSet()
-  const jobStatus = await settleJob(trx ?? d.db, d.finalizeDeps(trx), job, updated, fx, writes)
+  const jobStatus = await settleAndWrite(trx ?? d.db, d.settleDeps(trx), job, updated, fx, writes)
   const reply = { step_status: end.attempt.status, job_status: jobStatus }
   return {
     fx,

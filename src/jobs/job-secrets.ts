@@ -130,9 +130,10 @@ export function maskOutcome(outcome: StepOutcome, scrubber: Scrubber): StepOutco
 
 /** A planned job whose steps' error messages (failed `when` conditions) have secrets masked. */
 export function maskPlannedJob(job: PlannedJob, scrubber: Scrubber): PlannedJob {
-  if (!scrubber.active || !job.steps.some((s) => s.errorMessage !== null)) return job
+  if (!scrubber.active || !job.moves.some((m) => m.reason !== null)) return job
   return {
     ...job,
     steps: job.steps.map((s) => ({ ...s, errorMessage: maskText(s.errorMessage, scrubber) })),
+    moves: job.moves.map((m) => ({ ...m, reason: maskText(m.reason, scrubber) })),
   }
 }

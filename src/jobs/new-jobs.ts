@@ -1,9 +1,9 @@
 /** What creating jobs announces, and how the jobs of one execute travel to their statement. */
 import type { NewAuditEntry } from '../shared/accounts.ts'
 import type { DomainEvent } from '../shared/events.ts'
-import { AfterCommit } from './after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import type { PlannedJob } from '../flow/plan-job.ts'
-import { stepFinishedEvent } from '../flow/job-events.ts'
+import { announceStepMove } from '../flow/move-effects.ts'
 
 /** One execute's rows: several are inserted by one statement when they arrive together. */
 export interface NewJobsBatch {
@@ -19,6 +19,7 @@ export function describeNewJobs(
 ): AfterCommit {
   const fx = new AfterCommit()
   for (const p of jobs) {
+    const jobRef = { id: p.id, workspace: p.workspace, taskName: p.taskName }
     fx.logOwners.set(p.id, logOwner)
     fx.event('job.created', {
       job_id: p.id,
@@ -29,14 +30,7 @@ export function describeNewJobs(
       source_id: p.source.id,
     })
     fx.line(p.id, `job created (source: ${p.source.type}${p.source.id ? ` ${p.source.id}` : ''})`)
-    for (const s of p.steps) {
-      if (s.status === 'skipped')
-        fx.line(p.id, `step ${s.name} skipped${s.errorMessage ? `: ${s.errorMessage}` : ''}`)
-      if (s.status === 'failed') fx.line(p.id, `step ${s.name} failed: ${s.errorMessage}`, 'stderr')
-      if (s.status === 'skipped' || s.status === 'failed')
-        fx.events.push(stepFinishedEvent(p, { name: s.name, attempt: 1 }, s.status, s.errorMessage))
-    }
-    if (p.steps.some((s) => s.status === 'ready')) fx.ready = true
+    for (const m of p.moves) announceStepMove(fx, jobRef, m)
   }
   return fx
 }

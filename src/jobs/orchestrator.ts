@@ -7,11 +7,7 @@ import { insertPlannedJobs } from '../db/queries/insert-planned-jobs.ts'
 import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
 import { insertAuditEntry } from '../db/repositories/audit.repository.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
-import {
-  findJobIdByIdempotencyKey,
-  listStepsOfJob,
-  lockJobForUpdate,
-} from '../db/repositories/job.repository.ts'
+import { findJobIdByIdempotencyKey } from '../db/repositories/job.repository.ts'
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
@@ -23,11 +19,11 @@ import { KeyedTurns } from '../shared/keyed-turns.ts'
 import type { Logger } from '../shared/logger.ts'
 import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { TaskDef, Workspace } from '../workspace/workspace.ts'
-import type { AfterCommit } from './after-commit.ts'
+import type { AfterCommit } from '../flow/after-commit.ts'
 import { cancelJob, requestCancel, timeoutJob, type CancelContext } from './cancel-job.ts'
+import { endPlannedJob, NeedsTransaction, type SettleDeps } from './apply-settlement.ts'
 import {
   finishStep,
-  NeedsTransaction,
   type FinishDeps,
   type FinishRequest,
   type FinishResult,
@@ -36,7 +32,6 @@ import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
 import type { Job, StepOutcome } from '../flow/job.ts'
 import { describeNewJobs, type NewJobsBatch } from './new-jobs.ts'
 import { planJob, type JobSource, type PlannedJob } from '../flow/plan-job.ts'
-import { finalizeJob, type FinalizeDeps } from './settle-job.ts'
 
 export interface OrchestratorDeps {
   readonly db: Kysely<DB>
@@ -175,11 +170,8 @@ export class Orchestrator {
     await insertPlannedJobs(trx, masked, this.#d.logOwner)
     const fx = describeNewJobs(masked, this.#d.logOwner)
     for (const p of masked) {
-      if (isTerminalJobStatus(p.status)) {
-        const job = await lockJobForUpdate(trx, p.id)
-        const steps = await listStepsOfJob(trx, p.id)
-        fx.merge(await finalizeJob(trx, this.#finalizeDeps(trx), job!, steps, p.status))
-      }
+      if (p.status === 'completed' || p.status === 'failed' || p.status === 'cancelled')
+        fx.merge(await endPlannedJob(trx, this.#settleDeps(trx), p.id, p.status))
     }
     return fx
   }
@@ -211,7 +203,7 @@ export class Orchestrator {
           read: this.#read,
           clock: this.#d.clock,
           secrets: this.#secrets,
-          finalizeDeps: (trx) => this.#finalizeDeps(trx),
+          settleDeps: (trx) => this.#settleDeps(trx),
           onCommitted: this.#d.onCommitted,
         },
         { stepId, jobId, leaseToken, outcome, chain, snapshot },
@@ -245,20 +237,19 @@ export class Orchestrator {
     return {
       db: this.#d.db,
       clock: this.#d.clock,
-      finalizeDeps: (trx) => this.#finalizeDeps(trx),
+      settleDeps: (trx) => this.#settleDeps(trx),
       onCommitted: this.#d.onCommitted,
     }
   }
 
   /** `trx` null (an optimistic finish): inserting jobs throws NeedsTransaction. */
-  #finalizeDeps(trx: Transaction<DB> | null): FinalizeDeps {
+  #settleDeps(trx: Transaction<DB> | null): SettleDeps {
     return {
       clock: this.#d.clock,
-      logger: this.#d.logger,
       workspaceFor: this.#d.workspaceFor,
       secrets: this.#secrets,
       defaults: this.#d.defaults,
-      insertHookJobs: async (_db, jobs) => {
+      insertJobs: async (jobs) => {
         if (!trx) throw new NeedsTransaction()
         return this.insertJobs(trx, jobs)
       },

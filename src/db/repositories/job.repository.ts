@@ -1,5 +1,6 @@
 /** jobs and their step rows: insert, lock, read, list. */
 import { sql, type Kysely, type Transaction } from 'kysely'
+import type { JobChanges } from '../../flow/move-effects.ts'
 import type { Job, JobListFilter, StepRun } from '../../flow/job.ts'
 import type { StepSpec } from '../../flow/step-spec.ts'
 import { NotFoundError } from '../../shared/errors.ts'
@@ -112,14 +113,8 @@ export async function listStepsOfJob(db: Kysely<DB>, jobId: string): Promise<Ste
   return rows.map(toStepRun)
 }
 
-export interface JobPatch {
-  readonly status?: Job['status']
-  readonly output?: unknown
-  readonly errorMessage?: string | null
-  readonly startedAt?: Date
-  readonly completedAt?: Date
-  readonly cancelRequestedAt?: Date
-}
+/** Job row fields to write (undefined: unchanged). */
+export type JobPatch = JobChanges
 
 export async function updateJob(trx: Kysely<DB>, id: string, p: JobPatch): Promise<void> {
   await trx

@@ -1,15 +1,9 @@
 /** step_runs updates made by the orchestrator under the job lock, and reads of held leases. */
 import { sql, type Kysely, type Transaction } from 'kysely'
-import type { StepStatus } from '../../shared/statuses.ts'
+import type { StepStatusChange } from '../../flow/move-effects.ts'
 import type { DB } from '../schema.ts'
 
-export interface StepStatusChange {
-  readonly stepId: string
-  readonly status: StepStatus
-  readonly errorMessage: string | null
-  /** Ready steps become claimable at this time. */
-  readonly readyAt: Date | null
-}
+export type { StepStatusChange }
 
 /** Applies decided status changes (pending → ready/skipped/failed, pending/ready → cancelled): one statement. */
 export async function applyStepChanges(

@@ -1,87 +1,23 @@
 import { expect } from 'chai'
 import {
   decidePendingStep,
-  initialStepStatus,
-  transitionStep,
   type DepState,
-  type SettleDecision,
-  type StepEvent,
-} from '../../../src/flow/step-transitions.ts'
-import { STEP_STATUSES, type StepStatus } from '../../../src/shared/statuses.ts'
+  type PendingDecision,
+} from '../../../src/flow/advance-steps.ts'
+import type { StepStatus } from '../../../src/shared/statuses.ts'
 
-const EVENTS: Record<string, StepEvent> = {
-  'deps_settled(ready)': { type: 'deps_settled', decision: 'ready' },
-  'deps_settled(skipped)': { type: 'deps_settled', decision: 'skipped' },
-  when_failed: { type: 'when_failed', error: "template line 1: 'x' is undefined" },
-  claimed: { type: 'claimed' },
-  succeeded: { type: 'succeeded' },
-  'failed(retry)': { type: 'failed', error: 'Exit code: 3', retry: true },
-  'failed(final)': { type: 'failed', error: 'Exit code: 3', retry: false },
-  cancel: { type: 'cancel' },
-  cancelled: { type: 'cancelled' },
-}
-
-/** The legal rows of API.md §2.2, keyed `from + event`; every other pair must be refused. */
-const LEGAL: Array<{ from: StepStatus; event: keyof typeof EVENTS; to: StepStatus; row: string }> =
-  [
-    { from: 'pending', event: 'deps_settled(ready)', to: 'ready', row: 'deps settled, when true' },
-    { from: 'pending', event: 'deps_settled(skipped)', to: 'skipped', row: 'dep failed/skipped' },
-    { from: 'pending', event: 'when_failed', to: 'failed', row: 'when not evaluable' },
-    { from: 'ready', event: 'claimed', to: 'running', row: 'worker claims with a lease' },
-    { from: 'running', event: 'succeeded', to: 'completed', row: 'worker reports success' },
-    { from: 'running', event: 'failed(final)', to: 'failed', row: 'worker reports failure' },
-    { from: 'running', event: 'failed(retry)', to: 'ready', row: 'retry policy allows another' },
-    { from: 'pending', event: 'cancel', to: 'cancelled', row: 'job cancelled' },
-    { from: 'ready', event: 'cancel', to: 'cancelled', row: 'job cancelled' },
-    { from: 'running', event: 'cancel', to: 'running', row: 'cancel requested, awaiting worker' },
-    { from: 'running', event: 'cancelled', to: 'cancelled', row: 'worker acknowledged cancel' },
-  ]
-
-describe('flow/step-transitions', () => {
-  describe('transitionStep', () => {
-    for (const row of LEGAL) {
-      it(`${row.from} --${row.event}--> ${row.to} (${row.row})`, () => {
-        expect(transitionStep(row.from, EVENTS[row.event]!)).to.deep.equal({ ok: true, to: row.to })
-      })
-    }
-
-    for (const from of STEP_STATUSES) {
-      for (const [label, event] of Object.entries(EVENTS)) {
-        if (LEGAL.some((r) => r.from === from && r.event === label)) continue
-        it(`refuses ${label} in status ${from}`, () => {
-          const result = transitionStep(from, event)
-          expect(result.ok).to.equal(false)
-          if (!result.ok) expect(result.error).to.include(`'${event.type}'`).and.include(from)
-        })
-      }
-    }
-  })
-
-  describe('initialStepStatus', () => {
-    const cases: Array<{ deps: string[]; hasWhen: boolean; want: 'ready' | 'pending' }> = [
-      { deps: [], hasWhen: false, want: 'ready' },
-      { deps: [], hasWhen: true, want: 'pending' },
-      { deps: ['a'], hasWhen: false, want: 'pending' },
-      { deps: ['a'], hasWhen: true, want: 'pending' },
-    ]
-    for (const c of cases) {
-      it(`starts ${c.want} with deps ${JSON.stringify(c.deps)} and hasWhen=${c.hasWhen}`, () => {
-        expect(initialStepStatus({ dependsOn: c.deps, hasWhen: c.hasWhen })).to.equal(c.want)
-      })
-    }
-  })
-
+describe('flow/advance-steps', () => {
   describe('decidePendingStep', () => {
     type Row = {
       why: string
       deps: Record<string, StepStatus>
       cof?: boolean
       when?: boolean
-      want: SettleDecision
+      want: PendingDecision
     }
-    const ready: SettleDecision = { kind: 'ready' }
-    const evaluate: SettleDecision = { kind: 'evaluate_when' }
-    const skip = (reason: string): SettleDecision => ({ kind: 'skip', reason })
+    const ready: PendingDecision = { kind: 'ready' }
+    const evaluate: PendingDecision = { kind: 'evaluate_when' }
+    const skip = (reason: string): PendingDecision => ({ kind: 'skip', reason })
     const rows: Row[] = [
       { why: 'root without when', deps: {}, want: ready },
       { why: 'root with when', deps: {}, when: true, want: evaluate },
