@@ -17,7 +17,7 @@ import {
 import { isPgError, UNIQUE_VIOLATION } from '../db/pg-errors.ts'
 import type { DB } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
-import { AfterCommit } from '../jobs/after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import { planJob, type PlannedJob } from '../flow/plan-job.ts'
 import { assertNever, coerceError } from '../shared/errors.ts'
 import { newJobId, newStepRunId } from '../shared/ids.ts'

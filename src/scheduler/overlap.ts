@@ -6,7 +6,7 @@
 import type { Transaction } from 'kysely'
 import { lockJobForUpdate } from '../db/repositories/job.repository.ts'
 import type { DB } from '../db/schema.ts'
-import { AfterCommit } from '../jobs/after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import { isTerminalJobStatus } from '../shared/statuses.ts'
 import type { SchedulerContext } from './scheduler-deps.ts'
 

@@ -1,7 +1,7 @@
 /** What the scheduler's parts share: its dependencies, one trigger to fire, and pass results. */
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.ts'
-import type { AfterCommit } from '../jobs/after-commit.ts'
+import type { AfterCommit } from '../flow/after-commit.ts'
 import type { Orchestrator } from '../jobs/orchestrator.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'

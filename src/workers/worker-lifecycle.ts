@@ -26,7 +26,7 @@ import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/error
 import { newSecret, newWorkerId } from '../shared/ids.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { WorkerStatus } from '../shared/statuses.ts'
-import { AfterCommit } from '../jobs/after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import { loseLease, lostWorkerMessage } from '../dispatch/lose-lease.ts'
 import type { Orchestrator } from '../jobs/orchestrator.ts'
 import { monotonicMs } from '../shared/clock.ts'
