@@ -1,9 +1,9 @@
 import { assertNever } from '../shared/errors.ts'
 
 /**
- * The template syntax tree Weir evaluates. Nunjucks parses; its loosely typed nodes are converted
- * into this closed union so the analyser and the evaluator can switch exhaustively over it.
- * Positions are 1-based and refer to the template as the user wrote it (before rewriting).
+ * The template syntax tree Weir evaluates, built by parse.ts: a closed union, so the analyser
+ * and the evaluator can switch exhaustively over it. Positions are 1-based and refer to the
+ * template exactly as the user wrote it.
  */
 
 export interface Pos {

@@ -9,12 +9,12 @@ import { TemplateError } from './template-error.ts'
 import { display, isMap } from './values.ts'
 
 /**
- * Tera-compatible templating (WORKSPACE-FORMAT.md §8) and the only way into Nunjucks.
- *
- * Nunjucks is used as a parser only. Its compiled output has JS semantics in too many places
- * (truthiness, `==`, `and`/`or` operands, keyword-object arguments, null vs undefined), so Weir
- * converts the parse tree into its own AST and evaluates that with Tera rules
- * (templates/evaluate*.ts). That also yields exact variable paths and positions in errors.
+ * Tera-compatible templating (WORKSPACE-FORMAT.md §8), entirely Weir's own code: lexer.ts and
+ * parse*.ts read the grammar documented in docs/templates.md (Tera, plus the Nunjucks spellings
+ * Weir accepts with a non-portable note) into the AST of ast.ts; analyze.ts checks it statically
+ * and evaluate*.ts renders it with Tera rules (truthiness, strict `==`, boolean `and`/`or`, named
+ * arguments, only undefined failing). Errors carry exact variable paths and positions.
+ * Compilation is cached by source, so the hot path (every step claim) parses each template once.
  */
 
 export type { TemplateRef } from './analyze.ts'

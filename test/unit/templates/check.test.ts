@@ -120,6 +120,14 @@ describe('checkTemplate', () => {
       })
     }
 
+    it('lists notes in source order', () => {
+      const notes = notesOf('{% if a %}{% elseif b %}{% endif %}\n{% verbatim %}x{% endverbatim %}')
+      expect(notes.map((n) => n.slice(0, n.indexOf(':')))).to.deep.equal([
+        'line 1, column 14',
+        'line 2, column 1',
+      ])
+    })
+
     it('has no notes for plain Tera templates', () => {
       const src =
         '{% for x in items | sort %}{{ x | truncate(length=3) }}{% if loop.last %}.{% elif x %},{% endif %}{% endfor %}'
@@ -131,9 +139,9 @@ describe('checkTemplate', () => {
     const CASES: ReadonlyArray<readonly [string, string, number, number]> = [
       ['{{ x', "expected '}}'", 1, 5],
       ['a\n{{ x y }}', "expected '}}'", 2, 6],
-      ['{{ x | }}', 'expected symbol, got variable-end', 1, 8],
+      ['{{ x | }}', "expected a filter name after '|', got '}}'", 1, 8],
       ['{% if x %}', "missing '{% endif %}'", 1, 11],
-      ['{% for x in y %}', "unexpected end of template (missing '{% end… %}'?)", 1, 17],
+      ['{% for x in y %}', "missing '{% endfor %}'", 1, 17],
       ['{{ x | default(value=1', 'unexpected end of template', 1, 23],
       ['{% for x in y %}{% endif %}', "unexpected '{% endif %}'", 1, 20],
       ['{% frob %}', "unknown tag '{% frob %}'", 1, 4],
@@ -168,6 +176,15 @@ describe('checkTemplate', () => {
       ['{{ x.y() }}', 'only functions and macros can be called (methods are not supported)', 1, 5],
       ['{{ r/ab/ }}', 'regular expression literals are not supported in Weir templates', 1, 4],
       ['{{ (1, 2) }}', 'tuples are not supported; use [a, b]', 1, 4],
+      ['{{ "open }}', 'string is never closed', 1, 4],
+      ['{% raw %}x', "missing '{% endraw %}'", 1, 11],
+      ['{{ a ! b }}', "unexpected character '!'", 1, 6],
+      ['{{ items[0 }}', "expected ']', got '}}'", 1, 12],
+      ['{% if x y %}{% endif %}', "expected '%}' to close '{% if'", 1, 9],
+      ['{% if a %}{% else %}{% elif b %}{% endif %}', "unexpected '{% elif %}'", 1, 24],
+      ['{% for a, b, c in m %}{% endfor %}', 'a for loop takes one or two variable names', 1, 8],
+      ['{% set x 1 %}', "expected '=' or '%}' in '{% set %}', got '1'", 1, 10],
+      ['{% macro m() %}{% endmacro q %}', "'{% endmacro q %}' closes macro 'm'", 1, 28],
     ]
     for (const [src, message, line, column] of CASES) {
       it(`reports ${JSON.stringify(src)} at ${line}:${column}`, () => {
