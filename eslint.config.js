@@ -5,7 +5,6 @@ import tseslint from 'typescript-eslint'
 
 const WRAPPED = [
   { name: 'cron-parser', message: 'use src/scheduler/cron.ts' },
-  { name: 'nunjucks', message: 'use src/templates/render.ts' },
   { name: 'pg', message: 'database access lives in src/db' },
   { name: '@electric-sql/pglite', message: 'database access lives in src/db' },
 ]
@@ -52,7 +51,6 @@ export default tseslint.config(
     },
   })),
   { files: ['src/scheduler/cron.ts'], rules: { 'no-restricted-imports': 'off' } },
-  { files: ['src/templates/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/db/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/cli/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-console': 'off' } },
   {
