@@ -1,8 +1,19 @@
 import { expect } from 'chai'
-import { buildHookContext, selectHooks } from '../../../src/flow/hooks.ts'
+import { buildHookContext, planHookJobs, selectHooks } from '../../../src/flow/hooks.ts'
 import { deriveJobStatus } from '../../../src/flow/job-status.ts'
+import { toActionSpec } from '../../../src/flow/step-spec.ts'
 import type { JobStatus, SourceType } from '../../../src/shared/statuses.ts'
-import type { TaskHooks } from '../../../src/workspace/workspace.ts'
+import type { HookDef, TaskHooks, Workspace } from '../../../src/workspace/workspace.ts'
+import {
+  actionDef,
+  EARLIER,
+  JOB_ID,
+  NOW,
+  retryPolicy,
+  sequence,
+  uuid,
+  workspaceOf,
+} from './builders.ts'
 import { crashWithHook, hook, hooks, noHooks, tolerateFailure } from './snapshots.ts'
 
 describe('flow/hooks', () => {
@@ -89,6 +100,206 @@ describe('flow/hooks', () => {
       const status = deriveJobStatus(crashWithHook, { cancelRequested: false, everClaimed: true })
       const got = selectHooks(status, 'api', own, noHooks).map((h) => h.action)
       expect(got).to.deep.equal(['print-hook-context'])
+    })
+  })
+
+  describe('planHookJobs', () => {
+    const notify = actionDef('notify', {
+      retry: retryPolicy({ maxAttempts: 2 }),
+      tags: ['chat'],
+      input: [],
+    })
+    const page = actionDef('page')
+    const ws = workspaceOf({ actions: [notify, page], secrets: { CHAT_TOKEN: 'tok-123' } })
+    const finishedJob = {
+      id: JOB_ID,
+      workspace: 'default',
+      taskName: 'crash-with-hook',
+      status: 'failed' as const,
+      sourceType: 'api' as const,
+      sourceId: null,
+      startedAt: EARLIER,
+      completedAt: NOW,
+    }
+    const withInput = (action: string, input: Record<string, unknown>): HookDef => ({
+      ...hook(action),
+      input,
+    })
+    function plan(taskHooks: TaskHooks, over: { workspace?: Workspace } = {}) {
+      const newJobId = sequence(uuid)
+      const newStepId = sequence((n) => `hook-step-${n}`)
+      const result = planHookJobs({
+        job: finishedJob,
+        steps: crashWithHook,
+        workspace: over.workspace ?? ws,
+        taskHooks,
+        now: NOW,
+        newJobId,
+        newStepId,
+        defaultStepTimeoutSecs: 600,
+      })
+      return { result, jobIds: newJobId.issued, stepIds: newStepId.issued }
+    }
+
+    it('plans one job per selected hook, its single step ready through deps_met', () => {
+      const input = {
+        status: '{{ hook.status }}',
+        error: '{{ hook.error_message }}',
+        token: '{{ secret.CHAT_TOKEN }}',
+        failed: '{{ hook.failed_steps }}',
+        attempts: 3,
+      }
+      const { result, jobIds, stepIds } = plan({
+        ...noHooks,
+        onError: [withInput('notify', input), hook('page')],
+      })
+      expect(result.problems).to.deep.equal([])
+      expect(jobIds).to.deep.equal([uuid(1), uuid(2)])
+      expect(stepIds).to.deep.equal(['hook-step-1', 'hook-step-2'])
+      const rendered = {
+        status: 'failed',
+        error: "Step 'parse': Exit code: 1\nStderr: ValueError: three",
+        token: 'tok-123',
+        failed: [
+          {
+            step_name: 'parse',
+            action_name: 'parse-action',
+            error_message: 'Exit code: 1\nStderr: ValueError: three',
+            continue_on_failure: false,
+          },
+        ],
+        attempts: 3,
+      }
+      const [first, second] = result.jobs
+      expect(first).to.deep.equal({
+        id: uuid(1),
+        workspace: 'default',
+        taskName: '_hook:notify',
+        mode: 'distributed',
+        status: 'pending',
+        source: { type: 'hook', id: JOB_ID },
+        input: rendered,
+        rawInput: null,
+        revision: 'rev-1',
+        fireKey: null,
+        idempotencyKey: null,
+        retryOfJobId: null,
+        timeoutAt: null,
+        createdAt: NOW,
+        completedAt: null,
+        moves: [
+          {
+            stepId: 'hook-step-1',
+            name: 'hook',
+            attempt: 1,
+            from: 'pending',
+            event: 'deps_met',
+            to: 'ready',
+            effects: ['claimable', 'wake'],
+            reason: null,
+          },
+        ],
+        steps: [
+          {
+            id: 'hook-step-1',
+            name: 'hook',
+            position: 0,
+            actionName: 'notify',
+            actionType: 'script',
+            runner: 'local',
+            status: 'ready',
+            spec: {
+              action: toActionSpec(notify),
+              input: rendered,
+              inputIsLiteral: true,
+              when: null,
+              continueOnFailure: false,
+              timeoutSecs: 600,
+              retry: retryPolicy({ maxAttempts: 2 }),
+              root: '/srv/workspace',
+            },
+            dependsOn: [],
+            input: rendered,
+            tags: ['chat'],
+            readyAt: NOW,
+            errorMessage: null,
+            completedAt: null,
+          },
+        ],
+      })
+      expect(second!.taskName).to.equal('_hook:page')
+      expect(second!.input).to.deep.equal({})
+      expect(second!.steps.map((s) => [s.id, s.status, s.spec.retry])).to.deep.equal([
+        ['hook-step-2', 'ready', null],
+      ])
+      expect(second!.moves.map((m) => [m.stepId, m.event])).to.deep.equal([
+        ['hook-step-2', 'deps_met'],
+      ])
+    })
+
+    it('falls back to the workspace hooks for a top-level job', () => {
+      const fallback = workspaceOf({
+        actions: [notify],
+        hooks: { ...noHooks, onError: [withInput('notify', { who: '{{ hook.source_type }}' })] },
+      })
+      const { result } = plan(noHooks, { workspace: fallback })
+      expect(result.jobs.map((j) => [j.taskName, j.input])).to.deep.equal([
+        ['_hook:notify', { who: 'api' }],
+      ])
+    })
+
+    type ProblemRow = { why: string; hooks: HookDef[]; problems: string[]; planned: string[] }
+    const rows: ProblemRow[] = [
+      {
+        why: 'an action that no longer exists',
+        hooks: [hook('gone'), hook('page')],
+        problems: ["hook action 'gone' no longer exists"],
+        planned: ['_hook:page'],
+      },
+      {
+        why: 'an input naming an unknown hook variable',
+        hooks: [withInput('notify', { text: '{{ hook.nope }}' }), hook('page')],
+        problems: [
+          "hook 'notify' input could not be rendered: text: template line 1, column 4: variable 'hook.nope' is not defined",
+        ],
+        planned: ['_hook:page'],
+      },
+      {
+        why: 'an input reading the job input, which hooks do not see',
+        hooks: [withInput('notify', { text: '{{ input.env }}' })],
+        problems: [
+          "hook 'notify' input could not be rendered: text: template line 1, column 4: variable 'input.env' is not defined",
+        ],
+        planned: [],
+      },
+    ]
+    for (const r of rows) {
+      it(`reports ${r.why} as a problem instead of a job`, () => {
+        const { result, jobIds } = plan({ ...noHooks, onError: r.hooks })
+        expect(result.problems).to.deep.equal(r.problems)
+        expect(result.jobs.map((j) => j.taskName)).to.deep.equal(r.planned)
+        expect(jobIds).to.have.length(r.planned.length)
+      })
+    }
+
+    it('plans nothing when no hook is selected', () => {
+      const { result, jobIds, stepIds } = plan({ ...noHooks, onSuccess: [hook('notify')] })
+      expect(result).to.deep.equal({ jobs: [], problems: [] })
+      expect([jobIds, stepIds]).to.deep.equal([[], []])
+    })
+
+    it('plans nothing for a hook job, whatever hooks it would select', () => {
+      const result = planHookJobs({
+        job: { ...finishedJob, sourceType: 'hook' },
+        steps: crashWithHook,
+        workspace: workspaceOf({ actions: [notify], hooks: hooks('ws') }),
+        taskHooks: { ...noHooks, onError: [hook('notify')] },
+        now: NOW,
+        newJobId: sequence(uuid),
+        newStepId: sequence((n) => `s${n}`),
+        defaultStepTimeoutSecs: 600,
+      })
+      expect(result).to.deep.equal({ jobs: [], problems: [] })
     })
   })
 })
