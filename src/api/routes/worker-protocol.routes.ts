@@ -10,15 +10,15 @@ import { UnauthorizedError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
 import { workerAuth, workerOf } from '../middleware/worker-auth.ts'
-import {
-  bodyOrThrow,
-  parseClaimBody,
-  parseEmptyBody,
-  parseHeartbeatBody,
-  parseReasonBody,
-  parseRegisterBody,
-} from '../worker-bodies.ts'
 import { toClaimDto, toHeartbeatDto } from '../worker-dto.ts'
+import { parseBody } from '../zod-issues.ts'
+import {
+  claimBodySchema,
+  emptyBodySchema,
+  heartbeatBodySchema,
+  reasonBodySchema,
+  registerBodySchema,
+} from './worker-protocol.schemas.ts'
 
 /** Aborts when the client goes away before the response is written (a long poll left behind). */
 function clientGone(ctx: Context): { signal: AbortSignal; done: () => void } {
@@ -33,6 +33,7 @@ function clientGone(ctx: Context): { signal: AbortSignal; done: () => void } {
 export function workerProtocolRoutes(router: Router, deps: ApiDeps): void {
   const auth = workerAuth(deps)
   const settings = deps.workerProtocol.settings
+  const claimBody = claimBodySchema(settings.maxClaimWaitSecs)
 
   router.post('/worker/register', async (ctx) => {
     const token = bearerToken(ctx.get('Authorization') || undefined)
@@ -40,7 +41,7 @@ export function workerProtocolRoutes(router: Router, deps: ApiDeps): void {
       throw new UnauthorizedError(
         'missing enrollment token: send Authorization: Bearer <enrollment token>',
       )
-    const reg = bodyOrThrow(parseRegisterBody(bodyOf(ctx)))
+    const reg = parseBody(registerBodySchema, bodyOf(ctx))
     const { lifecycle } = await deps.workerProtocol.api()
     const { workerId, workerSecret } = await lifecycle.register(token, reg)
     ctx.status = 201
@@ -54,14 +55,14 @@ export function workerProtocolRoutes(router: Router, deps: ApiDeps): void {
   })
 
   router.post('/worker/heartbeat', auth, async (ctx) => {
-    const body = bodyOrThrow(parseHeartbeatBody(bodyOf(ctx)))
+    const body = parseBody(heartbeatBodySchema, bodyOf(ctx))
     const { lifecycle } = await deps.workerProtocol.api()
     const res = await lifecycle.heartbeat(workerOf(ctx), body.bootId, body.running)
     ctx.body = toHeartbeatDto(res)
   })
 
   router.post('/worker/claim', auth, async (ctx) => {
-    const { waitSecs } = bodyOrThrow(parseClaimBody(bodyOf(ctx), settings.maxClaimWaitSecs))
+    const { waitSecs } = parseBody(claimBody, bodyOf(ctx))
     const { steps } = await deps.workerProtocol.api()
     const gone = clientGone(ctx)
     try {
@@ -77,21 +78,21 @@ export function workerProtocolRoutes(router: Router, deps: ApiDeps): void {
   })
 
   router.post('/worker/drain', auth, async (ctx) => {
-    const { reason } = bodyOrThrow(parseReasonBody(bodyOf(ctx)))
+    const { reason } = parseBody(reasonBodySchema, bodyOf(ctx))
     const { lifecycle } = await deps.workerProtocol.api()
     await lifecycle.drainSelf(workerOf(ctx), reason)
     ctx.body = { status: 'draining' }
   })
 
   router.post('/worker/undrain', auth, async (ctx) => {
-    bodyOrThrow(parseEmptyBody(bodyOf(ctx)))
+    parseBody(emptyBodySchema, bodyOf(ctx))
     const { lifecycle } = await deps.workerProtocol.api()
     await lifecycle.undrainSelf(workerOf(ctx))
     ctx.body = { status: 'active' }
   })
 
   router.post('/worker/deregister', auth, async (ctx) => {
-    bodyOrThrow(parseEmptyBody(bodyOf(ctx)))
+    parseBody(emptyBodySchema, bodyOf(ctx))
     const { lifecycle } = await deps.workerProtocol.api()
     await lifecycle.deregister(workerOf(ctx))
     ctx.status = 204

@@ -9,14 +9,14 @@ import { BadRequestError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
 import { workerAuth, workerOf } from '../middleware/worker-auth.ts'
-import { parseJobId } from '../query.ts'
+import { parseJobId } from '../path-ids.ts'
+import { parseBody } from '../zod-issues.ts'
 import {
-  bodyOrThrow,
-  parseCompleteBody,
-  parseEmptyBody,
-  parseLogsBody,
-  parseSeqBody,
-} from '../worker-bodies.ts'
+  completeBodySchema,
+  emptyBodySchema,
+  logsBodySchema,
+  seqBodySchema,
+} from './worker-protocol.schemas.ts'
 
 const STEP_PATH = '/worker/jobs/:jobId/steps/:step'
 
@@ -35,28 +35,28 @@ export function workerStepRoutes(router: Router, deps: ApiDeps): void {
   const auth = workerAuth(deps)
   router.post(`${STEP_PATH}/start`, auth, async (ctx) => {
     const call = stepCall(ctx)
-    const { seq } = bodyOrThrow(parseSeqBody(bodyOf(ctx)))
+    const { seq } = parseBody(seqBodySchema, bodyOf(ctx))
     const { steps } = await deps.workerProtocol.api()
     ctx.body = await steps.start(call, seq)
   })
 
   router.post(`${STEP_PATH}/logs`, auth, async (ctx) => {
     const call = stepCall(ctx)
-    const { seq, lines } = bodyOrThrow(parseLogsBody(bodyOf(ctx)))
+    const { seq, lines } = parseBody(logsBodySchema, bodyOf(ctx))
     const { steps } = await deps.workerProtocol.api()
     ctx.body = await steps.logs(call, seq, lines)
   })
 
   router.post(`${STEP_PATH}/cancel-check`, auth, async (ctx) => {
     const call = stepCall(ctx)
-    bodyOrThrow(parseEmptyBody(bodyOf(ctx)))
+    parseBody(emptyBodySchema, bodyOf(ctx))
     const { steps } = await deps.workerProtocol.api()
     ctx.body = await steps.cancelCheck(call)
   })
 
   router.post(`${STEP_PATH}/complete`, auth, async (ctx) => {
     const call = stepCall(ctx)
-    const req = bodyOrThrow(parseCompleteBody(bodyOf(ctx)))
+    const req = parseBody(completeBodySchema, bodyOf(ctx))
     const { steps } = await deps.workerProtocol.api()
     ctx.body = await steps.complete(call, req)
   })

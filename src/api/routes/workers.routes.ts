@@ -1,24 +1,20 @@
 /** Workers (API.md §7.2) and the operator's actions on them (§7.3). */
 import type Router from '@koa/router'
-import { BadRequestError } from '../../shared/errors.ts'
-import { isUuid } from '../../shared/ids.ts'
+import { z } from 'zod'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
-import { boolParam, intParam, MAX_LIMIT } from '../query.ts'
-import { bodyOrThrow, parseEmptyBody, parseReasonBody } from '../worker-bodies.ts'
+import { parseWorkerId } from '../path-ids.ts'
+import { pageParams } from '../query-params.ts'
 import { toWorkerDetailDto, toWorkerDto } from '../worker-dto.ts'
+import { parseBody, parseQuery } from '../zod-issues.ts'
+import { emptyBodySchema, reasonBodySchema } from './worker-protocol.schemas.ts'
 
-function parseWorkerId(raw: string | undefined): string {
-  if (raw === undefined || !isUuid(raw))
-    throw new BadRequestError(`invalid worker id '${raw ?? ''}'`, 'worker_id')
-  return raw
-}
+/** Paging by limit and offset only (API.md §1.5): this list sends no keyset cursor. */
+export const workerListQuerySchema = z.object(pageParams)
 
 export function workerRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/workers', async (ctx) => {
-    const limit = Math.min(intParam(ctx.query, 'limit', 50, 1), MAX_LIMIT)
-    const offset = intParam(ctx.query, 'offset', 0, 0)
-    const count = boolParam(ctx.query, 'count', true)
+    const { limit, offset, count } = parseQuery(workerListQuerySchema, ctx.query)
     const { workers, total } = await deps.workers.list({ limit, offset, count })
     if (total !== null) ctx.set('X-Total-Count', String(total))
     ctx.body = workers.map(toWorkerDto)
@@ -31,7 +27,7 @@ export function workerRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/api/workers/:id/drain', async (ctx) => {
     const id = parseWorkerId(ctx.params.id)
-    const { reason } = bodyOrThrow(parseReasonBody(bodyOf(ctx)))
+    const { reason } = parseBody(reasonBodySchema, bodyOf(ctx))
     const worker = await deps.workers.drain(id, reason)
     await deps.audit.record(ctx, {
       action: 'worker.drained',
@@ -44,7 +40,7 @@ export function workerRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/api/workers/:id/undrain', async (ctx) => {
     const id = parseWorkerId(ctx.params.id)
-    bodyOrThrow(parseEmptyBody(bodyOf(ctx)))
+    parseBody(emptyBodySchema, bodyOf(ctx))
     const worker = await deps.workers.undrain(id)
     await deps.audit.record(ctx, {
       action: 'worker.undrained',
