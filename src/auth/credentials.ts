@@ -8,6 +8,8 @@ import { createHash, createHmac, randomBytes } from 'node:crypto'
 export const API_KEY_PREFIX = 'weir_'
 /** Characters of a key shown in listings and used to revoke it: `weir_` + 7. */
 export const API_KEY_VISIBLE_LENGTH = 12
+/** The longest lifetime a new API key may be given, in days. */
+export const MAX_API_KEY_DAYS = 3650
 const API_KEY_RE = /^weir_[A-Za-z0-9_-]{43}$/
 const REFRESH_TOKEN_RE = /^wrt_[A-Za-z0-9_-]{43}$/
 const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/

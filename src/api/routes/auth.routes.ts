@@ -4,15 +4,10 @@
  */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
-import type { AuthApi } from '../../auth/auth-runtime.ts'
-import { isApiKeyPrefix } from '../../auth/credentials.ts'
-import {
-  parseCreateApiKeyBody,
-  parseLoginBody,
-  parseLogoutBody,
-  parseRefreshBody,
-  type Parsed,
-} from '../../auth/requests.ts'
+import { z } from 'zod'
+import type { AuthApi } from '../../auth/create-auth.ts'
+import { isApiKeyPrefix, MAX_API_KEY_DAYS } from '../../auth/credentials.ts'
+import { MAX_PASSWORD_LENGTH } from '../../auth/password.ts'
 import type { Principal } from '../../shared/accounts.ts'
 import {
   BadRequestError,
@@ -20,12 +15,30 @@ import {
   NotFoundError,
   type TooManyRequestsError,
   UnauthorizedError,
-  ValidationError,
 } from '../../shared/errors.ts'
 import { toApiKeyDto, toUserDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { principalOf } from '../middleware/auth.ts'
 import { bodyOf } from '../middleware/json-body.ts'
+import { intBetween, parseBody } from '../zod-issues.ts'
+
+/** No length rules beyond the caps: a wrong password is a 401, not a hint about the policy. */
+export const loginBodySchema = z.strictObject({
+  email: z.string().max(320),
+  password: z.string().max(MAX_PASSWORD_LENGTH),
+})
+
+const refreshToken = z.string().max(200)
+
+export const refreshBodySchema = z.strictObject({ refresh_token: refreshToken })
+
+/** Without a refresh token, logout ends the caller's own session. */
+export const logoutBodySchema = z.strictObject({ refresh_token: refreshToken.optional() })
+
+export const createApiKeyBodySchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  expires_in_days: intBetween(1, MAX_API_KEY_DAYS).optional(),
+})
 
 function enabled(deps: ApiDeps): AuthApi {
   if (!deps.auth)
@@ -41,15 +54,10 @@ function caller(ctx: Context): Principal {
   return p
 }
 
-function valid<T>(parsed: Parsed<T>): T {
-  if (!parsed.ok) throw new ValidationError('invalid request body', parsed.issues)
-  return parsed.value
-}
-
 export function authRoutes(router: Router, deps: ApiDeps): void {
   router.post('/api/auth/login', async (ctx) => {
     const auth = enabled(deps)
-    const body = valid(parseLoginBody(bodyOf(ctx)))
+    const body = parseBody(loginBodySchema, bodyOf(ctx))
     try {
       ctx.body = await auth.login({ email: body.email, password: body.password, address: ctx.ip })
     } catch (e) {
@@ -62,14 +70,14 @@ export function authRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/api/auth/refresh', async (ctx) => {
     const auth = enabled(deps)
-    const body = valid(parseRefreshBody(bodyOf(ctx)))
+    const body = parseBody(refreshBodySchema, bodyOf(ctx))
     ctx.body = await auth.refresh({ refreshToken: body.refresh_token, address: ctx.ip })
     ctx.set('Cache-Control', 'no-store')
   })
 
   router.post('/api/auth/logout', async (ctx) => {
     const auth = enabled(deps)
-    const body = valid(parseLogoutBody(bodyOf(ctx)))
+    const body = parseBody(logoutBodySchema, bodyOf(ctx))
     const session = await auth.logout(caller(ctx), body.refresh_token)
     await deps.audit.record(ctx, {
       action: 'auth.logout',
@@ -96,7 +104,7 @@ export function authRoutes(router: Router, deps: ApiDeps): void {
   router.post('/api/auth/api-keys', async (ctx) => {
     enabled(deps)
     const me = caller(ctx)
-    const body = valid(parseCreateApiKeyBody(bodyOf(ctx)))
+    const body = parseBody(createApiKeyBodySchema, bodyOf(ctx))
     const { key, info } = await deps.accounts.createApiKey(me.userId, {
       name: body.name,
       expiresInDays: body.expires_in_days,

@@ -3,40 +3,61 @@
  * on (the auth middleware's rules); open like every other route when it is off.
  */
 import type Router from '@koa/router'
-import { parseCreateUserBody, parseUpdateUserBody, type Parsed } from '../../auth/requests.ts'
-import { BadRequestError, ValidationError } from '../../shared/errors.ts'
-import { isUuid } from '../../shared/ids.ts'
+import { z } from 'zod'
+import { MAX_PASSWORD_LENGTH } from '../../auth/password.ts'
+import { ROLES } from '../../shared/accounts.ts'
 import { toUserDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
-import { boolParam, pageParams } from '../query.ts'
+import { parseUserId } from '../path-ids.ts'
+import { cursorExcludesOffset, cursorParam, pageParams } from '../query-params.ts'
+import { parseBody, parseQuery } from '../zod-issues.ts'
 
-function userId(raw: string | undefined): string {
-  if (raw === undefined || !isUuid(raw))
-    throw new BadRequestError(`invalid user id '${raw ?? ''}'`, 'user_id')
-  return raw
+const EMAIL = /^[^\s@]+@[^\s@]+$/
+
+/** A user's fields as the API and `weir users create` accept them. */
+const userFields = {
+  email: z.string().refine((v) => v.length <= 320 && EMAIL.test(v), {
+    error: (iss) => `'${String(iss.input).slice(0, 80)}' is not an email address`,
+  }),
+  name: z.string().min(1).max(200),
+  role: z.enum(ROLES),
+  password: z.string().min(8).max(MAX_PASSWORD_LENGTH),
 }
 
-function valid<T>(parsed: Parsed<T>): T {
-  if (!parsed.ok) throw new ValidationError('invalid request body', parsed.issues)
-  return parsed.value
-}
+export const createUserBodySchema = z.strictObject({
+  email: userFields.email,
+  name: userFields.name,
+  role: userFields.role.optional(),
+  password: userFields.password.optional(),
+})
 
-function decodeEmailCursor(raw: string): string {
+/** `password: null` removes the password. */
+export const updateUserBodySchema = z.strictObject({
+  name: userFields.name.optional(),
+  role: userFields.role.optional(),
+  password: userFields.password.nullable().optional(),
+  disabled: z.boolean().optional(),
+})
+
+/** The cursor is the last user's email (lower-cased), the list's sort key. */
+function decodeEmailCursor(raw: string): string | undefined {
   const email = Buffer.from(raw, 'base64url').toString('utf8')
-  if (!email.includes('@')) throw new BadRequestError(`invalid cursor '${raw}'`, 'cursor')
-  return email
+  return email.includes('@') ? email : undefined
 }
+
+export const userListQuerySchema = z
+  .object({ ...pageParams, cursor: cursorParam(decodeEmailCursor).optional() })
+  .superRefine(cursorExcludesOffset)
 
 export function userRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/users', async (ctx) => {
-    const q = ctx.query
-    const { limit, offset, rawCursor } = pageParams(q)
+    const { limit, offset, cursor, count } = parseQuery(userListQuerySchema, ctx.query)
     const { users, total } = await deps.accounts.listUsers({
       limit,
       offset,
-      afterEmail: rawCursor === undefined ? undefined : decodeEmailCursor(rawCursor),
-      count: boolParam(q, 'count', true),
+      afterEmail: cursor,
+      count,
     })
     if (total !== null) ctx.set('X-Total-Count', String(total))
     const last = users[users.length - 1]
@@ -46,11 +67,11 @@ export function userRoutes(router: Router, deps: ApiDeps): void {
   })
 
   router.get('/api/users/:id', async (ctx) => {
-    ctx.body = toUserDto(await deps.accounts.getUser(userId(ctx.params.id)))
+    ctx.body = toUserDto(await deps.accounts.getUser(parseUserId(ctx.params.id)))
   })
 
   router.post('/api/users', async (ctx) => {
-    const body = valid(parseCreateUserBody(bodyOf(ctx)))
+    const body = parseBody(createUserBodySchema, bodyOf(ctx))
     const user = await deps.accounts.createUser({
       email: body.email,
       name: body.name,
@@ -68,8 +89,8 @@ export function userRoutes(router: Router, deps: ApiDeps): void {
   })
 
   router.put('/api/users/:id', async (ctx) => {
-    const id = userId(ctx.params.id)
-    const body = valid(parseUpdateUserBody(bodyOf(ctx)))
+    const id = parseUserId(ctx.params.id)
+    const body = parseBody(updateUserBodySchema, bodyOf(ctx))
     const user = await deps.accounts.updateUser(id, body)
     const changed = Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined)
     await deps.audit.record(ctx, {

@@ -1,7 +1,6 @@
 /** `weir api-keys create|revoke|list`: API keys straight in the database (no server needed). */
 import { parseArgs } from 'node:util'
-import { isApiKeyPrefix } from '../../auth/credentials.ts'
-import { MAX_API_KEY_DAYS } from '../../auth/requests.ts'
+import { isApiKeyPrefix, MAX_API_KEY_DAYS } from '../../auth/credentials.ts'
 import { CLI_ACTOR, reportFailure, withAccounts } from '../account-db.ts'
 import { tryParse } from '../config-args.ts'
 import type { Command } from '../index.ts'

@@ -1,6 +1,7 @@
 /** `weir users create|list`: manage users straight in the database (no server needed). */
 import { parseArgs } from 'node:util'
-import { readBody } from '../../auth/requests.ts'
+import { createUserBodySchema } from '../../api/routes/users.routes.ts'
+import { validateRequest } from '../../api/zod-issues.ts'
 import { isRole, ROLES, type Role } from '../../shared/accounts.ts'
 import { CLI_ACTOR, readStdin, reportFailure, withAccounts } from '../account-db.ts'
 import { tryParse } from '../config-args.ts'
@@ -14,6 +15,9 @@ const OPTIONS = {
   config: { type: 'string', short: 'c' },
   help: { type: 'boolean', short: 'h' },
 } as const
+
+/** The API's rules for a new user's fields; the role is checked on its own, as a flag. */
+const createUserArgs = createUserBodySchema.pick({ email: true, name: true, password: true })
 
 export const usersCommand: Command = {
   summary:
@@ -52,14 +56,11 @@ export const usersCommand: Command = {
     const problems: string[] = []
     if (!isRole(role)) problems.push(`--role must be one of ${ROLES.join(', ')}`)
     const password = v['password-stdin'] ? await readStdin() : undefined
-    const checked = readBody(
-      { email: v.email, name: v.name, ...(password !== undefined ? { password } : {}) },
-      {
-        email: { type: 'email', required: true },
-        name: { type: 'string', required: true, min: 1, max: 200 },
-        password: { type: 'string', min: 8, max: 1024 },
-      },
-    )
+    const checked = validateRequest(createUserArgs, {
+      email: v.email,
+      name: v.name,
+      ...(password !== undefined ? { password } : {}),
+    })
     if (!checked.ok) for (const i of checked.issues) problems.push(`--${i.path}: ${i.message}`)
     if (problems.length > 0) {
       for (const p of problems) console.error(`weir users create: ${p}`)
