@@ -50,6 +50,8 @@ export default tseslint.config(
       ],
     },
   })),
+  // A feature's factory composes its parts with the database.
+  { files: ['src/*/create-*.ts'], rules: { 'no-restricted-imports': ['error', { paths: WRAPPED }] } },
   { files: ['src/scheduler/cron.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/db/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/cli/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-console': 'off' } },

@@ -1,35 +1,53 @@
 /**
- * Composition root for `weir serve`: builds every part from the config, wires dependencies
- * explicitly and registers each resource's cleanup on a LIFO stack.
+ * Composition root of `weir serve`: the only place that knows every feature. Each feature folder
+ * exports one factory (`createX(deps)` → its services plus start/stop); this file chains them in
+ * dependency order and registers each one's cleanup on a LIFO stack.
  *
- * The HTTP server can listen before the database is open (the embedded one takes seconds to
- * start): workspace routes answer at once, database-backed routes wait for `ready`, and /readyz
- * says `starting` until then.
+ * The HTTP server listens before the database is open (the embedded one takes seconds): its
+ * readiness gate (api/http-server.ts) answers 503 until the services exist, then hands requests to
+ * the API, whose routes receive the services themselves.
  */
-import { createServer, STATUS_CODES, type Server } from 'node:http'
-import type { Duplex } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { AddressInfo } from 'node:net'
 import type Koa from 'koa'
 import type Router from '@koa/router'
 import type { ApiDeps, ReadinessReport } from './api/api-deps.ts'
-import { createApi } from './api/create-api.ts'
 import { createAuditRecorder } from './api/audit-recorder.ts'
+import { createApi } from './api/create-api.ts'
+import { createHttpServer } from './api/http-server.ts'
 import { upgradeRefusal } from './api/middleware/auth.ts'
-import { deferAuthRuntime } from './auth/auth-runtime.ts'
+import { healthMiddleware } from './api/routes/health.routes.ts'
+import { rejectUpgrade } from './api/http-server.ts'
+import { createAuth, type Auth } from './auth/create-auth.ts'
+import type { ClusterTuning } from './cluster/log-cluster.ts'
 import type { Config } from './config/config-schema.ts'
-import type { Database } from './db/create-db.ts'
-import type { Runtime } from './runtime.ts'
-import { renderTemplate } from './templates/render.ts'
-import { systemClock, type Clock } from './shared/clock.ts'
-import { coerceError, UnavailableError } from './shared/errors.ts'
-import type { Logger } from './shared/logger.ts'
+import { openDatabase, type Database } from './db/create-db.ts'
+import { checkDatabase } from './db/health.ts'
+import { createLeaderElection } from './db/leader-lock.ts'
+import { migrateToLatest } from './db/migrate.ts'
+import { listen } from './db/notifications.ts'
+import { readMetricsCounts } from './db/queries/metrics-snapshot.ts'
+import { findJobById, listJobs, listStepsOfJob } from './db/repositories/job.repository.ts'
+import { listTriggerFires } from './db/repositories/trigger-state.repository.ts'
+import { createDispatch, type Dispatch } from './dispatch/create-dispatch.ts'
+import { ReadySignal } from './dispatch/ready-signal.ts'
+import { createEvents, type Events } from './events/create-events.ts'
+import { createJobs, type Jobs } from './jobs/create-jobs.ts'
+import { JobSecrets } from './jobs/job-secrets.ts'
+import { createLogs, type Logs } from './logs/create-logs.ts'
 import { createMetrics } from './metrics/metrics.ts'
+import type { ProcessLauncher } from './runner/executors/process-launcher.ts'
+import { createScheduler } from './scheduler/create-scheduler.ts'
+import { systemClock, type Clock } from './shared/clock.ts'
+import { coerceError } from './shared/errors.ts'
+import type { Logger } from './shared/logger.ts'
 import { Releasers } from './shared/releasers.ts'
+import { renderTemplate } from './templates/render.ts'
+import { createWorkers, type Workers } from './workers/create-workers.ts'
 import { loadWorkspace } from './workspace/load-workspace.ts'
 import { WorkspaceRegistry } from './workspace/workspace-registry.ts'
 import { WorkspaceWatcher } from './workspace/workspace-watcher.ts'
-import type { ProcessLauncher } from './runner/executors/process-launcher.ts'
-import type { RuntimeTuning } from './runtime-tuning.ts'
 
 export interface AppOptions {
   readonly logger: Logger
@@ -44,58 +62,258 @@ export interface AppOptions {
    */
   readonly launcherOverride?: (configured: ProcessLauncher) => ProcessLauncher
   /** Timings the config does not expose (tests, benchmarks). */
-  readonly tuning?: RuntimeTuning
+  readonly tuning?: {
+    /** SSE keep-alive period (API.md §8: 30 000 ms). */
+    readonly ssePingMs?: number
+    /** Logs across PostgreSQL replicas: heartbeats, takeover, follower and drain periods. */
+    readonly cluster?: ClusterTuning
+  }
   /** Node's default process metrics on /metrics (default true). */
   readonly defaultMetrics?: boolean
 }
 
-export type { Runtime }
+/** Every feature of a running server, once the database is open. */
+export interface Services {
+  readonly database: Database
+  readonly auth: Auth
+  readonly logs: Logs
+  readonly events: Events
+  readonly jobs: Jobs
+  readonly dispatch: Dispatch
+  readonly workers: Workers
+}
 
 export interface App {
+  /** The API (after `ready`; supertest drives it without listening). */
   readonly api: Koa
   /** The API's route table (tests walk it to check that every /api route is guarded). */
   readonly router: Router
   readonly config: Config
   readonly registry: WorkspaceRegistry
-  /** Resolves once the database is migrated and the engine is built (rejects if that failed). */
-  readonly ready: Promise<Runtime>
+  /** Resolves once the database is migrated and every feature is built (rejects if that failed). */
+  readonly ready: Promise<Services>
   /** Starts listening on config.listen; resolves with the bound address. */
   listen(): Promise<AddressInfo>
-  /** Starts the embedded worker, sweeper and listeners (after `ready`). */
-  startEngine(): Promise<void>
+  /** Starts the background parts: cluster, listeners, sweeper, leader loops, embedded worker. */
+  start(): Promise<void>
   stop(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
+}
+
+interface LeaderLoop {
+  start(): void
+  stop(): Promise<void>
 }
 
 export async function createApp(config: Config, opts: AppOptions): Promise<App> {
   const { logger } = opts
   const clock = opts.clock ?? systemClock
+  const env = opts.env ?? {}
   const releasers = new Releasers()
+  // Unique per start (and per app in one process): it names this replica's logs (log_owner).
+  const replicaId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+  let dbState = 'starting'
+  let started = false
   let shuttingDown = false
+
   const registry = new WorkspaceRegistry({
     sources: config.workspaces,
     loader: (name, root) => loadWorkspace(name, root),
     logger: logger.child({ component: 'workspaces' }),
   })
-  // Loaded after the caller can listen: the database stack is the slowest part of start-up.
-  const ready = import('./runtime.ts').then(({ initRuntime }) =>
-    initRuntime({
+  const workspaceFor = (name: string, revision: string) => registry.versionOf(name, revision)
+  let services: Services | null = null
+  const metrics = createMetrics({
+    nowMs: () => clock.nowMs(),
+    defaultMetrics: opts.defaultMetrics ?? true,
+    snapshot: async () => (services ? readMetricsCounts(services.database.db) : null),
+  })
+  const readiness = async (): Promise<ReadinessReport> => {
+    const state = dbState
+    const database = state === 'ok' && services ? await checkDatabase(services.database.db) : state
+    const checks = {
+      database,
+      migrations: state === 'ok' ? 'ok' : state,
+      workspaces: registry.allTried() ? 'ok' : 'loading',
+    }
+    const ok = !shuttingDown && started && Object.values(checks).every((v) => v === 'ok')
+    return { ready: ok, shuttingDown, checks }
+  }
+  const http = createHttpServer({ logger, health: healthMiddleware(readiness) })
+  let api: { app: Koa; router: Router } | null = null
+
+  /** Opens the database and builds every feature on it, in dependency order. */
+  async function build(): Promise<Services> {
+    const database = opts.database ?? (await openDatabase(config, logger))
+    if (!opts.database) releasers.add('database', () => database.close())
+    await migrateToLatest(database.db, logger)
+    const auth = await createAuth({ db: database.db, config, clock, logger })
+    const secrets = new JobSecrets(workspaceFor)
+    const logs = createLogs({
       config,
+      database,
+      clock,
       logger,
-      env: opts.env ?? {},
-      database: opts.database,
+      replicaId,
+      secretsOf: (job) => secrets.of(job).values,
+      knownSecrets: (jobId) => secrets.cached(jobId)?.values,
+      tuning: opts.tuning?.cluster,
+    })
+    releasers.add('logs', () => logs.stop())
+    const events = createEvents({ database, logger, clock, pingMs: opts.tuning?.ssePingMs })
+    releasers.add('events', () => events.stop())
+    events.bus.on('events', (evs) => metrics.observeEvents(evs))
+    const ready = new ReadySignal({
+      database,
+      replicaId,
+      liveReplicas: () => logs.cluster?.heartbeat.liveReplicas ?? 1,
+      logger,
+    })
+    const jobs = createJobs({
+      config,
+      database,
+      clock,
+      logger,
+      workspaceFor,
+      secrets,
+      jobLogs: logs.jobLogs,
+      ready,
+      emit: (evs) => events.bus.emit('events', evs),
+      noteLogOwners: logs.cluster ? (owners) => logs.cluster?.noteOwners(owners) : undefined,
+      replicaId,
+    })
+    releasers.add('job effects', () => jobs.stop())
+    const dispatch = createDispatch({
+      config,
+      database,
+      logger,
+      jobs,
+      logs,
+      ready,
+      workspaceFor,
+      env,
       launcherOverride: opts.launcherOverride,
-      tuning: opts.tuning,
+    })
+    const workers = createWorkers({ config, database, logger, jobs, dispatch, ready })
+    releasers.add('worker claims', () => workers.stop())
+    const scheduler = createScheduler({ config, database, registry, jobs, clock, logger })
+    const s: Services = { database, auth, logs, events, jobs, dispatch, workers }
+    api = createApi(apiDeps(s))
+    http.open(api.app, async (req, socket, head) => {
+      // Same credentials and role rules as the HTTP routes under /api.
+      const refused = await upgradeRefusal(auth.auth, req)
+      if (refused) rejectUpgrade(socket, refused.status, refused.code, refused.message)
+      else if (!logs.socket.handleUpgrade(req, socket, head))
+        rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint at this path')
+    })
+    startParts = async () => {
+      if (database.kind === 'postgres' && database.pgConfig) {
+        const cluster = logs.cluster
+        const listener = listen(
+          database.pgConfig,
+          [ready.channel, ...(cluster?.channels ?? [])],
+          (channel, payload) => {
+            if (channel === ready.channel) ready.onNotify(payload)
+            else cluster?.onNotify(channel, payload)
+          },
+          logger,
+        )
+        releasers.add('notification listener', () => listener.close())
+      }
+      // Before any step runs here: the replica row is what keeps this replica's logs its own.
+      await logs.start()
+      releasers.add('dispatch', () => dispatch.stop())
+      runLeaderLoops(database, () => [
+        ...scheduler.leaderLoops(),
+        events.retention(),
+        ...(logs.cluster ? [logs.cluster.createTakeover()] : []),
+      ])
+      await dispatch.start()
+    }
+    return s
+  }
+  let startParts: (() => Promise<void>) | null = null
+
+  /** While this replica holds the leader lock it runs a fresh set of loops; losing it stops them. */
+  function runLeaderLoops(database: Database, makeLoops: () => LeaderLoop[]): void {
+    let current: LeaderLoop[] = []
+    const election = createLeaderElection(database, logger, {
+      onElected: () => {
+        logger.info('elected leader')
+        current = makeLoops()
+        for (const loop of current) loop.start()
+      },
+      onLost: () => {
+        logger.warn('lost leadership')
+        const loops = current
+        current = []
+        for (const loop of loops) void loop.stop()
+      },
+    })
+    election.start()
+    releasers.add('leader election', () => election.stop())
+    releasers.add('leader loops', async () => {
+      await Promise.all(current.map((loop) => loop.stop()))
+    })
+  }
+
+  function apiDeps(s: Services): ApiDeps {
+    const db = s.database.db
+    const { lifecycle, steps } = s.workers
+    return {
       registry,
       clock,
-      releasers,
-    }),
+      logger,
+      readiness,
+      triggerFires: (ws) => listTriggerFires(db, ws),
+      engine: s.jobs.orchestrator,
+      jobs: {
+        get: (id) => findJobById(db, id),
+        steps: (id) => listStepsOfJob(db, id),
+        list: (f) => listJobs(db, f),
+      },
+      logs: s.logs.store,
+      events: async () => s.events.streams,
+      jobMask: async (job) => s.jobs.secrets.of(job),
+      renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
+      metrics,
+      metricsToken: config.metrics.token ?? null,
+      auth: s.auth.auth,
+      accounts: s.auth.accounts,
+      audit: createAuditRecorder(s.auth.accounts, logger.child({ component: 'audit' })),
+      workers: {
+        list: (f) => lifecycle.list(f),
+        get: (id) => lifecycle.get(id),
+        drain: (id, reason) => lifecycle.operatorDrain(id, reason),
+        undrain: (id) => lifecycle.operatorUndrain(id),
+        revoke: (id) => lifecycle.operatorRevoke(id),
+      },
+      workerProtocol: {
+        settings: {
+          heartbeatIntervalSecs: config.workers.heartbeat_interval_secs,
+          leaseTtlSecs: config.workers.lease_ttl_secs,
+          maxClaimWaitSecs: config.workers.max_claim_wait_secs,
+        },
+        api: async () => ({ lifecycle, steps }),
+      },
+    }
+  }
+
+  const ready = build().then(
+    (s) => {
+      services = s
+      dbState = 'ok'
+      return s
+    },
+    (e: unknown) => {
+      const err = coerceError(e)
+      dbState = `error: ${err.message}`
+      http.gate(`unavailable: the database could not be opened (${err.message})`)
+      throw err
+    },
   )
-  let dbState = 'starting'
-  ready.then(
-    () => (dbState = 'ok'),
-    (e: unknown) => (dbState = `error: ${coerceError(e).message}`),
-  )
+  // Callers that never await `ready` (a failed start) must not see an unhandled rejection.
+  ready.catch(() => undefined)
   await registry.loadAll()
   if (config.workspace_watch) {
     const watcher = new WorkspaceWatcher({
@@ -106,143 +324,40 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     releasers.add('workspace watcher', () => watcher.stop())
   }
 
-  const rt = async (): Promise<Runtime> => {
-    try {
-      return await ready
-    } catch (e) {
-      throw new UnavailableError('the database is not available; see the server log', e)
-    }
-  }
-  let started = false
-  const readiness = async (): Promise<ReadinessReport> => {
-    const state = dbState
-    const database = state === 'ok' ? await (await ready).checkDatabase() : state
-    const checks = {
-      database,
-      migrations: state === 'ok' ? 'ok' : state,
-      workspaces: registry.allTried() ? 'ok' : 'loading',
-    }
-    const ok = !shuttingDown && started && Object.values(checks).every((v) => v === 'ok')
-    return { ready: ok, shuttingDown, checks }
-  }
-  const metrics = createMetrics({
-    nowMs: () => clock.nowMs(),
-    defaultMetrics: opts.defaultMetrics ?? true,
-    snapshot: async () => (dbState === 'ok' ? (await ready).metricsCounts() : null),
-  })
-  ready.then(
-    (r) => r.engine.events.on('events', (evs) => metrics.observeEvents(evs)),
-    () => undefined,
-  )
-  const authParts = deferAuthRuntime(async () => (await rt()).auth, config.auth !== undefined)
-  const deps: ApiDeps = {
-    registry,
-    clock,
-    logger,
-    readiness,
-    triggerFires: async (ws) => (await rt()).api.triggerFires(ws),
-    engine: {
-      createJob: async (req) => (await rt()).api.engine.createJob(req),
-      cancelJob: async (id) => (await rt()).api.engine.cancelJob(id),
-    },
-    jobs: {
-      get: async (id) => (await rt()).api.jobs.get(id),
-      steps: async (id) => (await rt()).api.jobs.steps(id),
-      list: async (f) => (await rt()).api.jobs.list(f),
-    },
-    logs: { read: async (jobId, o) => (await rt()).api.logs.read(jobId, o) },
-    events: async () => (await rt()).engine.eventStreams,
-    jobMask: async (job) => (await rt()).engine.jobSecrets.of(job),
-    renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
-    metrics,
-    metricsToken: config.metrics.token ?? null,
-    auth: authParts.auth,
-    accounts: authParts.accounts,
-    audit: createAuditRecorder(authParts.accounts, logger.child({ component: 'audit' })),
-    workers: {
-      list: async (f) => (await rt()).engine.workerLifecycle.list(f),
-      get: async (id) => (await rt()).engine.workerLifecycle.get(id),
-      drain: async (id, reason) => (await rt()).engine.workerLifecycle.operatorDrain(id, reason),
-      undrain: async (id) => (await rt()).engine.workerLifecycle.operatorUndrain(id),
-      revoke: async (id) => (await rt()).engine.workerLifecycle.operatorRevoke(id),
-    },
-    workerProtocol: {
-      settings: {
-        heartbeatIntervalSecs: config.workers.heartbeat_interval_secs,
-        leaseTtlSecs: config.workers.lease_ttl_secs,
-        maxClaimWaitSecs: config.workers.max_claim_wait_secs,
-      },
-      api: async () => {
-        const { engine } = await rt()
-        return { lifecycle: engine.workerLifecycle, steps: engine.remoteSteps }
-      },
-    },
-  }
-  const { app: api, router } = createApi(deps)
-
-  let server: Server | null = null
   let stopping: Promise<void> | null = null
   const app: App = {
-    api,
-    router,
+    get api() {
+      if (!api) throw new Error('the API is built once the database is ready: await app.ready')
+      return api.app
+    },
+    get router() {
+      if (!api) throw new Error('the API is built once the database is ready: await app.ready')
+      return api.router
+    },
     config,
     registry,
     ready,
-    async listen() {
-      const handle = api.callback()
-      const srv = createServer((req, res) => void handle(req, res))
-      server = srv
-      srv.on('upgrade', (req, socket, head) => {
-        if (dbState === 'ok' && !shuttingDown) {
-          ready
-            .then(async ({ engine }) => {
-              // Same credentials and role rules as the HTTP routes under /api.
-              const refused = await upgradeRefusal(deps.auth, req)
-              if (refused) rejectUpgrade(socket, refused.status, refused.code, refused.message)
-              else if (!engine.logSocket.handleUpgrade(req, socket, head))
-                rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint at this path')
-            })
-            .catch((err: unknown) => {
-              logger.error({ err: coerceError(err) }, 'upgrade failed')
-              rejectUpgrade(socket, 500, 'internal', 'Internal server error')
-            })
-        } else {
-          rejectUpgrade(
-            socket,
-            503,
-            'unavailable',
-            'the server is starting or stopping; retry shortly',
-          )
-        }
-      })
-      const { host, port } = parseListen(config.listen)
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject)
-        srv.listen(port, host, () => resolve())
-      })
-      const address = srv.address() as AddressInfo
-      logger.info({ address: address.address, port: address.port }, 'listening')
-      return address
-    },
-    async startEngine() {
-      const { engine } = await ready
-      await engine.start()
+    listen: () => http.listen(config.listen),
+    async start() {
+      await ready
+      await startParts?.()
+      startParts = null
       started = true
     },
     stop() {
       shuttingDown = true
       stopping ??= (async () => {
+        const s = services
         // Waiting long-poll claims answer 204 now, so closing the server does not wait on them.
-        if (dbState === 'ok') (await ready).engine.remoteSteps.close()
+        s?.workers.stop()
         // Streams never end by themselves, and the server's close waits for them: end them first
         // (SSE responses end, sockets get 1001); clients resume with Last-Event-ID / after_seq.
-        if (dbState === 'ok') {
-          const { engine } = await ready
-          engine.eventStreams.close()
-          await engine.logSocket.close()
+        if (s) {
+          s.events.streams.close()
+          await s.logs.socket.close()
         }
-        // New requests stop first; then the engine, log store and database unwind (LIFO).
-        if (server) await closeServer(server)
+        // New requests stop first; then the features and the database unwind (LIFO).
+        await http.close()
         await ready.catch(() => undefined)
         await releasers.releaseAll((name, err) =>
           logger.error({ err, resource: name }, 'cleanup failed'),
@@ -255,35 +370,4 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     },
   }
   return app
-}
-
-/** Answers an upgrade request we do not take with a plain HTTP error in the API's envelope. */
-function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: message, code })
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  )
-}
-
-export function parseListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':')
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '')
-  return { host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(i + 1)) }
-}
-
-/** Stops accepting connections, lets in-flight requests finish, then closes idle keep-alives. */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    // Keep-alive clients (remote workers heartbeat every few seconds) would hold their sockets
-    // busy for the whole grace: close each one as soon as its current request is answered.
-    const idle = setInterval(() => server.closeIdleConnections(), 50).unref()
-    const all = setTimeout(() => server.closeAllConnections(), 5000).unref()
-    server.close(() => {
-      clearInterval(idle)
-      clearTimeout(all)
-      resolve()
-    })
-    server.closeIdleConnections()
-  })
 }

@@ -23,8 +23,8 @@ const app = await createApp(
   },
   { logger: silentLogger(), env: { PATH: process.env.PATH ?? '' } },
 )
-await app.startEngine()
-const { engine, database } = await app.ready
+await app.start()
+const { jobs, logs, dispatch, events, database } = await app.ready
 const marks: Array<[string, number]> = []
 const mark = (n: string) => marks.push([n, performance.now()])
 const wrap = (obj: any, name: string) => {
@@ -36,9 +36,9 @@ const wrap = (obj: any, name: string) => {
     return r
   }
 }
-wrap(engine.orchestrator, 'createJob')
+wrap(jobs.orchestrator, 'createJob')
 {
-  const st: any = engine.logStore
+  const st: any = logs.store
   const o = st.append.bind(st)
   st.append = (...a: unknown[]) => {
     mark('append>')
@@ -47,24 +47,24 @@ wrap(engine.orchestrator, 'createJob')
     return p
   }
 }
-wrap(engine.orchestrator, 'finishStep')
-wrap(engine.source, 'claimNow')
-wrap(engine.source, 'appendLogs')
+wrap(jobs.orchestrator, 'finishStep')
+wrap(dispatch.source, 'claimNow')
+wrap(dispatch.source, 'appendLogs')
 const ws = app.registry.getWorkspace('bench')
 const task = ws.tasks.get('echo1')!
 const totals: Record<string, number[]> = {}
 for (let i = 0; i < (Number(process.env.N) || 60); i++) {
   marks.length = 0
   const done = new Promise<void>((r) =>
-    engine.events.on('events', function f(evs) {
+    events.bus.on('events', function f(evs) {
       if (evs.some((e) => e.type === 'job.finished')) {
-        engine.events.off('events', f)
+        events.bus.off('events', f)
         r()
       }
     }),
   )
   const t0 = performance.now()
-  await engine.orchestrator.createJob({
+  await jobs.orchestrator.createJob({
     workspace: ws,
     task,
     input: {},

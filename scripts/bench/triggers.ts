@@ -97,7 +97,7 @@ async function startWeir(db: 'pg' | 'pglite', workspace: string): Promise<App> {
     },
   )
   await app.ready
-  await app.startEngine()
+  await app.start()
   return app
 }
 

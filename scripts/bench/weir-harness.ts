@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createApp, type App, type Runtime } from '../../src/app.ts'
+import { createApp, type App, type Services } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { silentLogger } from '../../src/shared/logger.ts'
 import { createNoopLauncher, createSwitchLauncher, type SwitchLauncher } from './noop-launcher.ts'
@@ -24,7 +24,7 @@ export interface JobEnd {
 
 export interface WeirUnderTest {
   readonly app: App
-  readonly runtime: Runtime
+  readonly runtime: Services
   readonly base: string
   readonly launcher: SwitchLauncher
   /** POST …/execute; resolves with the job id. */
@@ -107,14 +107,14 @@ export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
   )
   const addr = await app.listen()
   const runtime = await app.ready
-  await app.startEngine()
+  await app.start()
   // No embedded worker (remote workers run the steps): a switch nobody uses.
   const workerOff = env.WEIR__EMBEDDED_WORKER__ENABLED === 'false'
   const launcher =
     holder.launcher ?? (workerOff ? createSwitchLauncher(createNoopLauncher()) : null)
   if (!launcher) throw new Error('the engine did not take the launcher override')
   const watcher = new JobWatcher()
-  runtime.engine.events.on('events', (evs) => {
+  runtime.events.bus.on('events', (evs) => {
     for (const e of evs) {
       if (e.type === 'job.finished') {
         const d = e.data as { job_id: string; status: string }

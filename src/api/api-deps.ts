@@ -1,5 +1,5 @@
 /** What the HTTP layer needs from the rest of the app, passed in by the composition root. */
-import type { AccountsApi, AuthApi } from '../auth/auth-runtime.ts'
+import type { AccountsApi, AuthApi } from '../auth/create-auth.ts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { EventFilter } from '../db/repositories/event.repository.ts'
 import type { Job, JobListFilter, StepRun } from '../flow/job.ts'

@@ -4,7 +4,7 @@
  */
 import { AccountService, DEFAULT_API_KEY_TTL_SECS } from '../auth/account-service.ts'
 import { runMigrations } from '../db/migrate.ts'
-import { openDatabase } from '../runtime.ts'
+import { openDatabase } from '../db/create-db.ts'
 import { systemClock } from '../shared/clock.ts'
 import { isAppError } from '../shared/errors.ts'
 import { createLogger } from '../shared/logger.ts'

@@ -12,7 +12,7 @@ import {
 } from '../db/repositories/log-forward.repository.ts'
 import { notifyMany } from '../db/notifications.ts'
 import type { DB } from '../db/schema.ts'
-import { endJobLog } from '../logs/job-log-writer.ts'
+import { endJobLog } from '../logs/job-logs.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { LogHub } from '../logs/log-hub.ts'

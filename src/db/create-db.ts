@@ -9,6 +9,7 @@ import type { Logger } from '../shared/logger.ts'
 import type { DB } from './schema.ts'
 import { lockDataDir } from './pglite-lock.ts'
 import { PreparedClient } from './prepared-client.ts'
+import type { Config } from '../config/config-schema.ts'
 
 export type DbKind = 'pglite' | 'postgres'
 
@@ -33,6 +34,21 @@ export type DbTarget =
   | { kind: 'postgres'; url: string; poolSize?: number; preparedStatements?: boolean }
   | { kind: 'pglite'; dataDir: string } // a folder, or 'memory' for a throwaway instance
   | { kind: 'pglite'; instance: PGlite }
+
+/** Opens the database the server config names: PostgreSQL with `db.url`, else embedded PGlite. */
+export function openDatabase(config: Pick<Config, 'db'>, logger: Logger): Promise<Database> {
+  if (config.db.url)
+    return createDb(
+      {
+        kind: 'postgres',
+        url: config.db.url,
+        poolSize: config.db.pool_size,
+        preparedStatements: config.db.prepared_statements,
+      },
+      logger,
+    )
+  return createDb({ kind: 'pglite', dataDir: config.db.data_dir }, logger)
+}
 
 /** Opens the database described by `target`. PGlite data dirs are locked to this process. */
 export async function createDb(target: DbTarget, logger: Logger): Promise<Database> {

@@ -1,7 +1,7 @@
 /**
  * The in-process worker of `weir serve`: its `workers` row, recovery of steps an earlier server
  * process left running (embedded database only), the process launcher and the claim loop over
- * the in-process step source. Part of the composition of `weir serve` (engine-runtime.ts).
+ * the in-process step source.
  */
 import { hostname } from 'node:os'
 import type { Config } from '../config/config-schema.ts'
@@ -14,7 +14,6 @@ import {
 import type { LeaseSweeper } from './lease-sweeper.ts'
 import type { LocalStepSource } from './local-step-source.ts'
 import type { Logger } from '../shared/logger.ts'
-import type { Releasers } from '../shared/releasers.ts'
 import { VERSION } from '../shared/version.ts'
 import { stepBaseEnv } from '../runner/base-env.ts'
 import { createDirectLauncher, type ProcessLauncher } from '../runner/executors/process-launcher.ts'
@@ -30,10 +29,9 @@ export async function startEmbeddedWorker(d: {
   readonly sweeper: LeaseSweeper
   readonly env: Readonly<Record<string, string | undefined>>
   readonly logger: Logger
-  readonly releasers: Releasers
   readonly launcherOverride?: (configured: ProcessLauncher) => ProcessLauncher
-}): Promise<void> {
-  const { config, releasers, logger } = d
+}): Promise<{ stop(): Promise<void> }> {
+  const { config, logger } = d
   const db = d.database.db
   await insertEmbeddedWorker(db, {
     id: d.workerId,
@@ -42,7 +40,6 @@ export async function startEmbeddedWorker(d: {
     version: VERSION,
     maxConcurrency: config.embedded_worker.concurrency,
   })
-  releasers.add('embedded worker row', () => markWorkerRevoked(db, d.workerId))
   if (d.database.kind !== 'postgres') {
     // The embedded database has one process: running steps of an earlier embedded worker are orphans.
     const orphans = await expireLeasesOfOtherEmbeddedWorkers(db, d.workerId)
@@ -60,7 +57,6 @@ export async function startEmbeddedWorker(d: {
       ? createDirectLauncher()
       : createSpawnerLauncher({ pythonPath: pythonPath ?? undefined, logger })
   const launcher = d.launcherOverride ? d.launcherOverride(configured) : configured
-  releasers.add('process launcher', () => launcher.close())
   const worker = new Worker({
     source: d.source,
     concurrency: config.embedded_worker.concurrency,
@@ -71,5 +67,15 @@ export async function startEmbeddedWorker(d: {
     logBatchMs: 0,
   })
   worker.start()
-  releasers.add('embedded worker', () => worker.stop(config.shutdown.grace_ms))
+  return {
+    // Running steps get the grace, then the launcher and the worker's row go.
+    async stop() {
+      try {
+        await worker.stop(config.shutdown.grace_ms)
+      } finally {
+        await launcher.close()
+        await markWorkerRevoked(db, d.workerId)
+      }
+    },
+  }
 }

@@ -5,7 +5,7 @@
 import { templateStepName } from '../workspace/workspace.ts'
 import { isTerminalStepStatus, type StepStatus } from '../shared/statuses.ts'
 import { evaluateCondition } from '../templates/render.ts'
-import { moveStep, type StepMove } from './move-effects.ts'
+import { errorOf, moveStep, type StepMove } from './move-effects.ts'
 
 export interface AdvanceStep {
   readonly id: string
@@ -87,15 +87,18 @@ export function decidePendingStep(
  */
 export function advanceSteps(steps: ReadonlyArray<AdvanceStep>, ctx: AdvanceContext): StepMove[] {
   const status = new Map(steps.map((s) => [s.name, s.status]))
+  // Errors as of this call: a `when` later in a cascade sees the ones decided earlier in it.
+  const errors = new Map(steps.map((s) => [s.name, s.errorMessage]))
   const changes: StepMove[] = []
   let moved = true
   while (moved) {
     moved = false
     for (const step of steps) {
       if (status.get(step.name) !== 'pending') continue
-      const change = decide(step, steps, status, ctx)
+      const change = decide(step, steps, { status, errors }, ctx)
       if (!change) continue
       status.set(step.name, change.to)
+      errors.set(step.name, errorOf(change) ?? errors.get(step.name) ?? null)
       changes.push(change)
       moved = true
     }
@@ -103,12 +106,19 @@ export function advanceSteps(steps: ReadonlyArray<AdvanceStep>, ctx: AdvanceCont
   return changes
 }
 
+/** Statuses and errors of every step as this call has moved them so far. */
+interface CallState {
+  readonly status: ReadonlyMap<string, StepStatus>
+  readonly errors: ReadonlyMap<string, string | null>
+}
+
 function decide(
   step: AdvanceStep,
   steps: ReadonlyArray<AdvanceStep>,
-  status: ReadonlyMap<string, StepStatus>,
+  state: CallState,
   ctx: AdvanceContext,
 ): StepMove | null {
+  const { status } = state
   const deps = step.dependsOn.map((name) => ({ name, status: status.get(name) ?? 'pending' }))
   const decision = decidePendingStep(
     {
@@ -126,18 +136,18 @@ function decide(
     case 'ready':
       return moveStep(step, 'deps_met')
     case 'evaluate_when':
-      return evaluateWhen(step, steps, status, ctx)
+      return evaluateWhen(step, steps, state, ctx)
   }
 }
 
 function evaluateWhen(
   step: AdvanceStep,
   steps: ReadonlyArray<AdvanceStep>,
-  status: ReadonlyMap<string, StepStatus>,
+  state: CallState,
   ctx: AdvanceContext,
 ): StepMove {
   try {
-    const run = evaluateCondition(step.when!, whenContext(steps, status, ctx))
+    const run = evaluateCondition(step.when!, whenContext(steps, state, ctx))
     return run
       ? moveStep(step, 'deps_met')
       : moveStep(step, 'skip', `condition is false: ${step.when}`)
@@ -149,17 +159,17 @@ function evaluateWhen(
 /** `when` sees input, secret and each settled step: {output} / {output: null} / {output: null, error}. */
 function whenContext(
   steps: ReadonlyArray<AdvanceStep>,
-  status: ReadonlyMap<string, StepStatus>,
+  state: CallState,
   ctx: AdvanceContext,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { input: ctx.input, secret: ctx.secret }
   for (const s of steps) {
-    const st = status.get(s.name)
+    const st = state.status.get(s.name)
     const key = templateStepName(s.name)
     if (st === 'completed') out[key] = { output: s.output ?? null }
     else if (st === 'skipped') out[key] = { output: null }
     else if (st === 'failed' || st === 'cancelled')
-      out[key] = { output: null, error: s.errorMessage }
+      out[key] = { output: null, error: state.errors.get(s.name) ?? null }
   }
   return out
 }

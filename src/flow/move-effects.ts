@@ -124,7 +124,7 @@ export function announceStepMove(
   for (const effect of move.effects) {
     switch (effect) {
       case 'announce_started':
-        fx.event('step.started', { ...who, attempt: move.attempt, worker_id: d.worker?.id ?? '' })
+        fx.event('step.started', { ...who, attempt: move.attempt, worker_id: d.worker?.id ?? null })
         fx.line(
           job.id,
           `step ${move.name} started on worker ${d.worker?.name ?? 'unknown'} (attempt ${move.attempt})`,

@@ -4,19 +4,17 @@
  */
 import type { DomainEvent } from '../shared/events.ts'
 import type { Logger } from '../shared/logger.ts'
-import type { WakeSignal } from '../shared/wake-signal.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { AfterCommit } from '../flow/after-commit.ts'
 import type { JobLogs } from '../logs/job-logs.ts'
 
 export interface EffectsTargets {
   readonly jobLogs: JobLogs
-  readonly wake: WakeSignal
+  /** Wakes claimers here and on other replicas (dispatch/ready-signal.ts). */
+  readonly ready: { notify(): void }
   readonly clock: Clock
   readonly logger: Logger
   readonly emit: (events: ReadonlyArray<DomainEvent>) => void
-  /** Tells other replicas (NOTIFY) that steps are ready; no-op on the embedded database. */
-  readonly notifyReady: () => void
   readonly stopJob: (jobId: string, reason: 'cancel_requested' | 'timeout') => void
   /** Learns who owns the logs of jobs created or claimed here, before any line is written. */
   readonly noteLogOwners?: (owners: ReadonlyMap<string, string | null>) => void
@@ -35,8 +33,7 @@ export class EffectsRunner {
     if (fx.logOwners.size > 0) t.noteLogOwners?.(fx.logOwners)
     for (const l of fx.lines) t.jobLogs.server(l.jobId, l.line, l.stream)
     if (fx.ready) {
-      t.wake.notify()
-      t.notifyReady()
+      t.ready.notify()
     }
     const now = t.clock.nowMs()
     for (const at of fx.wakeAt) this.#wakeAt(at.getTime() - now)
@@ -49,8 +46,7 @@ export class EffectsRunner {
     const timer = setTimeout(
       () => {
         this.#timers.delete(timer)
-        this.#t.wake.notify()
-        this.#t.notifyReady()
+        this.#t.ready.notify()
       },
       Math.max(0, delayMs) + 5,
     )

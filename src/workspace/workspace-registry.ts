@@ -202,6 +202,14 @@ export class WorkspaceRegistry {
     return this.#versions.get(name)?.get(revision)
   }
 
+  /**
+   * The version a job was planned from, or the serving one once that was evicted (undefined when
+   * the workspace is gone or has never loaded).
+   */
+  versionOf(name: string, revision: string): Workspace | undefined {
+    return this.getVersion(name, revision) ?? this.#entries.get(name)?.current ?? undefined
+  }
+
   /** True once every configured workspace has been tried at least once. */
   allTried(): boolean {
     return [...this.#entries.values()].every((e) => e.loaded)

@@ -65,7 +65,7 @@ export async function buildTestApp(
     tuning: opts.tuning,
   })
   await app.ready
-  await app.startEngine()
+  await app.start()
   const agent = supertest.agent(app.api.callback())
   return {
     app,

@@ -45,7 +45,7 @@ export async function restartServer(old: App, t: TestApp, port: number): Promise
   )
   await app.listen()
   await app.ready
-  await app.startEngine()
+  await app.start()
   return app
 }
 

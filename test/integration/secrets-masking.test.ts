@@ -168,9 +168,9 @@ describe('secrets are masked everywhere', function () {
   })
 
   it('still masks a line appended after the job log was closed', async () => {
-    const { engine } = await t.app.ready
-    await engine.logStore.close(jobId)
-    const { records } = await engine.logStore.append(jobId, [
+    const { logs } = await t.app.ready
+    await logs.store.close(jobId)
+    const { records } = await logs.store.append(jobId, [
       { ts: new Date().toISOString(), stream: 'stdout', step: '_server', line: INPUT.passphrase },
     ])
     expect(records.map((r) => JSON.parse(r.json).line)).to.deep.equal([MASK])

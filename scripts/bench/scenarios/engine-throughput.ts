@@ -23,7 +23,7 @@ export async function runB6(
   const ws = weir.app.registry.getWorkspace('bench')
   const task = ws.tasks.get('echo1')
   if (!task) throw new Error('bench workspace has no echo1 task')
-  const { orchestrator } = weir.runtime.engine
+  const { orchestrator } = weir.runtime.jobs
   const oneJob = async (latencies?: number[]) => {
     const t0 = performance.now()
     const { jobId } = await orchestrator.createJob({

@@ -13,7 +13,7 @@ import {
   requiredPermission,
   roleAllows,
 } from '../../auth/access-rules.ts'
-import type { AuthApi } from '../../auth/auth-runtime.ts'
+import type { AuthApi } from '../../auth/create-auth.ts'
 import { parseAuthorization } from '../../auth/credentials.ts'
 import type { Principal } from '../../shared/accounts.ts'
 import {

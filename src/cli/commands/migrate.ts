@@ -1,6 +1,6 @@
 /** `weir migrate`: apply database migrations and exit. */
 import { parseArgs } from 'node:util'
-import { openDatabase } from '../../runtime.ts'
+import { openDatabase } from '../../db/create-db.ts'
 import { runMigrations } from '../../db/migrate.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { CONFIG_OPTIONS, loadCommandConfig, tryParse } from '../config-args.ts'

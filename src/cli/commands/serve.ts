@@ -43,7 +43,7 @@ export const serveCommand: Command = {
         await app.stop()
         return 1
       }
-      await app.startEngine()
+      await app.start()
       logger.info('ready')
       return 0
     } catch (e) {

@@ -12,7 +12,7 @@ import {
   revokeEnrollmentTokens,
 } from '../../db/repositories/enrollment-token.repository.ts'
 import { hashSecret } from '../../workers/worker-credentials.ts'
-import { openDatabase } from '../../runtime.ts'
+import { openDatabase } from '../../db/create-db.ts'
 import { newRowId, newSecret } from '../../shared/ids.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { parseDuration } from '../../workspace/duration.ts'

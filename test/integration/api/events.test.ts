@@ -235,9 +235,9 @@ describe('GET /api/events (SSE)', function () {
   it('sends resync first when Last-Event-ID is older than retention, then replays what is left', async () => {
     const a = await execute(t, 'quick', undefined, 'streams')
     await waitForJob(t, a)
-    const { engine } = await t.app.ready
+    const { events } = await t.app.ready
     // 25 hours from now, every event so far is past the 24 h retention.
-    const deleted = await engine.pruneEvents(new Date(Date.now() + 25 * 3600 * 1000))
+    const deleted = await events.prune(new Date(Date.now() + 25 * 3600 * 1000))
     expect(deleted).to.be.greaterThan(0)
     expect(await storedIds()).to.deep.equal([])
     const b = await execute(t, 'quick', undefined, 'streams')

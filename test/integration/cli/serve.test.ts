@@ -53,13 +53,23 @@ describe('weir serve as a process', function () {
         timeoutMs: 40000,
         what: 'the server to listen',
       })
-      const res = await fetch(`http://127.0.0.1:${port}/api/workspaces`)
-      expect(res.status).to.equal(200)
-      expect(((await res.json()) as Array<{ name: string }>)[0]!.name).to.equal('default')
+      // Until the database is open, the readiness gate answers every API route with a 503.
+      const early = await fetch(`http://127.0.0.1:${port}/api/workspaces`)
+      if (early.status !== 200) {
+        expect(early.status).to.equal(503)
+        expect(early.headers.get('retry-after')).to.equal('2')
+        expect(await early.json()).to.deep.equal({
+          error: 'starting: opening the database',
+          code: 'unavailable',
+        })
+      }
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
         timeoutMs: 40000,
         what: 'readiness',
       })
+      const res = await fetch(`http://127.0.0.1:${port}/api/workspaces`)
+      expect(res.status).to.equal(200)
+      expect(((await res.json()) as Array<{ name: string }>)[0]!.name).to.equal('default')
       child.kill('SIGTERM')
       expect(await exited).to.equal(0)
       expect(output()).to.match(/"msg":"stopped"/)

@@ -14,21 +14,21 @@ describe('recovery of steps whose worker vanished', function () {
   })
 
   it('fails a step whose lease expired, with a _server line saying why, and ends the job', async () => {
-    const { engine } = await t.app.ready
+    const { jobs, dispatch } = await t.app.ready
     const ws = t.app.registry.getWorkspace('default')
-    const { jobId } = await engine.orchestrator.createJob({
+    const { jobId } = await jobs.orchestrator.createJob({
       workspace: ws,
       task: ws.tasks.get('hello-world')!,
       input: { name: 'x' },
       source: { type: 'api', id: null },
     })
-    const claimed = (await engine.source.claimNow(1, true)) ?? []
+    const claimed = (await dispatch.source.claimNow(1, true)) ?? []
     expect(claimed).to.have.length(1)
     // The worker holding the lease is gone: its lease runs out without a heartbeat.
     await sql`UPDATE step_runs SET lease_expires_at = now() - interval '1 second' WHERE job_id = ${jobId}`.execute(
       t.database.db,
     )
-    expect(await engine.sweeper.sweepOnce()).to.equal(1)
+    expect(await dispatch.sweeper.sweepOnce()).to.equal(1)
     const job = (await t.request().get(`/api/jobs/${jobId}`).expect(200)).body
     expect(job.status).to.equal('failed')
     expect(job.steps[0]).to.include({ step_name: 'build-greeting', status: 'failed' })
@@ -38,7 +38,7 @@ describe('recovery of steps whose worker vanished', function () {
       .logs as string
     expect(logs).to.match(/step build-greeting failed: worker .* lost \(lease expired\)/)
     // A late completion from the vanished worker changes nothing.
-    const late = await engine.orchestrator.finishStep(
+    const late = await jobs.orchestrator.finishStep(
       claimed[0]!.stepId,
       jobId,
       claimed[0]!.leaseToken,

@@ -83,8 +83,8 @@ describe('logs across replicas (PostgreSQL)', function () {
       .select('log_owner')
       .where('id', '=', id)
       .executeTakeFirstOrThrow()
-    const { engine: engineA } = await a!.app.ready
-    expect(owner.log_owner).to.equal(engineA.cluster!.replicaId)
+    const { logs: logsA } = await a!.app.ready
+    expect(owner.log_owner).to.equal(logsA.cluster!.replicaId)
     const stored = () => storedLines(a!, id)
     await expectComplete(onA, stored)
     await expectComplete(onB, stored)
@@ -148,7 +148,7 @@ describe('logs across replicas (PostgreSQL)', function () {
     await onB.waitForLine((l) => l.line === 'attempt 1 before 20')
     // The owner stops: its replica row goes, B becomes leader and takes the log.
     await a!.app.stop()
-    const { engine: engineB } = await b!.app.ready
+    const { logs: logsB } = await b!.app.ready
     await waitFor(
       async () => {
         const r = await b!.database.db
@@ -156,7 +156,7 @@ describe('logs across replicas (PostgreSQL)', function () {
           .select('log_owner')
           .where('id', '=', id)
           .executeTakeFirst()
-        return r?.log_owner === engineB.cluster!.replicaId
+        return r?.log_owner === logsB.cluster!.replicaId
       },
       { timeoutMs: 15000, what: 'B to take the log over' },
     )

@@ -24,7 +24,7 @@ describe('worker protocol over a listening server', function () {
       signal,
     })
   const waiting = async (n: number) => {
-    const { remoteSteps } = (await t.app.ready).engine
+    const { steps: remoteSteps } = (await t.app.ready).workers
     await waitFor(() => remoteSteps.waitingClaims === n, { what: `${n} waiting claims` })
   }
 

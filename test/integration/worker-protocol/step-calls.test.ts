@@ -26,7 +26,7 @@ describe('worker protocol: step calls under a lease', function () {
     await t.reset()
   })
 
-  const sweep = async () => (await t.app.ready).engine.sweeper.sweepOnce()
+  const sweep = async () => (await t.app.ready).dispatch.sweeper.sweepOnce()
   const expireLeases = (jobId: string) =>
     sql`UPDATE step_runs SET lease_expires_at = now() - interval '1 second' WHERE job_id = ${jobId}`.execute(
       t.database.db,

@@ -126,7 +126,7 @@ describe('worker protocol: registration, claims and the workers API', function (
   it('answers a waiting claim as soon as a step is ready', async () => {
     const w = await registerWorker(t)
     const waiting = claim(t, w, 20)
-    const { remoteSteps } = (await t.app.ready).engine
+    const { steps: remoteSteps } = (await t.app.ready).workers
     await waitFor(() => remoteSteps.waitingClaims === 1, { what: 'the claim to wait' })
     const jobId = await execute(t, 'one-step')
     const c = await waiting
@@ -263,7 +263,7 @@ describe('worker protocol: registration, claims and the workers API', function (
       t.database.db,
     )
     // This sweep, or the server's own running every second, loses the worker.
-    await (await t.app.ready).engine.sweeper.sweepOnce()
+    await (await t.app.ready).dispatch.sweeper.sweepOnce()
     const job = await waitForStep(t, jobId, 'ready')
     expect((await workerDto(w)).status).to.equal('lost')
     expect(job.steps[0]).to.include({ attempt: 2, worker_id: null })
@@ -291,7 +291,7 @@ describe('worker protocol: registration, claims and the workers API', function (
     const w = await registerWorker(t)
     const waiting = workerPost(t, w, '/worker/claim', { wait_secs: 20 })
     const pending = waiting.then((r) => r.status)
-    const { remoteSteps } = (await t.app.ready).engine
+    const { steps: remoteSteps } = (await t.app.ready).workers
     await waitFor(() => remoteSteps.waitingClaims === 1, { what: 'the claim to wait' })
     remoteSteps.close()
     expect(await pending).to.equal(204)

@@ -411,9 +411,7 @@ describe('flow/advance-steps', () => {
       ])
     })
 
-    // Skipped until `when` sees the error of a step whose `when` failed earlier in the same
-    // call: that step's `error` is null there today.
-    it.skip('shows a later when the error of a step whose when failed in the same call', () => {
+    it('shows a later when the error of a step whose when failed in the same call', () => {
       const moves = advanceSteps(
         [
           s('a', 'completed'),

@@ -204,7 +204,7 @@ describe('flow/move-effects', () => {
           events: [
             {
               type: 'step.started',
-              data: { ...who, step_name: 'build', attempt: 1, worker_id: '' },
+              data: { ...who, step_name: 'build', attempt: 1, worker_id: null },
             },
           ],
           lines: [out('step build started on worker unknown (attempt 1)')],

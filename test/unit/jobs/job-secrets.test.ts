@@ -58,7 +58,12 @@ describe('job secrets', () => {
       errorMessage: 'Exit code: 1\nStderr: bad ******',
     })
     expect(maskOutcome(outcome, createScrubber([]))).to.equal(outcome)
-    const planned = { steps: [{ errorMessage: 'when failed: hunter22' }] } as unknown as PlannedJob
-    expect(maskPlannedJob(planned, s).steps[0]!.errorMessage).to.equal('when failed: ******')
+    const planned = {
+      steps: [{ errorMessage: 'when failed: hunter22' }],
+      moves: [{ reason: 'when failed: hunter22' }],
+    } as unknown as PlannedJob
+    const masked = maskPlannedJob(planned, s)
+    expect(masked.steps[0]!.errorMessage).to.equal('when failed: ******')
+    expect(masked.moves[0]!.reason).to.equal('when failed: ******')
   })
 })
