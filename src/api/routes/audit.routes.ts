@@ -3,45 +3,50 @@
  * (limit/offset, X-Total-Count, keyset X-Next-Cursor). Admin-only when auth is on.
  */
 import type Router from '@koa/router'
-import { BadRequestError } from '../../shared/errors.ts'
+import { z } from 'zod'
 import { toAuditDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
-import { boolParam, pageParams, stringParam } from '../query.ts'
+import { cursorExcludesOffset, cursorParam, pageParams, timeParam } from '../query-params.ts'
+import { parseQuery } from '../zod-issues.ts'
 
-function timeParam(q: Record<string, string | string[] | undefined>, key: string) {
-  const raw = stringParam(q, key)
-  if (raw === undefined) return undefined
-  const d = new Date(raw)
-  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(d.getTime()))
-    throw new BadRequestError(`${key} must be an RFC 3339 timestamp, got '${raw}'`, key)
-  return d
-}
-
-function decodeIdCursor(raw: string): string {
+/** The cursor is the last entry's id, so the next page holds the entries below it. */
+function decodeIdCursor(raw: string): string | undefined {
   const id = Buffer.from(raw, 'base64url').toString('utf8')
-  if (!/^[1-9]\d{0,18}$/.test(id)) throw new BadRequestError(`invalid cursor '${raw}'`, 'cursor')
-  return id
+  return /^[1-9]\d{0,18}$/.test(id) ? id : undefined
 }
+
+export const auditListQuerySchema = z
+  .object({
+    actor: z.string().optional(),
+    action: z.string().optional(),
+    target_type: z.string().optional(),
+    target_id: z.string().optional(),
+    since: timeParam('since').optional(),
+    until: timeParam('until').optional(),
+    ...pageParams,
+    cursor: cursorParam(decodeIdCursor).optional(),
+  })
+  .superRefine(cursorExcludesOffset)
+  .transform((q) => ({
+    actor: q.actor,
+    action: q.action,
+    targetType: q.target_type,
+    targetId: q.target_id,
+    since: q.since,
+    until: q.until,
+    limit: q.limit,
+    offset: q.offset,
+    beforeId: q.cursor,
+    count: q.count,
+  }))
 
 export function auditRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/audit', async (ctx) => {
-    const q = ctx.query
-    const { limit, offset, rawCursor } = pageParams(q)
-    const { entries, total } = await deps.audit.list({
-      actor: stringParam(q, 'actor'),
-      action: stringParam(q, 'action'),
-      targetType: stringParam(q, 'target_type'),
-      targetId: stringParam(q, 'target_id'),
-      since: timeParam(q, 'since'),
-      until: timeParam(q, 'until'),
-      limit,
-      offset,
-      beforeId: rawCursor === undefined ? undefined : decodeIdCursor(rawCursor),
-      count: boolParam(q, 'count', true),
-    })
+    const filter = parseQuery(auditListQuerySchema, ctx.query)
+    const { entries, total } = await deps.audit.list(filter)
     if (total !== null) ctx.set('X-Total-Count', String(total))
     const last = entries[entries.length - 1]
-    if (last && entries.length === limit)
+    if (last && entries.length === filter.limit)
       ctx.set('X-Next-Cursor', Buffer.from(last.id).toString('base64url'))
     ctx.body = entries.map(toAuditDto)
   })

@@ -4,56 +4,77 @@
  * replica's event streams, and the handler returns at once (the stream is not an in-flight request).
  */
 import type Router from '@koa/router'
-import { BadRequestError } from '../../shared/errors.ts'
+import { z } from 'zod'
+import { isUuid } from '../../shared/ids.ts'
 import { EVENT_TYPES } from '../../shared/events.ts'
 import type { ApiDeps, EventFilterQuery } from '../api-deps.ts'
-import { parseJobId, stringParam } from '../query.ts'
-
-type Query = Record<string, string | string[] | undefined>
+import { parseQuery, type RawQuery } from '../zod-issues.ts'
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES)
 
-/** `workspace`, `job_id` and `types` (comma-separated); unknown types are named in a 400. */
-export function parseEventFilter(q: Query): EventFilterQuery {
-  const workspace = stringParam(q, 'workspace')
-  const jobId = stringParam(q, 'job_id')
-  const rawTypes = stringParam(q, 'types')
-  const types = rawTypes
-    ?.split(',')
+/** Comma-separated event types; blanks are skipped and every unknown type is named. */
+const typesParam = z.string().transform((raw, ctx) => {
+  const types = raw
+    .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '')
-  const unknown = (types ?? []).filter((t) => !KNOWN_TYPES.has(t))
-  if (unknown.length > 0) {
-    const list = unknown.map((t) => `'${t}'`).join(', ')
-    throw new BadRequestError(
-      `unknown event type${unknown.length > 1 ? 's' : ''} ${list} in types (known: ${EVENT_TYPES.join(', ')})`,
-      'types',
-    )
-  }
-  return {
-    ...(workspace !== undefined ? { workspace } : {}),
-    ...(jobId !== undefined ? { jobId: parseJobId(jobId) } : {}),
-    ...(types !== undefined && types.length > 0 ? { types } : {}),
-  }
+  const unknown = types.filter((t) => !KNOWN_TYPES.has(t))
+  if (unknown.length === 0) return types
+  const list = unknown.map((t) => `'${t}'`).join(', ')
+  ctx.addIssue({
+    code: 'custom',
+    message: `unknown event type${unknown.length > 1 ? 's' : ''} ${list} in types (known: ${EVENT_TYPES.join(', ')})`,
+  })
+  return z.NEVER
+})
+
+function eventIdParam(key: string) {
+  return z
+    .string()
+    .refine((raw) => /^\d{1,16}$/.test(raw) && Number.isSafeInteger(Number(raw)), {
+      error: (iss) => `${key} must be a non-negative integer, got '${String(iss.input)}'`,
+    })
+    .transform(Number)
 }
 
-/** The resume point: the Last-Event-ID header wins over `last_event_id`; undefined = live only. */
-export function parseLastEventId(header: string, q: Query): number | undefined {
-  const fromHeader = header.trim() !== ''
-  const raw = fromHeader ? header.trim() : stringParam(q, 'last_event_id')
-  if (raw === undefined) return undefined
-  const n = Number(raw)
-  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(n)) {
-    const field = fromHeader ? 'Last-Event-ID' : 'last_event_id'
-    throw new BadRequestError(`${field} must be a non-negative integer, got '${raw}'`, field)
-  }
-  return n
+/**
+ * `workspace`, `job_id`, `types` and the resume point, which the `Last-Event-ID` header (passed
+ * in under that name) gives ahead of `last_event_id`; no resume point means live events only.
+ */
+export const eventStreamParamsSchema = z
+  .object({
+    workspace: z.string().optional(),
+    job_id: z
+      .string()
+      .refine(isUuid, { error: (iss) => `invalid job id '${String(iss.input)}'` })
+      .optional(),
+    types: typesParam.optional(),
+    last_event_id: eventIdParam('last_event_id').optional(),
+    'Last-Event-ID': eventIdParam('Last-Event-ID').optional(),
+  })
+  .transform((q) => {
+    const filter: EventFilterQuery = {
+      ...(q.workspace !== undefined ? { workspace: q.workspace } : {}),
+      ...(q.job_id !== undefined ? { jobId: q.job_id } : {}),
+      ...(q.types !== undefined && q.types.length > 0 ? { types: q.types } : {}),
+    }
+    return { filter, lastEventId: q['Last-Event-ID'] ?? q.last_event_id }
+  })
+
+/** The stream's filter and resume point; a 400 names every bad parameter. */
+export function parseEventStreamParams(
+  query: RawQuery,
+  lastEventIdHeader: string,
+): { filter: EventFilterQuery; lastEventId: number | undefined } {
+  return parseQuery(eventStreamParamsSchema, {
+    ...query,
+    'Last-Event-ID': lastEventIdHeader.trim(),
+  })
 }
 
 export function eventRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/events', async (ctx) => {
-    const filter = parseEventFilter(ctx.query)
-    const lastEventId = parseLastEventId(ctx.get('Last-Event-ID'), ctx.query)
+    const { filter, lastEventId } = parseEventStreamParams(ctx.query, ctx.get('Last-Event-ID'))
     const streams = await deps.events()
     ctx.status = 200
     ctx.respond = false

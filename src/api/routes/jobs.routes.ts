@@ -1,71 +1,92 @@
 /** Jobs: list, detail, cancel, retry (API.md §5). */
 import type Router from '@koa/router'
-import { BadRequestError, NotFoundError, ConflictError } from '../../shared/errors.ts'
+import { z } from 'zod'
+import { NotFoundError, ConflictError } from '../../shared/errors.ts'
+import { isUuid } from '../../shared/ids.ts'
 import {
   JOB_STATUSES,
   SOURCE_TYPES,
   isTerminalJobStatus,
   type JobStatus,
-  type SourceType,
 } from '../../shared/statuses.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { toJobDetailDto, toJobSummaryDto } from '../job-dto.ts'
-import {
-  boolParam,
-  decodeCursor,
-  encodeCursor,
-  parseJobId,
-  stringParam,
-  pageParams,
-} from '../query.ts'
+import { bodyOf } from '../middleware/json-body.ts'
+import { parseJobId } from '../path-ids.ts'
+import { cursorExcludesOffset, cursorParam, pageParams } from '../query-params.ts'
+import { parseBody, parseQuery } from '../zod-issues.ts'
 import { executeTask, jobSourceOf } from './execute.ts'
 
-function parseStatuses(raw: string | undefined): JobStatus[] | undefined {
-  if (raw === undefined) return undefined
-  const list = raw.split(',').map((s) => s.trim())
-  const bad = list.filter((s) => !(JOB_STATUSES as ReadonlyArray<string>).includes(s))
-  if (bad.length > 0)
-    throw new BadRequestError(
-      `unknown status ${bad.map((b) => `'${b}'`).join(', ')} (expected ${JOB_STATUSES.join(', ')})`,
-      'status',
-    )
-  return list as JobStatus[]
+/** The keyset cursor of the jobs list: the last job's `created_at` and id. */
+export function encodeJobCursor(createdAt: Date, id: string): string {
+  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url')
 }
 
-function parseSourceType(raw: string | undefined): SourceType | undefined {
-  if (raw === undefined) return undefined
-  if (!(SOURCE_TYPES as ReadonlyArray<string>).includes(raw)) {
-    throw new BadRequestError(
-      `unknown source_type '${raw}' (expected ${SOURCE_TYPES.join(', ')})`,
-      'source_type',
-    )
-  }
-  return raw as SourceType
+function decodeJobCursor(raw: string): { createdAt: Date; id: string } | undefined {
+  const [at, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|')
+  const createdAt = new Date(at ?? '')
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) return undefined
+  return { createdAt, id }
 }
+
+const quoted = (list: ReadonlyArray<string>) => list.map((s) => `'${s}'`).join(', ')
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(JOB_STATUSES)
+const isJobStatus = (s: string): s is JobStatus => KNOWN_STATUSES.has(s)
+
+/** One status or a comma list; every unknown one is named. */
+const statusListParam = z.string().transform((raw, ctx) => {
+  const list = raw.split(',').map((s) => s.trim())
+  const bad = list.filter((s) => !isJobStatus(s))
+  if (bad.length === 0) return list.filter(isJobStatus)
+  ctx.addIssue({
+    code: 'custom',
+    message: `unknown status ${quoted(bad)} (expected ${JOB_STATUSES.join(', ')})`,
+  })
+  return z.NEVER
+})
+
+export const jobListQuerySchema = z
+  .object({
+    workspace: z.string().optional(),
+    task_name: z.string().optional(),
+    status: statusListParam.optional(),
+    source_type: z
+      .enum(SOURCE_TYPES, {
+        error: (iss) =>
+          `unknown source_type '${String(iss.input)}' (expected ${SOURCE_TYPES.join(', ')})`,
+      })
+      .optional(),
+    ...pageParams,
+    cursor: cursorParam(decodeJobCursor).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.task_name !== undefined && q.workspace === undefined)
+      ctx.addIssue({ code: 'custom', path: ['task_name'], message: 'task_name requires workspace' })
+    cursorExcludesOffset(q, ctx)
+  })
+  .transform((q) => ({
+    workspace: q.workspace,
+    taskName: q.task_name,
+    statuses: q.status,
+    sourceType: q.source_type,
+    limit: q.limit,
+    offset: q.offset,
+    cursor: q.cursor,
+    count: q.count,
+  }))
+
+/** Cancel and retry take no parameters; a body, if sent, is ignored as long as it is an object. */
+const noParamsBodySchema = z.object({})
 
 export function jobRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/jobs', async (ctx) => {
-    const q = ctx.query
-    const workspace = stringParam(q, 'workspace')
-    const taskName = stringParam(q, 'task_name')
-    if (taskName !== undefined && workspace === undefined)
-      throw new BadRequestError('task_name requires workspace', 'task_name')
-    const { limit, offset, rawCursor } = pageParams(q)
-    const count = boolParam(q, 'count', true)
-    const { jobs, total } = await deps.jobs.list({
-      workspace,
-      taskName,
-      statuses: parseStatuses(stringParam(q, 'status')),
-      sourceType: parseSourceType(stringParam(q, 'source_type')),
-      limit,
-      offset,
-      cursor: rawCursor === undefined ? undefined : decodeCursor(rawCursor),
-      count,
-    })
+    const filter = parseQuery(jobListQuerySchema, ctx.query)
+    const { jobs, total } = await deps.jobs.list(filter)
     if (total !== null) ctx.set('X-Total-Count', String(total))
     const last = jobs[jobs.length - 1]
-    if (last && jobs.length === limit)
-      ctx.set('X-Next-Cursor', encodeCursor(last.createdAt, last.id))
+    if (last && jobs.length === filter.limit)
+      ctx.set('X-Next-Cursor', encodeJobCursor(last.createdAt, last.id))
     ctx.body = jobs.map(toJobSummaryDto)
   })
 
@@ -79,6 +100,7 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/api/jobs/:id/cancel', async (ctx) => {
     const id = parseJobId(ctx.params.id)
+    parseBody(noParamsBodySchema, bodyOf(ctx))
     const { status, cancelRequestedAt } = await deps.engine.cancelJob(id)
     await deps.audit.record(ctx, { action: 'job.cancelled', targetType: 'job', targetId: id })
     ctx.status = status === 'cancelled' ? 200 : 202
@@ -87,6 +109,7 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/api/jobs/:id/retry', async (ctx) => {
     const id = parseJobId(ctx.params.id)
+    parseBody(noParamsBodySchema, bodyOf(ctx))
     const job = await deps.jobs.get(id)
     if (!job) throw new NotFoundError(`job '${id}' not found`)
     if (!isTerminalJobStatus(job.status)) throw new ConflictError(`job is still ${job.status}`)

@@ -1,8 +1,14 @@
 /** Job logs as JSONL text (API.md §6.2). */
 import type Router from '@koa/router'
+import { z } from 'zod'
 import { AppError, NotFoundError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
-import { intParam, parseJobId } from '../query.ts'
+import { parseJobId } from '../path-ids.ts'
+import { intParam } from '../query-params.ts'
+import { parseQuery } from '../zod-issues.ts'
+
+/** Lines with a seq above `after_seq` (default 0: the whole log). */
+export const logsQuerySchema = z.object({ after_seq: intParam('after_seq', 0).default(0) })
 
 function logsBody(lines: ReadonlyArray<string>, lastSeq: number) {
   return { logs: lines.length === 0 ? '' : `${lines.join('\n')}\n`, last_seq: lastSeq }
@@ -24,7 +30,7 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/jobs/:id/logs', async (ctx) => {
     const id = parseJobId(ctx.params.id)
     if (!(await deps.jobs.get(id))) throw new NotFoundError(`job '${id}' not found`)
-    const afterSeq = intParam(ctx.query, 'after_seq', 0, 0)
+    const { after_seq: afterSeq } = parseQuery(logsQuerySchema, ctx.query)
     const { lines, lastSeq } = await deps.logs.read(id, { afterSeq })
     ctx.body = logsBody(lines, lastSeq)
   })
@@ -36,7 +42,7 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
     if (step !== '_server' && !(await deps.jobs.steps(id)).some((s) => s.name === step)) {
       throw new NotFoundError(`step '${step}' not found in job '${id}'`)
     }
-    const afterSeq = intParam(ctx.query, 'after_seq', 0, 0)
+    const { after_seq: afterSeq } = parseQuery(logsQuerySchema, ctx.query)
     const { lines, lastSeq } = await deps.logs.read(id, { afterSeq, step })
     ctx.body = logsBody(lines, lastSeq)
   })
