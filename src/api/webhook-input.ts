@@ -4,9 +4,9 @@
  * boolean inputs), the trigger's `input` rendered with `webhook` and `secret`, and finally the
  * schema default (applied later by validateInput). A `null` body field counts as absent.
  */
+import { z } from 'zod'
 import type { InputIssue } from '../workspace/input-schema.ts'
 import { renderValue, TemplateError } from '../templates/render.ts'
-import { assertNever } from '../shared/errors.ts'
 import type { InputSchema, InputType } from '../workspace/workspace.ts'
 
 /** What templates see as `webhook`. */
@@ -50,30 +50,31 @@ export function webhookEnvelope(req: {
 const INTEGER = /^[+-]?\d+$/
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 
+/** How query text becomes a value of each input type; null: it stays text. */
+const QUERY_TEXT = {
+  integer: z.string().trim().regex(INTEGER).transform(Number).refine(Number.isSafeInteger),
+  number: z.string().trim().regex(NUMBER).transform(Number),
+  boolean: z
+    .string()
+    .trim()
+    .pipe(z.enum(['true', 'false']))
+    .transform((v) => v === 'true'),
+  string: null,
+  text: null,
+  date: null,
+  datetime: null,
+} satisfies Record<InputType, z.ZodType | null>
+
 /** Query strings are text: convert where the input type says so, else leave the text for validation to judge. */
 export function convertQueryValue(type: InputType, value: unknown): unknown {
-  if (typeof value !== 'string') return value
-  const s = value.trim()
-  switch (type) {
-    case 'integer':
-      return INTEGER.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : value
-    case 'number':
-      return NUMBER.test(s) ? Number(s) : value
-    case 'boolean':
-      return s === 'true' ? true : s === 'false' ? false : value
-    case 'string':
-    case 'text':
-    case 'date':
-    case 'datetime':
-      return value
-    default:
-      return assertNever(type, 'input type')
-  }
+  const schema = QUERY_TEXT[type]
+  if (schema === null || typeof value !== 'string') return value
+  const converted = schema.safeParse(value)
+  return converted.success ? converted.data : value
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+/** The body's top-level fields; a body that is not a JSON object has none. */
+const bodyFields = z.record(z.string(), z.unknown()).catch({})
 
 function has(obj: Readonly<Record<string, unknown>>, key: string): boolean {
   return Object.hasOwn(obj, key) && obj[key] !== undefined && obj[key] !== null
@@ -108,7 +109,7 @@ export function resolveWebhookInput(req: {
     }
   }
   const declared = new Set(req.declaresInput ? req.schema.map(([name]) => name) : [])
-  const body = isPlainObject(req.webhook.body) ? req.webhook.body : {}
+  const body = bodyFields.parse(req.webhook.body)
   const query = req.webhook.query
   for (const [name, field] of req.declaresInput ? req.schema : []) {
     if (has(body, name)) out.push([name, body[name]])

@@ -1,13 +1,23 @@
 /** POST .../execute and job retries: strict input validation, then one job creation. */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
+import { z } from 'zod'
 import type { JobSource } from '../../flow/plan-job.ts'
 import type { NewAuditEntry } from '../../shared/accounts.ts'
-import { validateExecuteBody, validateInput } from '../../workspace/input-schema.ts'
+import { validateInput } from '../../workspace/input-schema.ts'
 import { BadRequestError, ValidationError } from '../../shared/errors.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { principalOf } from '../middleware/auth.ts'
 import { bodyOf } from '../middleware/json-body.ts'
+import { parseBody } from '../zod-issues.ts'
+
+/**
+ * Check 1 of API.md §4.4: the envelope. `input` is an object, absent or null (both `{}`); its
+ * fields are the task's and are checked against the task's schema, not here.
+ */
+export const executeBodySchema = z
+  .strictObject({ input: z.record(z.string(), z.unknown()).nullish() })
+  .transform((b) => ({ input: b.input ?? {} }))
 
 /** Jobs started over the API: by the authenticated user when auth is on (API.md §2.3). */
 export function jobSourceOf(ctx: Context): JobSource {
@@ -29,8 +39,7 @@ export async function executeTask(
   },
 ): Promise<{ job_id: string }> {
   const { workspace, task } = deps.registry.getRunnableTask(req.workspace, req.task)
-  const body = validateExecuteBody(req.body)
-  if (!body.ok) throw new ValidationError('invalid request body', body.issues)
+  const body = parseBody(executeBodySchema, req.body)
   const input = validateInput(task.input, task.declaresInput, body.input, {
     renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
   })
