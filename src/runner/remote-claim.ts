@@ -34,10 +34,6 @@ export function remoteStepId(jobId: string, stepName: string, attempt: number): 
   return `${jobId}/${stepName}#${attempt}`
 }
 
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null
-}
-
 function envOf(env: Readonly<Record<string, unknown>>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) {
@@ -49,25 +45,22 @@ function envOf(env: Readonly<Record<string, unknown>>): Record<string, string> {
 
 /** Why this worker cannot run the claimed action, or null if it can. */
 function unsupported(claim: ClaimReply, language: string | undefined): string | null {
-  const type = str(claim.action.type) ?? claim.action_type ?? 'script'
+  const type = claim.action.type ?? claim.action_type ?? 'script'
   if (type !== 'script') {
     return `action type '${type}' is not supported by this worker (it runs script steps)`
   }
-  const runner = str(claim.action.runner) ?? claim.runner ?? 'local'
+  const runner = claim.action.runner ?? claim.runner ?? 'local'
   if (runner !== 'local') return `runner '${runner}' is not supported by this worker`
   if (language === undefined) {
-    return `script language '${String(claim.action.language)}' is not supported by this worker`
+    return `script language '${claim.action.language}' is not supported by this worker`
   }
   return null
 }
 
 export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
-  const a = claim.action
-  const language = LANGUAGES[str(a.language) ?? 'shell']
-  const source = str(a.source)
-  const script = str(a.script)
+  const { language: languageName, interpreter, script, source, args } = claim.action
+  const language = LANGUAGES[languageName ?? 'shell']
   const localDir = ctx.workspaceDirs[claim.workspace]
-  const args = Array.isArray(a.args) ? a.args.filter((x): x is string => typeof x === 'string') : []
   const step: ClaimedStep = {
     stepId: remoteStepId(claim.job_id, claim.step_name, claim.attempt),
     jobId: claim.job_id,
@@ -78,7 +71,7 @@ export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
     leaseToken: claim.lease.token,
     action: {
       language: language ?? 'shell',
-      interpreter: str(a.interpreter),
+      interpreter,
       script,
       source,
       args,

@@ -15,6 +15,27 @@ export const registerReplySchema = z.object({
 })
 export type RegisterReply = z.infer<typeof registerReplySchema>
 
+/** A text field of the rendered action; a value of another type counts as absent. */
+const actionText = z.string().nullable().catch(null)
+
+/**
+ * The rendered action (fields per WORKSPACE-FORMAT.md) as far as this worker reads it. Fields of
+ * the wrong type count as absent rather than failing the claim, so the step is reported as one
+ * this worker cannot run instead of being left to expire.
+ */
+export const claimActionSchema = z.object({
+  type: actionText,
+  runner: actionText,
+  language: actionText,
+  interpreter: actionText,
+  script: actionText,
+  source: actionText,
+  args: z
+    .array(z.unknown())
+    .catch([])
+    .transform((args) => args.filter((a): a is string => typeof a === 'string')),
+})
+
 export const claimReplySchema = z.object({
   lease: z.object({ token: z.string().min(1), expires_at: z.string().nullish() }),
   job_id: z.string().min(1),
@@ -26,7 +47,7 @@ export const claimReplySchema = z.object({
   action_name: z.string().nullish(),
   action_type: z.string().nullish(),
   runner: z.string().nullish(),
-  action: z.record(z.string(), z.unknown()),
+  action: claimActionSchema,
   input: z.unknown().optional(),
   timeout_secs: z.number().positive().nullish(),
   env: z.record(z.string(), z.unknown()).default({}),

@@ -80,6 +80,24 @@ describe('mapping a claim onto a step to run (mapClaim)', () => {
     expect(m.step.timeoutSecs).to.equal(99)
   })
 
+  it('reads action fields of the wrong type as absent instead of refusing the claim', () => {
+    const m = mapClaim(
+      claim({
+        action: { type: 'script', language: 5, interpreter: [], script: 'x', source: 1, args: 'a' },
+      }),
+      ctx,
+    )
+    expect(m.ok).to.equal(true)
+    expect(m.step.action).to.deep.equal({
+      language: 'shell',
+      interpreter: null,
+      script: 'x',
+      source: null,
+      args: [],
+    })
+    expect(() => claim({ action: 'echo hi' })).to.throw()
+  })
+
   it('runs a source: script in the mapped workspace folder', () => {
     const m = mapClaim(
       claim({ workspace: 'ops', action: { type: 'script', source: 'scripts/a.sh' } }),
