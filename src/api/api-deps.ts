@@ -7,7 +7,6 @@ import type { EventStreamRequest } from '../events/event-stream.ts'
 import type { CreateJobRequest } from '../jobs/orchestrator.ts'
 import type { RemoteStepCalls } from '../workers/remote-step-calls.ts'
 import type { WorkerLifecycle } from '../workers/worker-lifecycle.ts'
-import type { WorkerListFilter, WorkerRecord, WorkerStepRecord } from '../workers/worker-record.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -24,7 +23,7 @@ export interface ReadinessReport {
   readonly checks: Readonly<Record<string, string>>
 }
 
-/** The remote worker protocol's engine side (API.md §11), once the database is ready. */
+/** The remote worker protocol's engine side (API.md §11). */
 export interface WorkerProtocolApi {
   readonly lifecycle: Pick<
     WorkerLifecycle,
@@ -48,7 +47,8 @@ export interface ApiDeps {
   readonly readiness: () => Promise<ReadinessReport>
   /** Last fire per trigger name of a workspace (trigger_state). */
   readonly triggerFires: (workspace: string) => Promise<ReadonlyMap<string, TriggerFire>>
-  readonly engine: {
+  /** Creates and cancels jobs (jobs/orchestrator.ts). */
+  readonly orchestrator: {
     createJob(req: CreateJobRequest): Promise<{ jobId: string; created: boolean }>
     cancelJob(id: string): Promise<{ status: JobStatus; cancelRequestedAt: Date }>
   }
@@ -63,10 +63,10 @@ export interface ApiDeps {
       opts: { afterSeq?: number; step?: string },
     ): Promise<{ lines: ReadonlyArray<string>; lastSeq: number }>
   }
-  /** The SSE event streams, once the database is ready (503 before). */
-  readonly events: () => Promise<EventStreamOpener>
+  /** This replica's SSE event streams. */
+  readonly events: EventStreamOpener
   /** What a job's detail is masked with: its secret set and its task's input schema. */
-  readonly jobMask: (job: Job) => Promise<JobMask>
+  readonly jobMask: (job: Job) => JobMask
   /** Renders an input default template with `secret` only (WORKSPACE-FORMAT.md §4.2). */
   readonly renderWithSecrets: (ws: Workspace, template: string) => unknown
   /** Bearer authentication for /api; null when the config has no `auth` section (all open). */
@@ -79,13 +79,10 @@ export interface ApiDeps {
   /** `audit.record(ctx, {action, targetType, targetId, details})` after an audited action. */
   readonly audit: AuditRecorder
   /** Workers as the API shows them, and the operator's actions on them (API.md §7.2, §7.3). */
-  readonly workers: {
-    list(f: WorkerListFilter): Promise<{ workers: WorkerRecord[]; total: number | null }>
-    get(id: string): Promise<{ worker: WorkerRecord; recent: WorkerStepRecord[] }>
-    drain(id: string, reason: string | null): Promise<WorkerRecord>
-    undrain(id: string): Promise<WorkerRecord>
-    revoke(id: string): Promise<WorkerRecord>
-  }
+  readonly workers: Pick<
+    WorkerLifecycle,
+    'list' | 'get' | 'operatorDrain' | 'operatorUndrain' | 'operatorRevoke'
+  >
   /** The remote worker protocol (/worker/*, API.md §11). */
   readonly workerProtocol: {
     /** Timers sent to a worker at registration (server config `workers`). */
@@ -94,6 +91,5 @@ export interface ApiDeps {
       readonly leaseTtlSecs: number
       readonly maxClaimWaitSecs: number
     }
-    api(): Promise<WorkerProtocolApi>
-  }
+  } & WorkerProtocolApi
 }

@@ -36,31 +36,6 @@ export function formatInputIssues(issues: ReadonlyArray<InputIssue>): string {
 }
 
 /**
- * Check 1 of API.md §4.4: the body is an object whose only key is `input`, and `input` is an
- * object. An absent body, an absent `input` and `"input": null` all mean `{}`.
- */
-export function validateExecuteBody(
-  body: unknown,
-): { ok: true; input: unknown } | { ok: false; issues: InputIssue[] } {
-  if (body === undefined || body === '') return { ok: true, input: {} }
-  if (!isPlainObject(body)) {
-    return {
-      ok: false,
-      issues: [{ path: 'body', message: `expected object, got ${describeJsonType(body)}` }],
-    }
-  }
-  const issues: InputIssue[] = Object.keys(body)
-    .filter((k) => k !== 'input')
-    .sort()
-    .map((k) => ({ path: k, message: 'unknown field' }))
-  const input = Object.hasOwn(body, 'input') ? body.input : undefined
-  if (input !== undefined && input !== null && !isPlainObject(input)) {
-    issues.push({ path: 'input', message: 'expected object' })
-  }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, input: input ?? {} }
-}
-
-/**
  * Checks 2-4 of API.md §4.4. Issues come unknown fields first (sorted), then declared fields in
  * declaration order. A task that declares no input accepts any object unchecked (Strøm keeps
  * undeclared keys). On success `value` holds the accepted fields plus defaults.

@@ -15,7 +15,7 @@ export function workerAuth(deps: ApiDeps) {
       throw new UnauthorizedError(
         'missing worker secret: send Authorization: Bearer <worker_secret>',
       )
-    const { lifecycle } = await deps.workerProtocol.api()
+    const { lifecycle } = deps.workerProtocol
     ;(ctx.state as { worker?: WorkerRecord }).worker = await lifecycle.authenticate(secret)
     await next()
   }

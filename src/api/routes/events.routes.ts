@@ -75,7 +75,7 @@ export function parseEventStreamParams(
 export function eventRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/events', async (ctx) => {
     const { filter, lastEventId } = parseEventStreamParams(ctx.query, ctx.get('Last-Event-ID'))
-    const streams = await deps.events()
+    const streams = deps.events
     ctx.status = 200
     ctx.respond = false
     deps.metrics.trackStream('sse', 1)

@@ -44,7 +44,7 @@ export async function executeTask(
     renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
   })
   if (!input.ok) throw new ValidationError('invalid input', input.issues)
-  const { jobId } = await deps.engine.createJob({
+  const { jobId } = await deps.orchestrator.createJob({
     workspace,
     task,
     input: input.value,

@@ -95,13 +95,13 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     const job = await deps.jobs.get(id)
     if (!job) throw new NotFoundError(`job '${id}' not found`)
     const steps = await deps.jobs.steps(id)
-    ctx.body = toJobDetailDto(job, steps, await deps.jobMask(job))
+    ctx.body = toJobDetailDto(job, steps, deps.jobMask(job))
   })
 
   router.post('/api/jobs/:id/cancel', async (ctx) => {
     const id = parseJobId(ctx.params.id)
     parseBody(noParamsBodySchema, bodyOf(ctx))
-    const { status, cancelRequestedAt } = await deps.engine.cancelJob(id)
+    const { status, cancelRequestedAt } = await deps.orchestrator.cancelJob(id)
     await deps.audit.record(ctx, { action: 'job.cancelled', targetType: 'job', targetId: id })
     ctx.status = status === 'cancelled' ? 200 : 202
     ctx.body = { job_id: id, status, cancel_requested_at: cancelRequestedAt.toISOString() }

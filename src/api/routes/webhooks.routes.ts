@@ -211,7 +211,7 @@ async function createWebhookJob(
   },
 ): Promise<void> {
   const { workspace, task, trigger, delivery } = req
-  const { jobId, created } = await deps.engine.createJob({
+  const { jobId, created } = await deps.orchestrator.createJob({
     workspace,
     task,
     input: req.input,

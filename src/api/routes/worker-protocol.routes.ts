@@ -42,7 +42,7 @@ export function workerProtocolRoutes(router: Router, deps: ApiDeps): void {
         'missing enrollment token: send Authorization: Bearer <enrollment token>',
       )
     const reg = parseBody(registerBodySchema, bodyOf(ctx))
-    const { lifecycle } = await deps.workerProtocol.api()
+    const { lifecycle } = deps.workerProtocol
     const { workerId, workerSecret } = await lifecycle.register(token, reg)
     ctx.status = 201
     ctx.body = {
@@ -56,14 +56,14 @@ export function workerProtocolRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/worker/heartbeat', auth, async (ctx) => {
     const body = parseBody(heartbeatBodySchema, bodyOf(ctx))
-    const { lifecycle } = await deps.workerProtocol.api()
+    const { lifecycle } = deps.workerProtocol
     const res = await lifecycle.heartbeat(workerOf(ctx), body.bootId, body.running)
     ctx.body = toHeartbeatDto(res)
   })
 
   router.post('/worker/claim', auth, async (ctx) => {
     const { waitSecs } = parseBody(claimBody, bodyOf(ctx))
-    const { steps } = await deps.workerProtocol.api()
+    const { steps } = deps.workerProtocol
     const gone = clientGone(ctx)
     try {
       const claimed = await steps.claim(workerOf(ctx), waitSecs, gone.signal)
@@ -79,21 +79,21 @@ export function workerProtocolRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/worker/drain', auth, async (ctx) => {
     const { reason } = parseBody(reasonBodySchema, bodyOf(ctx))
-    const { lifecycle } = await deps.workerProtocol.api()
+    const { lifecycle } = deps.workerProtocol
     await lifecycle.drainSelf(workerOf(ctx), reason)
     ctx.body = { status: 'draining' }
   })
 
   router.post('/worker/undrain', auth, async (ctx) => {
     parseBody(emptyBodySchema, bodyOf(ctx))
-    const { lifecycle } = await deps.workerProtocol.api()
+    const { lifecycle } = deps.workerProtocol
     await lifecycle.undrainSelf(workerOf(ctx))
     ctx.body = { status: 'active' }
   })
 
   router.post('/worker/deregister', auth, async (ctx) => {
     parseBody(emptyBodySchema, bodyOf(ctx))
-    const { lifecycle } = await deps.workerProtocol.api()
+    const { lifecycle } = deps.workerProtocol
     await lifecycle.deregister(workerOf(ctx))
     ctx.status = 204
     ctx.body = null

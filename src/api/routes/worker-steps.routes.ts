@@ -36,28 +36,28 @@ export function workerStepRoutes(router: Router, deps: ApiDeps): void {
   router.post(`${STEP_PATH}/start`, auth, async (ctx) => {
     const call = stepCall(ctx)
     const { seq } = parseBody(seqBodySchema, bodyOf(ctx))
-    const { steps } = await deps.workerProtocol.api()
+    const { steps } = deps.workerProtocol
     ctx.body = await steps.start(call, seq)
   })
 
   router.post(`${STEP_PATH}/logs`, auth, async (ctx) => {
     const call = stepCall(ctx)
     const { seq, lines } = parseBody(logsBodySchema, bodyOf(ctx))
-    const { steps } = await deps.workerProtocol.api()
+    const { steps } = deps.workerProtocol
     ctx.body = await steps.logs(call, seq, lines)
   })
 
   router.post(`${STEP_PATH}/cancel-check`, auth, async (ctx) => {
     const call = stepCall(ctx)
     parseBody(emptyBodySchema, bodyOf(ctx))
-    const { steps } = await deps.workerProtocol.api()
+    const { steps } = deps.workerProtocol
     ctx.body = await steps.cancelCheck(call)
   })
 
   router.post(`${STEP_PATH}/complete`, auth, async (ctx) => {
     const call = stepCall(ctx)
     const req = parseBody(completeBodySchema, bodyOf(ctx))
-    const { steps } = await deps.workerProtocol.api()
+    const { steps } = deps.workerProtocol
     ctx.body = await steps.complete(call, req)
   })
 }

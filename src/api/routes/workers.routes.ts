@@ -28,7 +28,7 @@ export function workerRoutes(router: Router, deps: ApiDeps): void {
   router.post('/api/workers/:id/drain', async (ctx) => {
     const id = parseWorkerId(ctx.params.id)
     const { reason } = parseBody(reasonBodySchema, bodyOf(ctx))
-    const worker = await deps.workers.drain(id, reason)
+    const worker = await deps.workers.operatorDrain(id, reason)
     await deps.audit.record(ctx, {
       action: 'worker.drained',
       targetType: 'worker',
@@ -41,7 +41,7 @@ export function workerRoutes(router: Router, deps: ApiDeps): void {
   router.post('/api/workers/:id/undrain', async (ctx) => {
     const id = parseWorkerId(ctx.params.id)
     parseBody(emptyBodySchema, bodyOf(ctx))
-    const worker = await deps.workers.undrain(id)
+    const worker = await deps.workers.operatorUndrain(id)
     await deps.audit.record(ctx, {
       action: 'worker.undrained',
       targetType: 'worker',
@@ -53,7 +53,7 @@ export function workerRoutes(router: Router, deps: ApiDeps): void {
 
   router.delete('/api/workers/:id', async (ctx) => {
     const id = parseWorkerId(ctx.params.id)
-    const worker = await deps.workers.revoke(id)
+    const worker = await deps.workers.operatorRevoke(id)
     await deps.audit.record(ctx, {
       action: 'worker.revoked',
       targetType: 'worker',

@@ -2,7 +2,6 @@ import { expect } from 'chai'
 import {
   describeJsonType,
   formatInputIssues,
-  validateExecuteBody,
   validateInput,
 } from '../../../src/workspace/input-schema.ts'
 import type { InputIssue } from '../../../src/workspace/input-schema.ts'
@@ -43,9 +42,7 @@ const MISSING = 'invalid input: input.service: required field is missing'
 
 describe('input schema', () => {
   it('reports the API.md §13 example exactly', () => {
-    const body = validateExecuteBody(JSON.parse('{"input":{"replicas":"3","colour":"red"}}'))
-    expect(body.ok).to.equal(true)
-    if (!body.ok) return
+    const body = JSON.parse('{"input":{"replicas":"3","colour":"red"}}') as { input: unknown }
     expect(messageOf(DEPLOY, body.input)).to.equal(
       'invalid input: input.colour: unknown field; input.service: required field is missing; input.replicas: expected integer, got string',
     )
@@ -251,34 +248,6 @@ describe('input schema', () => {
       const check = validateInput(schema, true, { token: '{{ x }}' }, { renderDefault: render })
       expect(check.ok && check.value.token).to.equal('{{ x }}')
     })
-  })
-
-  describe('validateExecuteBody', () => {
-    const accepted = (input: unknown): unknown => ({ ok: true, input })
-    const rejected = (...issues: Array<[path: string, message: string]>): unknown => ({
-      ok: false,
-      issues: issues.map(([path, message]) => ({ path, message })),
-    })
-    const table: Array<[name: string, body: unknown, want: unknown]> = [
-      ['treats an absent body as {}', undefined, accepted({})],
-      ['treats an empty body as {}', '', accepted({})],
-      ['treats a body without input as {}', {}, accepted({})],
-      ['treats "input": null as {}', { input: null }, accepted({})],
-      ['passes the input object on', { input: { a: 1 } }, accepted({ a: 1 })],
-      [
-        'names unknown top-level fields, sorted, then a non-object input',
-        { zz: 1, input: [1], aa: 2 },
-        rejected(['aa', 'unknown field'], ['zz', 'unknown field'], ['input', 'expected object']),
-      ],
-      ['rejects a string input', { input: 'x' }, rejected(['input', 'expected object'])],
-      ['rejects an array body', [], rejected(['body', 'expected object, got array'])],
-      ['rejects a null body', null, rejected(['body', 'expected object, got null'])],
-    ]
-    for (const [name, body, want] of table) {
-      it(name, () => {
-        expect(validateExecuteBody(body)).to.deep.equal(want)
-      })
-    }
   })
 
   it('names JSON types', () => {
