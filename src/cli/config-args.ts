@@ -1,12 +1,30 @@
 /** Shared option parsing for commands that read the server configuration. */
+import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.ts'
 import type { CommandContext } from './index.ts'
 
-export const CONFIG_OPTIONS = {
+const CONFIG_OPTIONS = {
   config: { type: 'string', short: 'c' },
   listen: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
+
+/**
+ * The config of a command that takes only `--config` and `--listen`: parsed flags, then the
+ * loaded config; null (the problem printed) on a bad flag or an invalid config.
+ */
+export function loadConfigFromArgs(ctx: CommandContext): LoadedConfig | null {
+  const args = tryParse(() =>
+    parseArgs({
+      args: [...ctx.argv],
+      options: CONFIG_OPTIONS,
+      allowPositionals: false,
+      strict: true,
+    }),
+  )
+  if (!args) return null
+  return loadCommandConfig(ctx, { listen: args.values.listen }, args.values.config)
+}
 
 /** Loads the config for a command; prints every problem and returns null when it is invalid. */
 export function loadCommandConfig(

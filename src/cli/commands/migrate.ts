@@ -1,25 +1,15 @@
 /** `weir migrate`: apply database migrations and exit. */
-import { parseArgs } from 'node:util'
 import { openDatabase } from '../../db/create-db.ts'
 import { runMigrations } from '../../db/migrate.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { CONFIG_OPTIONS, loadCommandConfig, tryParse } from '../config-args.ts'
+import { loadConfigFromArgs } from '../config-args.ts'
 import type { Command } from '../index.ts'
 
 export const migrateCommand: Command = {
   summary: 'Apply pending database migrations (the server also does this at start) and exit.',
   usage: 'weir migrate [--config FILE]',
   async run(ctx) {
-    const args = tryParse(() =>
-      parseArgs({
-        args: [...ctx.argv],
-        options: CONFIG_OPTIONS,
-        allowPositionals: false,
-        strict: true,
-      }),
-    )
-    if (!args) return 1
-    const loaded = loadCommandConfig(ctx, {}, args.values.config)
+    const loaded = loadConfigFromArgs(ctx)
     if (!loaded) return 1
     const logger = createLogger({ level: 'warn' })
     const database = await openDatabase(loaded.config, logger)

@@ -1,9 +1,8 @@
 /** `weir serve`: the server (API, scheduler, embedded worker) until SIGTERM/SIGINT. */
-import { parseArgs } from 'node:util'
 import { createApp } from '../../app.ts'
 import { redactConfig } from '../../config/load-config.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { CONFIG_OPTIONS, loadCommandConfig, tryParse } from '../config-args.ts'
+import { loadConfigFromArgs } from '../config-args.ts'
 import type { Command } from '../index.ts'
 import { onShutdownSignal } from '../signals.ts'
 
@@ -11,16 +10,7 @@ export const serveCommand: Command = {
   summary: 'Run the Weir server: HTTP API, WebSocket log streams, scheduler and embedded worker.',
   usage: 'weir serve [--config FILE] [--listen HOST:PORT]',
   async run(ctx) {
-    const args = tryParse(() =>
-      parseArgs({
-        args: [...ctx.argv],
-        options: CONFIG_OPTIONS,
-        allowPositionals: false,
-        strict: true,
-      }),
-    )
-    if (!args) return 1
-    const loaded = loadCommandConfig(ctx, { listen: args.values.listen }, args.values.config)
+    const loaded = loadConfigFromArgs(ctx)
     if (!loaded) return 1
     const { config } = loaded
     const logger = createLogger({ level: config.log_level })

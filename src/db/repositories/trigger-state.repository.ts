@@ -7,27 +7,25 @@ export interface TriggerFireRecord {
   readonly lastJobId: string | null
 }
 
-/** One cron trigger's persisted schedule. */
-export interface TriggerState {
+/** The identity and definition of a cron trigger, as stored and as the workspaces define it. */
+interface TriggerDefinition {
   readonly workspace: string
   readonly triggerName: string
   readonly cron: string
   readonly timezone: string
   readonly specHash: string
   readonly enabled: boolean
+}
+
+/** One cron trigger's persisted schedule. */
+export interface TriggerState extends TriggerDefinition {
   readonly nextFireAt: Date | null
   readonly lastFiredAt: Date | null
   readonly lastJobId: string | null
 }
 
 /** A trigger as the serving workspaces define it now. */
-export interface TriggerSpec {
-  readonly workspace: string
-  readonly triggerName: string
-  readonly cron: string
-  readonly timezone: string
-  readonly specHash: string
-  readonly enabled: boolean
+export interface TriggerSpec extends TriggerDefinition {
   /** The first slot after "now": where a new, changed or re-enabled trigger starts. */
   readonly startAt: Date | null
 }

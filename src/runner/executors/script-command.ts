@@ -9,17 +9,15 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { monotonicMs } from '../../shared/clock.ts'
 import { assertNever, coerceError } from '../../shared/errors.ts'
+import type { ExecRequest } from './script-executor.ts'
 
 export type ExecLanguage = 'shell' | 'python' | 'javascript'
 
-export interface CommandRequest {
-  readonly language: ExecLanguage
-  readonly interpreter: string | null
-  readonly script: string | null
-  readonly sourcePath: string | null
-  readonly args: ReadonlyArray<string>
-  readonly cwd: string
-}
+/** What a command line is built from: the execution request without its environment. */
+export type CommandRequest = Pick<
+  ExecRequest,
+  'language' | 'interpreter' | 'script' | 'sourcePath' | 'args' | 'cwd'
+>
 
 export interface CommandLine {
   readonly command: string
