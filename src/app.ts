@@ -118,7 +118,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
 
   const registry = new WorkspaceRegistry({
     sources: config.workspaces,
-    loader: (name, root) => loadWorkspace(name, root),
+    loader: (name, root) => loadWorkspace(name, root, { clock }),
     logger: logger.child({ component: 'workspaces' }),
   })
   const workspaceFor = (name: string, revision: string) => registry.versionOf(name, revision)
@@ -190,6 +190,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       jobs,
       logs,
       ready,
+      clock,
       workspaceFor,
       env,
       launcherOverride: opts.launcherOverride,
@@ -275,7 +276,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       logs: s.logs.store,
       events: s.events.streams,
       jobMask: (job) => s.jobs.secrets.of(job),
-      renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
+      renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }, { clock }),
       metrics,
       metricsToken: config.metrics.token ?? null,
       auth: s.auth.auth,

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely'
 import { claimReadySteps, type ClaimedJobInfo } from '../db/queries/claim-ready-steps.ts'
 import { setStepInputs } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
+import type { Clock } from '../shared/clock.ts'
 import { createScrubber, maskJsonStrings } from '../shared/secret-mask.ts'
 import type { Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from '../flow/after-commit.ts'
@@ -36,6 +37,13 @@ export interface ClaimBatch {
   readonly inputsStored: Promise<void>
 }
 
+export interface ClaimRenderDeps {
+  readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
+  readonly onInputsFailed: (err: unknown) => void
+  /** Behind the templates' `now()`. */
+  readonly clock: Pick<Clock, 'now'>
+}
+
 export async function claimAndRender(
   db: Kysely<DB>,
   req: {
@@ -47,8 +55,7 @@ export async function claimAndRender(
     capabilities: ReadonlyArray<string>
     startNow: boolean
   },
-  workspaceFor: (name: string, revision: string) => Workspace | undefined,
-  onInputsFailed: (err: unknown) => void,
+  deps: ClaimRenderDeps,
 ): Promise<ClaimBatch> {
   const claimed = await claimReadySteps(db, req)
   const ok: ClaimedRender[] = []
@@ -57,7 +64,7 @@ export async function claimAndRender(
   const inputs: Array<{ stepId: string; input: unknown }> = []
   const started = new Set<string>()
   for (const { step, job } of claimed) {
-    const ws = workspaceFor(job.workspace, job.revision)
+    const ws = deps.workspaceFor(job.workspace, job.revision)
     try {
       const rendered = renderStep(step.spec, {
         jobId: job.id,
@@ -68,6 +75,7 @@ export async function claimAndRender(
         jobInput: job.input,
         secret: ws?.secrets ?? {},
         outputs: job.outputs,
+        clock: deps.clock,
       })
       const secrets = [...jobSecretValues(ws, job), ...stepSecretValues(step.spec, rendered.input)]
       // The stored input is for display only (a retry renders again): keep secrets out of it.
@@ -94,6 +102,6 @@ export async function claimAndRender(
       worker: { id: req.workerId, name: req.workerName },
     })
   }
-  const inputsStored = setStepInputs(db, inputs).catch(onInputsFailed)
+  const inputsStored = setStepInputs(db, inputs).catch(deps.onInputsFailed)
   return { ok, failed, fx, inputsStored }
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/config-schema.ts'
 import type { Database } from '../db/create-db.ts'
 import type { Jobs } from '../jobs/create-jobs.ts'
 import type { Logs } from '../logs/create-logs.ts'
+import type { Clock } from '../shared/clock.ts'
 import { newWorkerId } from '../shared/ids.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { ProcessLauncher } from '../runner/executors/process-launcher.ts'
@@ -34,6 +35,7 @@ export function createDispatch(d: {
   readonly jobs: Jobs
   readonly logs: Pick<Logs, 'store' | 'jobLogs'>
   readonly ready: ReadySignal
+  readonly clock: Clock
   readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
   /** The process environment: steps inherit it, minus Weir's own settings. */
   readonly env: Readonly<Record<string, string | undefined>>
@@ -55,6 +57,7 @@ export function createDispatch(d: {
     leaseTtlSecs: config.workers.lease_ttl_secs,
     safetyPollMs: 2000,
     logger: logger.child({ component: 'worker' }),
+    clock: d.clock,
   })
   jobs.onStop((jobId, reason) => source.stopJob(jobId, reason))
   const sweeper = new LeaseSweeper({

@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely'
 import { extendLeases } from '../db/queries/extend-leases.ts'
 import type { DB } from '../db/schema.ts'
+import type { Clock } from '../shared/clock.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { WakeSignal } from '../shared/wake-signal.ts'
@@ -58,6 +59,8 @@ export interface LocalStepSourceDeps {
   readonly leaseTtlSecs: number
   readonly safetyPollMs: number
   readonly logger: Logger
+  /** Behind the templates' `now()` when claimed steps render. */
+  readonly clock: Pick<Clock, 'now'>
 }
 
 export class LocalStepSource implements StepSource {
@@ -123,8 +126,12 @@ export class LocalStepSource implements StepSource {
         capabilities: worker.capabilities,
         startNow,
       },
-      d.workspaceFor,
-      (err) => d.logger.warn({ err: coerceError(err) }, 'storing rendered step inputs failed'),
+      {
+        workspaceFor: d.workspaceFor,
+        onInputsFailed: (err) =>
+          d.logger.warn({ err: coerceError(err) }, 'storing rendered step inputs failed'),
+        clock: d.clock,
+      },
     )
     if (startNow) {
       for (const c of batch.ok) this.#inputWrites.set(c.step.id, batch.inputsStored)

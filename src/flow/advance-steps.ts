@@ -22,6 +22,8 @@ export interface AdvanceStep {
 export interface AdvanceContext {
   readonly input: Readonly<Record<string, unknown>>
   readonly secret: Readonly<Record<string, unknown>>
+  /** What `now()` returns in a `when`: the time of this advance. */
+  readonly now: Date
 }
 
 export interface DepState {
@@ -147,7 +149,9 @@ function evaluateWhen(
   ctx: AdvanceContext,
 ): StepMove {
   try {
-    const run = evaluateCondition(step.when!, whenContext(steps, state, ctx))
+    const run = evaluateCondition(step.when!, whenContext(steps, state, ctx), {
+      clock: { now: () => ctx.now },
+    })
     return run
       ? moveStep(step, 'deps_met')
       : moveStep(step, 'skip', `condition is false: ${step.when}`)

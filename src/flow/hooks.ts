@@ -157,7 +157,11 @@ export function planHookJobs(p: HookPlanParams): HookPlan {
     }
     let input: Record<string, unknown>
     try {
-      input = renderRecord(hook.input, { hook: context, secret: p.workspace.secrets })
+      input = renderRecord(
+        hook.input,
+        { hook: context, secret: p.workspace.secrets },
+        { clock: { now: () => p.now } },
+      )
     } catch (e) {
       problems.push(`hook '${hook.action}' input could not be rendered: ${(e as Error).message}`)
       continue

@@ -133,7 +133,11 @@ export function settlePlan(
   secret: Readonly<Record<string, unknown>>,
   notBefore: Date | null = null,
 ): PlannedJob {
-  const moves = advanceSteps(job.steps.map(toAdvanceStep), { input: job.input, secret })
+  const moves = advanceSteps(job.steps.map(toAdvanceStep), {
+    input: job.input,
+    secret,
+    now: job.createdAt,
+  })
   const byName = new Map(moves.map((m) => [m.name, m]))
   const steps = job.steps.map((s): PlannedStep => {
     const m = byName.get(s.name)

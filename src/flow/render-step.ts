@@ -3,6 +3,7 @@
  * upstream outputs, the prepared action input, then the action body, env and args; plus the
  * identity and WEIR_INPUT_* variables. Pure; template errors throw TemplateError.
  */
+import type { Clock } from '../shared/clock.ts'
 import { templateStepName } from '../workspace/workspace.ts'
 import type { ScriptLanguage } from '../workspace/workspace.ts'
 import type { StepSpec } from './step-spec.ts'
@@ -18,6 +19,8 @@ export interface RenderContext {
   readonly secret: Readonly<Record<string, unknown>>
   /** Outputs of completed steps of the job, by step name. */
   readonly outputs: ReadonlyMap<string, unknown>
+  /** Behind the templates' `now()`. */
+  readonly clock: Pick<Clock, 'now'>
 }
 
 export interface RenderedAction {
@@ -38,16 +41,17 @@ export interface RenderedStep {
 
 export function renderStep(spec: StepSpec, ctx: RenderContext): RenderedStep {
   const upstream = outputsContext(ctx.outputs)
+  const options = { clock: ctx.clock }
   const stepInput = spec.inputIsLiteral
     ? { ...spec.input }
-    : renderRecord(spec.input, { ...upstream, input: ctx.jobInput, secret: ctx.secret })
+    : renderRecord(spec.input, { ...upstream, input: ctx.jobInput, secret: ctx.secret }, options)
   const input = prepareActionInput(spec, stepInput, ctx.jobInput)
   const bodyCtx = { ...upstream, input, secret: ctx.secret }
   const a = spec.action
-  const script = a.script === null ? null : renderTemplate(a.script, bodyCtx)
-  const source = a.source === null ? null : renderTemplate(a.source, bodyCtx)
-  const args = a.args.map((x) => renderTemplate(x, bodyCtx)).filter((x) => x !== '')
-  const actionEnv = renderRecord(a.env, bodyCtx)
+  const script = a.script === null ? null : renderTemplate(a.script, bodyCtx, options)
+  const source = a.source === null ? null : renderTemplate(a.source, bodyCtx, options)
+  const args = a.args.map((x) => renderTemplate(x, bodyCtx, options)).filter((x) => x !== '')
+  const actionEnv = renderRecord(a.env, bodyCtx, options)
   const env: Record<string, string> = { PYTHONUNBUFFERED: '1' }
   for (const [k, v] of Object.entries(actionEnv)) env[k] = stringify(v)
   Object.assign(env, identityEnv(ctx), inputEnv(input))

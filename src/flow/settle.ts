@@ -82,7 +82,7 @@ export function settleJob(job: Job, steps: ReadonlyArray<StepRun>, ctx: SettleCo
         output: s.output,
         errorMessage: s.errorMessage,
       })),
-      { input: job.input, secret: ctx.workspace?.secrets ?? {} },
+      { input: job.input, secret: ctx.workspace?.secrets ?? {}, now: ctx.now },
     ).map((m): StepMove => (m.reason === null ? m : { ...m, reason: ctx.scrub(m.reason) }))
     stepChanges = moves.flatMap((m) => statusChangeOf(m, ctx.now) ?? [])
     for (const m of moves) announceStepMove(fx, job, m)

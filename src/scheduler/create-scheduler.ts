@@ -36,7 +36,8 @@ export function createScheduler(d: {
               clock: d.clock,
               logger: d.logger,
               onCommitted: d.jobs.afterCommit,
-              renderDefault: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }),
+              renderDefault: (ws, tpl) =>
+                renderTemplate(tpl, { secret: ws.secrets }, { clock: d.clock }),
               defaults: {
                 catchUp: config.scheduler.catch_up,
                 maxCatchUp: config.scheduler.max_catch_up,

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../shared/clock.ts'
+import type { Clock } from '../shared/clock.ts'
 import { coerceError } from '../shared/errors.ts'
 import { analyzeTemplate, type TemplateRef } from './analyze.ts'
 import type { Expr, Stmt } from './ast.ts'
@@ -32,8 +32,11 @@ export type TemplateCheck =
 export interface TemplateOptions {
   /** Variables `get_env()` can see (process.env is read only by config). Default: none. */
   readonly env?: Readonly<Record<string, string | undefined>>
-  /** Clock behind `now()`. Default: the system clock. */
-  readonly clock?: Pick<Clock, 'now'>
+  /**
+   * Clock behind `now()`, given by the caller (rendering never reads the system clock itself).
+   * Without options there is none, and `now()` fails the render.
+   */
+  readonly clock: Pick<Clock, 'now'>
   /** Uniform random numbers in [0, 1) behind `get_random()`. Default: Math.random. */
   readonly random?: () => number
 }
@@ -91,11 +94,15 @@ function compileUncached(src: string): Compiled {
   }
 }
 
+function noClock(): never {
+  throw new TemplateError("function 'now': no clock was given to this render")
+}
+
 function runtimeOf(options: TemplateOptions | undefined): RuntimeOptions {
-  const clock = options?.clock ?? systemClock
+  const clock = options?.clock
   return {
     env: options?.env ?? {},
-    now: () => clock.now(),
+    now: clock === undefined ? noClock : () => clock.now(),
     random: options?.random ?? Math.random,
   }
 }

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { systemClock, type Clock } from '../shared/clock.ts'
 import { coerceError } from '../shared/errors.ts'
 import { RevisionHash } from './revision.ts'
 import { validateWorkspace } from './validate-workspace.ts'
@@ -16,6 +17,8 @@ import { ROOT_PATH, parseYamlFile } from './yaml-source.ts'
 export interface LoadOptions {
   /** Environment visible to `get_env` in secret values. */
   readonly secretsEnv?: Readonly<Record<string, string | undefined>>
+  /** Behind `now()` in secret values. Default: the system clock. */
+  readonly clock?: Pick<Clock, 'now'>
 }
 
 const DEFINITIONS_DIR = '.workflows'
@@ -144,6 +147,7 @@ export async function loadWorkspace(
   const result = validateWorkspace(collected.documents, {
     files: collected.files,
     secretsEnv: opts.secretsEnv,
+    clock: opts.clock ?? systemClock,
   })
   const issues = sortIssues([...collected.issues, ...result.issues])
   if (issues.some((i) => i.severity === 'error')) {

@@ -1,14 +1,20 @@
 /**
  * Secrets (WORKSPACE-FORMAT.md §2): string values are templates rendered once at load with no
- * variables, only functions such as `get_env`. Nested mappings become nested values.
+ * variables, only functions such as `get_env` and `now`. Nested mappings become nested values.
  */
-import { checkTemplate, isTemplate, renderTemplate } from '../templates/render.ts'
+import {
+  checkTemplate,
+  isTemplate,
+  renderTemplate,
+  type TemplateOptions,
+} from '../templates/render.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { SecretDraft, SecretNode } from './schema-types.ts'
 import type { WorkspaceIssue } from './workspace.ts'
 import { issueAt } from './yaml-source.ts'
 
-type Env = Readonly<Record<string, string | undefined>>
+/** What secret templates read from outside: `get_env`'s environment and `now`'s clock. */
+type Outside = Pick<TemplateOptions, 'env' | 'clock'>
 
 const VALS_FILTER = /\|\s*vals\b/
 
@@ -16,7 +22,7 @@ const VALS_FILTER = /\|\s*vals\b/
 function renderText(
   node: Extract<SecretNode, { kind: 'text' }>,
   name: string,
-  env: Env,
+  outside: Outside,
   issues: WorkspaceIssue[],
 ): string | undefined {
   const { text, site } = node
@@ -39,7 +45,7 @@ function renderText(
     return undefined
   }
   try {
-    return renderTemplate(text, {}, { env })
+    return renderTemplate(text, {}, outside)
   } catch (e) {
     const msg = `secret '${name}' failed to render: ${coerceError(e).message}`
     issues.push(issueAt(site, 'error', 'secret', msg))
@@ -47,11 +53,16 @@ function renderText(
   }
 }
 
-function renderNode(node: SecretNode, name: string, env: Env, issues: WorkspaceIssue[]): unknown {
-  if (node.kind === 'text') return renderText(node, name, env, issues)
+function renderNode(
+  node: SecretNode,
+  name: string,
+  outside: Outside,
+  issues: WorkspaceIssue[],
+): unknown {
+  if (node.kind === 'text') return renderText(node, name, outside, issues)
   const out: Array<[string, unknown]> = []
   for (const [key, child] of node.entries) {
-    const value = renderNode(child, `${name}.${key}`, env, issues)
+    const value = renderNode(child, `${name}.${key}`, outside, issues)
     if (value !== undefined) out.push([key, value])
   }
   // fromEntries defines own properties, so a key such as `__proto__` stays plain data.
@@ -61,12 +72,12 @@ function renderNode(node: SecretNode, name: string, env: Env, issues: WorkspaceI
 /** Renders every secret; values that fail are left out and reported. */
 export function validateSecrets(
   secrets: ReadonlyMap<string, SecretDraft>,
-  env: Env,
+  outside: Outside,
 ): { readonly issues: WorkspaceIssue[]; readonly values: Record<string, unknown> } {
   const issues: WorkspaceIssue[] = []
   const values: Array<[string, unknown]> = []
   for (const [name, draft] of secrets) {
-    const value = renderNode(draft.value, name, env, issues)
+    const value = renderNode(draft.value, name, outside, issues)
     if (value !== undefined) values.push([name, value])
   }
   return { issues, values: Object.fromEntries(values) }

@@ -1,8 +1,10 @@
 /**
  * Workspace validation (WORKSPACE-FORMAT.md §10): from parsed files to domain objects plus every
  * diagnostic at once. Pure: the caller supplies the parsed files, the list of files under the root
- * (for `source:` checks) and the environment secrets may read through `get_env`.
+ * (for `source:` checks), and the environment and clock that secrets read through `get_env` and
+ * `now`.
  */
+import type { Clock } from '../shared/clock.ts'
 import type { ActionDraft, HookDraft, HooksDraft, TaskDraft } from './schema-types.ts'
 import type { FileDefs } from './schema-types.ts'
 import { checkSources, resolveCustomTypes } from './validate-actions.ts'
@@ -35,6 +37,8 @@ export interface ValidateOptions {
   readonly files: ReadonlySet<string>
   /** Environment visible to `get_env` in secret values. */
   readonly secretsEnv?: Readonly<Record<string, string | undefined>>
+  /** Behind `now()` in secret values. */
+  readonly clock: Pick<Clock, 'now'>
 }
 
 /** The built definitions, valid only when `issues` holds no error. */
@@ -144,7 +148,7 @@ export function validateWorkspace(
   const templates = validateTemplates(merged.templates, scope)
   issues.push(...types.issues, ...templates.issues)
   issues.push(...validateTriggers(merged.triggers, merged.tasks))
-  const secrets = validateSecrets(merged.secrets, opts.secretsEnv ?? {})
+  const secrets = validateSecrets(merged.secrets, { env: opts.secretsEnv ?? {}, clock: opts.clock })
   issues.push(...secrets.issues)
   const why: Unavailable = {
     tasks: [types.unsupportedTasks, templates.unsupportedTasks],

@@ -175,7 +175,8 @@ describe('flow/advance-steps', () => {
         ...extra,
       }
     }
-    const noCtx: AdvanceContext = { input: {}, secret: {} }
+    const NOW = new Date('2024-03-05T06:07:08Z')
+    const noCtx: AdvanceContext = { input: {}, secret: {}, now: NOW }
     type Move = [name: string, event: StepEventType, to: StepStatus, reason: string | null]
     type Row = { why: string; steps: AdvanceStep[]; ctx?: AdvanceContext; want: Move[] }
     const rows: Row[] = [
@@ -218,7 +219,7 @@ describe('flow/advance-steps', () => {
           s('left', 'pending', { when: '{{ input.left }}' }),
           s('right', 'completed'),
         ],
-        ctx: { input: { left: false }, secret: {} },
+        ctx: { input: { left: false }, secret: {}, now: NOW },
         want: [
           ['left', 'skip', 'skipped', 'condition is false: {{ input.left }}'],
           ['join', 'deps_met', 'ready', null],
@@ -288,19 +289,24 @@ describe('flow/advance-steps', () => {
       {
         why: 'lets when read the job input',
         steps: [s('a', 'pending', { when: '{{ input.env == "prod" }}' })],
-        ctx: { input: { env: 'prod' }, secret: {} },
+        ctx: { input: { env: 'prod' }, secret: {}, now: NOW },
         want: [['a', 'deps_met', 'ready', null]],
       },
       {
         why: 'skips when the job input makes the condition false',
         steps: [s('a', 'pending', { when: '{{ input.env == "prod" }}' })],
-        ctx: { input: { env: 'dev' }, secret: {} },
+        ctx: { input: { env: 'dev' }, secret: {}, now: NOW },
         want: [['a', 'skip', 'skipped', 'condition is false: {{ input.env == "prod" }}']],
+      },
+      {
+        why: 'gives now() in a when the time of the advance',
+        steps: [s('a', 'pending', { when: '{{ now(timestamp=true) == 1709618828 }}' })],
+        want: [['a', 'deps_met', 'ready', null]],
       },
       {
         why: 'lets when read the secrets',
         steps: [s('a', 'pending', { when: '{{ secret.REGION == "eu" }}' })],
-        ctx: { input: {}, secret: { REGION: 'us' } },
+        ctx: { input: {}, secret: { REGION: 'us' }, now: NOW },
         want: [['a', 'skip', 'skipped', 'condition is false: {{ secret.REGION == "eu" }}']],
       },
       {

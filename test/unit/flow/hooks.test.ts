@@ -237,6 +237,14 @@ describe('flow/hooks', () => {
       ])
     })
 
+    it('renders now() in hook input at the time of the settle', () => {
+      const { result } = plan({
+        ...noHooks,
+        onError: [withInput('notify', { at: '{{ now(timestamp=true) }}' })],
+      })
+      expect(result.jobs[0]?.input).to.deep.equal({ at: String(NOW.getTime() / 1000) })
+    })
+
     it('falls back to the workspace hooks for a top-level job', () => {
       const fallback = workspaceOf({
         actions: [notify],

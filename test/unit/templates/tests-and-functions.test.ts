@@ -82,6 +82,12 @@ describe('template functions', () => {
     )
   })
 
+  it('fails now() when the caller gave no clock', () => {
+    expect(() => renderTemplate('{{ now() }}', {})).to.throw(
+      "function 'now': no clock was given to this render",
+    )
+  })
+
   it('sees no environment unless one is given', () => {
     expect(() => renderTemplate('{{ get_env(name="PATH") }}', {})).to.throw(
       "function 'get_env': environment variable 'PATH' is not set",

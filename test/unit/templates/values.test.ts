@@ -62,6 +62,7 @@ describe('renderRecord', () => {
     try {
       renderRecord({ text: '{{ build.output.greting }}', ok: 'x', other: '{{ 1 + }}' }, ctx, {
         keyPrefix: 'input.',
+        clock: { now: () => new Date(0) },
       })
     } catch (e) {
       caught = e

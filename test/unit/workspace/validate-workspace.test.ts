@@ -4,6 +4,8 @@ import type { ValidateOptions } from '../../../src/workspace/validate-workspace.
 import { formatIssue } from '../../../src/workspace/workspace.ts'
 import { parseYamlFile } from '../../../src/workspace/yaml-source.ts'
 
+const FIXED_CLOCK = { now: () => new Date('2024-03-05T06:07:08Z') }
+
 type Files = Record<string, string | { text: string; folder: string }>
 
 function validate(files: Files, opts: Partial<ValidateOptions> = {}) {
@@ -11,7 +13,7 @@ function validate(files: Files, opts: Partial<ValidateOptions> = {}) {
     source: parseYamlFile(file, typeof f === 'string' ? f : f.text),
     folder: typeof f === 'string' ? null : f.folder,
   }))
-  return validateWorkspace(documents, { files: new Set(), ...opts })
+  return validateWorkspace(documents, { files: new Set(), clock: FIXED_CLOCK, ...opts })
 }
 
 function lines(files: Files, opts: Partial<ValidateOptions> = {}): string[] {
@@ -159,6 +161,13 @@ secrets: {KEY: k}
       const result = validate({ 'a.yaml': text }, { secretsEnv: { DB_PASS: 's3cret' } })
       expect(result.issues).to.deep.equal([])
       expect(result.secrets).to.deep.equal({ DB: 's3cret', group: { inner: 'plain' } })
+    })
+
+    it('reads now() from the given clock', () => {
+      const text = `secrets:\n  STAMP: "{{ now(timestamp=true) }}"\n`
+      const result = validate({ 'a.yaml': text })
+      expect(result.issues).to.deep.equal([])
+      expect(result.secrets).to.deep.equal({ STAMP: '1709618828' })
     })
   })
 
