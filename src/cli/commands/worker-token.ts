@@ -13,6 +13,7 @@ import {
 } from '../../db/repositories/enrollment-token.repository.ts'
 import { hashSecret } from '../../workers/worker-credentials.ts'
 import { openDatabase } from '../../db/create-db.ts'
+import { systemClock } from '../../shared/clock.ts'
 import { newRowId, newSecret } from '../../shared/ids.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { parseDuration } from '../../workspace/duration.ts'
@@ -103,7 +104,9 @@ export const workerTokenCommand: Command = {
         return withDatabase(ctx, v.config, async (database) => {
           const token = newSecret('wet_', 32)
           const expiresAt =
-            opts.expiresInSecs === null ? null : new Date(Date.now() + opts.expiresInSecs * 1000)
+            opts.expiresInSecs === null
+              ? null
+              : new Date(systemClock.nowMs() + opts.expiresInSecs * 1000)
           await insertEnrollmentToken(database.db, {
             id: newRowId(),
             name: opts.name,

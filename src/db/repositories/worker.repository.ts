@@ -24,7 +24,7 @@ export async function insertEmbeddedWorker(
       version: w.version,
       hostname: w.hostname,
       max_concurrency: w.maxConcurrency,
-      last_heartbeat: new Date(),
+      last_heartbeat: sql<Date>`now()`,
     })
     .execute()
 }
@@ -32,7 +32,7 @@ export async function insertEmbeddedWorker(
 export async function markWorkerRevoked(db: Kysely<DB>, id: string): Promise<void> {
   await db
     .updateTable('workers')
-    .set({ status: 'revoked', revoked_at: new Date() })
+    .set({ status: 'revoked', revoked_at: sql<Date>`now()` })
     .where('id', '=', id)
     .execute()
 }
