@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { InputIssue } from '../workspace/input-schema.ts'
 import { renderValue, TemplateError } from '../templates/render.ts'
 import type { InputSchema, InputType } from '../workspace/workspace.ts'
+import type { Clock } from '../shared/clock.ts'
 
 /** What templates see as `webhook`. */
 export interface WebhookEnvelope {
@@ -96,13 +97,15 @@ export function resolveWebhookInput(req: {
   readonly triggerInput: Readonly<Record<string, unknown>>
   readonly webhook: WebhookEnvelope
   readonly secrets: Readonly<Record<string, unknown>>
+  /** The time `now()` returns. */
+  readonly clock: Pick<Clock, 'now'>
 }): ResolvedInput {
   const ctx = { webhook: req.webhook, secret: req.secrets }
   const issues: InputIssue[] = []
   const out: Array<[string, unknown]> = []
   const render = (name: string): void => {
     try {
-      out.push([name, renderValue(req.triggerInput[name], ctx)])
+      out.push([name, renderValue(req.triggerInput[name], ctx, { clock: req.clock })])
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e
       issues.push({ path: `input.${name}`, message: `trigger input template failed: ${e.message}` })

@@ -82,7 +82,7 @@ async function resolveTrigger(
 function renderSecret(deps: ApiDeps, { workspace, trigger }: NamedWebhook): string | null {
   if (trigger.secret === null) return null
   try {
-    return renderTemplate(trigger.secret, { secret: workspace.secrets })
+    return renderTemplate(trigger.secret, { secret: workspace.secrets }, { clock: deps.clock })
   } catch (e) {
     deps.logger.error({ err: e, trigger: trigger.name }, 'webhook secret failed to render')
     return ''
@@ -170,6 +170,7 @@ async function serveWeir(deps: ApiDeps, ctx: Context, find: () => NamedWebhook):
     triggerInput: hook.trigger.input,
     webhook: envelopeOf(ctx),
     secrets: workspace.secrets,
+    clock: deps.clock,
   })
   if (!resolved.ok) throw new ValidationError('invalid input', resolved.issues)
   const input = validateInput(task.input, task.declaresInput, resolved.input, {

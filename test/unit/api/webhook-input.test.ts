@@ -43,6 +43,7 @@ function resolve(
       body: req.body,
     }),
     secrets: { TOKEN: 's3cr3t' },
+    clock: { now: () => new Date('2026-01-02T03:04:05Z') },
   })
 }
 
