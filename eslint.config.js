@@ -99,6 +99,7 @@ const PURE = {
     'validate-flow',
     'validate-merge',
     'validate-secrets',
+    'validate-subtasks',
     'validate-templates',
     'validate-triggers',
     'validate-workspace',

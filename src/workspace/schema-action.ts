@@ -4,6 +4,7 @@ import {
   checkKeys,
   entries,
   findEntry,
+  isNull,
   items,
   plainValue,
   readChoice,
@@ -48,7 +49,39 @@ const FOREIGN_SCRIPT_KEYS: Readonly<Record<string, string>> = {
   command: "use 'script'",
   image: 'use an action of type docker',
   entrypoint: 'use an action of type docker',
+  task: 'use an action of type task',
+  message: 'use an action of type approval',
 }
+/**
+ * Fields that start a process or an agent: none belongs on the action types the server runs
+ * itself (`task`, `approval`), each reported on its own.
+ */
+const EXECUTION_KEYS = [
+  'script',
+  'source',
+  'image',
+  'cmd',
+  'entrypoint',
+  'command',
+  'runner',
+  'language',
+  'interpreter',
+  'args',
+  'dependencies',
+  'manifest',
+  'provider',
+  'prompt',
+  'system_prompt',
+  'model',
+  'max_tokens',
+  'temperature',
+  'tools',
+  'max_turns',
+  'interactive',
+] as const
+/** The one field of each server-run action type; the other type's field is foreign to it. */
+const SERVER_ACTION_FIELD = { task: 'task', approval: 'message' } as const
+type ServerActionType = keyof typeof SERVER_ACTION_FIELD
 export const ACTION_KEY_HINTS: Readonly<Record<string, string>> = {
   timeout: "ignored; actions have no timeout, set 'timeout' on the steps that use it",
 }
@@ -197,6 +230,63 @@ function optionalString(spec: ActionSpec, key: string): string | null {
   return (e && readString(e.value, key)) ?? null
 }
 
+interface ServerParts {
+  task: string | null
+  taskSite: Site | null
+  message: string | null
+}
+
+const SERVER_FIELD_HELP = {
+  task: 'the name of the task to run',
+  message: 'what the approver is asked',
+} as const
+
+/**
+ * `type: task` (a child job of another task) and `type: approval` (a wait for a person): the
+ * server runs these steps itself, so every execution field is a mistake.
+ */
+function readServerParts(spec: ActionSpec, type: ServerActionType): ServerParts {
+  const parts: ServerParts = { task: null, taskSite: null, message: null }
+  const key = SERVER_ACTION_FIELD[type]
+  const code = type === 'task' ? 'task-action' : 'approval-message'
+  const e = findEntry(spec.list, key)
+  const text = e ? readString(e.value, key) : undefined
+  if (!e || isNull(e.value)) {
+    const msg = `${type} action needs a '${key}' (${SERVER_FIELD_HELP[key]})`
+    report(e?.keyAt ?? spec.at, 'error', code, msg)
+  } else if (text !== undefined && text.trim() === '') {
+    report(e.value, 'error', code, `'${key}' is empty`)
+  } else if (text !== undefined && key === 'task') {
+    parts.task = text
+    parts.taskSite = site(e.value)
+  } else if (text !== undefined) {
+    parts.message = text
+    recordTemplate(e.value, text, { kind: 'approval-message', action: spec.name })
+  }
+  const kind = type === 'task' ? 'a task' : 'an approval'
+  for (const x of spec.list) {
+    const other = Object.values(SERVER_ACTION_FIELD).some((f) => f === x.key && f !== key)
+    if (other || (EXECUTION_KEYS as ReadonlyArray<string>).includes(x.key)) {
+      report(x.keyAt, 'error', 'action-field', `'${x.key}' is not valid on ${kind} action`)
+    }
+  }
+  return parts
+}
+
+/**
+ * Keys an action of this type may carry (foreign ones included: they are reported as errors of
+ * their own), or null for the types whose shape this release does not model.
+ */
+export function actionKeys(list: ReadonlyArray<Entry>): ReadonlyArray<string> | null {
+  const typeEntry = findEntry(list, 'type')
+  const type = typeEntry ? plainValue(typeEntry.value) : undefined
+  if (type === 'script') return SCRIPT_ACTION_KEYS
+  if (type === 'task' || type === 'approval') {
+    return [...COMMON_ACTION_KEYS, ...EXECUTION_KEYS, ...Object.values(SERVER_ACTION_FIELD)]
+  }
+  return null
+}
+
 /**
  * Builds an action from its entries. Unknown keys are left to the caller: an inline step mixes
  * step keys in, and the other action types have shapes this release does not model.
@@ -212,8 +302,9 @@ export function buildAction(spec: ActionSpec): ActionDraft {
   const output = findEntry(spec.list, 'output')
   if (output) readOutputSchema(output.value)
   const parts = type === 'script' ? readScriptParts(spec, use) : null
+  const server = type === 'task' || type === 'approval' ? readServerParts(spec, type) : null
   let unsupported = parts?.unsupported ?? null
-  if (type !== undefined && type !== 'script') {
+  if (type === 'docker' || type === 'pod' || type === 'agent') {
     unsupported = `action '${spec.name}' has type '${type}', which Weir does not support yet`
     report(findEntry(spec.list, 'type')!.value, 'unsupported', 'unsupported', unsupported)
   }
@@ -234,10 +325,17 @@ export function buildAction(spec: ActionSpec): ActionDraft {
     interpreter: parts?.interpreter ?? null,
     args: parts?.args ?? [],
     runner: 'local',
+    task: server?.task ?? null,
+    message: server?.message ?? null,
     unsupported,
     at: refOf(site(spec.at)),
   }
-  return { def, site: site(spec.at), sourceSite: parts?.sourceSite ?? null }
+  return {
+    def,
+    site: site(spec.at),
+    sourceSite: parts?.sourceSite ?? null,
+    taskSite: server?.taskSite ?? null,
+  }
 }
 
 /** Keys a script action may carry (the foreign ones are reported as script-field errors). */
@@ -252,9 +350,7 @@ export function readAction(e: Entry): ActionDraft | undefined {
   const list = entries(e.value, `action '${e.key}' must be a mapping`)
   if (list === undefined) return undefined
   const draft = buildAction({ name: e.key, at: e.keyAt, list, inlineInput: null })
-  const typeEntry = findEntry(list, 'type')
-  if (typeEntry && plainValue(typeEntry.value) === 'script') {
-    checkKeys(list, SCRIPT_ACTION_KEYS, 'action', ACTION_KEY_HINTS)
-  }
+  const known = actionKeys(list)
+  if (known) checkKeys(list, known, 'action', ACTION_KEY_HINTS)
   return draft
 }

@@ -1,9 +1,11 @@
 /** Flow steps (WORKSPACE-FORMAT.md §5.2), in reference or inline form (§5.3), and hook lists. */
-import { ACTION_KEY_HINTS, SCRIPT_ACTION_KEYS, buildAction } from './schema-action.ts'
+import { isTemplate } from '../templates/render.ts'
+import { ACTION_KEY_HINTS, SCRIPT_ACTION_KEYS, actionKeys, buildAction } from './schema-action.ts'
 import { readInputFields } from './schema-input.ts'
 import {
   checkKeys,
   entries,
+  exhausted,
   findEntry,
   isNull,
   isUnquotedTemplate,
@@ -15,6 +17,7 @@ import {
   recordTemplate,
   report,
   site,
+  wrongType,
 } from './schema-reader.ts'
 import type { Cursor, Entry } from './schema-reader.ts'
 import { readDuration, readRetry } from './schema-retry.ts'
@@ -102,15 +105,49 @@ function readDependsOn(c: Cursor | undefined): { names: string[]; sites: Site[] 
   return out
 }
 
-function laterFeature(list: ReadonlyArray<Entry>, step: string): string | null {
-  for (const key of ['for_each', 'sequential']) {
-    const e = findEntry(list, key)
-    if (!e) continue
-    const message = `step '${step}' uses ${key}, which Weir does not support yet`
-    report(e.keyAt, 'unsupported', 'unsupported', message)
-    return message
+/** Strøm's cap on the items of one `for_each` loop. */
+export const MAX_LOOP_ITEMS = 10_000
+
+/** `for_each`: a literal list (kept as plain JSON) or a template rendering to a JSON array. */
+function readForEach(c: Cursor, use: TemplateUse): ReadonlyArray<unknown> | string | null {
+  const kind = kindOf(c.node)
+  if (kind === 'null' || exhausted(c)) return null
+  if (kind === 'list') {
+    const count = (c.node as { items: unknown[] }).items.length
+    if (count <= MAX_LOOP_ITEMS) return plainValue(c) as unknown[]
+    const msg = `for_each lists ${count} items; at most ${MAX_LOOP_ITEMS} are allowed`
+    report(c, 'error', 'for-each', msg)
+    return null
   }
+  if (kind !== 'string') {
+    wrongType(c, 'for_each must be a list or a template rendering to a JSON array')
+    return null
+  }
+  const text = String((c.node as { value: unknown }).value)
+  if (isTemplate(text)) {
+    recordTemplate(c, text, use)
+    return text
+  }
+  const msg = `for_each '${text}' is a plain string, not a template; write a YAML list, or a template rendering to a JSON array`
+  report(c, 'error', 'for-each', msg)
   return null
+}
+
+interface Loop {
+  readonly forEach: ReadonlyArray<unknown> | string | null
+  readonly sequential: boolean
+}
+
+function readLoop(list: ReadonlyArray<Entry>, task: string, step: string): Loop {
+  const e = findEntry(list, 'for_each')
+  const use: TemplateUse = { kind: 'step', task, step, part: 'for_each' }
+  const forEach = e ? readForEach(e.value, use) : null
+  const seq = findEntry(list, 'sequential')
+  const sequential = seq ? readBool(seq.value, 'sequential') : undefined
+  if (seq && sequential !== undefined && (!e || isNull(e.value))) {
+    report(seq.keyAt, 'warning', 'for-each', 'sequential has no effect without for_each')
+  }
+  return { forEach, sequential: sequential ?? false }
 }
 
 interface StepForm {
@@ -146,9 +183,8 @@ function readForm(e: Entry, list: ReadonlyArray<Entry>, task: string, input: Ste
   const actionList = list.filter((x) => !(STEP_KEYS as ReadonlyArray<string>).includes(x.key))
   const schema = readInputFields(input.schemaEntries, { kind: 'action', name })
   const inline = buildAction({ name, at: e.keyAt, list: actionList, inlineInput: schema })
-  if (plainValue(type.value) === 'script') {
-    checkKeys(list, [...STEP_KEYS, ...SCRIPT_ACTION_KEYS], 'step', ACTION_KEY_HINTS)
-  }
+  const known = actionKeys(actionList)
+  if (known) checkKeys(list, [...STEP_KEYS, ...known], 'step', ACTION_KEY_HINTS)
   return { action: name, actionSite: null, inline, unsupported: inline.def.unsupported }
 }
 
@@ -158,13 +194,14 @@ export function readStep(e: Entry, task: string): StepDraft | undefined {
   if (list === undefined) return undefined
   checkStepName(e.keyAt, e.key, templateStepName(e.key))
   const get = (key: string): Cursor => findEntry(list, key)?.value ?? { ...e.value, node: null }
-  const use: TemplateUse = { kind: 'step', task, step: e.key }
+  const use = (part: 'input' | 'when'): TemplateUse => ({ kind: 'step', task, step: e.key, part })
   const inline = findEntry(list, 'type') !== undefined && !findEntry(list, 'action')
-  const input = readInputValues(get('input'), use, inline)
+  const input = readInputValues(get('input'), use('input'), inline)
   const form = readForm(e, list, task, input)
   const deps = readDependsOn(findEntry(list, 'depends_on')?.value)
   const when = readString(get('when'), 'when')
-  recordTemplate(get('when'), when, use)
+  recordTemplate(get('when'), when, use('when'))
+  const loop = readLoop(list, task, e.key)
   const retry = get('retry')
   const def: StepDef = {
     name: e.key,
@@ -177,10 +214,11 @@ export function readStep(e: Entry, task: string): StepDraft | undefined {
     when: when ?? null,
     timeoutSecs: readDuration(get('timeout'), 'step', 'timeout') ?? null,
     retry: isNull(retry) ? null : readRetry(retry),
+    forEach: loop.forEach,
+    sequential: loop.sequential,
     declared: plainValue(e.value) as Record<string, unknown>,
     at: refOf(site(e.keyAt)),
   }
-  const unsupported = laterFeature(list, e.key) ?? form.unsupported
   return {
     def,
     site: site(e.keyAt),
@@ -188,7 +226,7 @@ export function readStep(e: Entry, task: string): StepDraft | undefined {
     dependsOnSites: deps.sites,
     inputSites: input.sites,
     inline: form.inline,
-    unsupported,
+    unsupported: form.unsupported,
   }
 }
 
@@ -208,7 +246,7 @@ export function readHooks(c: Cursor, label: string): HookDraft[] {
     const inputAt = findEntry(list, 'input')?.value ?? { ...item, node: null }
     const input = readInputValues(inputAt, { kind: 'hook' }, false)
     const def: HookDef = { action, input: input.values, at: refOf(site(item)) }
-    out.push({ def, actionSite: site(ref.value) })
+    out.push({ def, actionSite: site(ref.value), inputSites: input.sites })
   }
   return out
 }

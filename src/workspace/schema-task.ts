@@ -66,18 +66,18 @@ function readFlow(task: Entry, list: ReadonlyArray<Entry>): StepDraft[] {
   return steps
 }
 
-/** Hook lists of a task or of the workspace; `on_suspended` is read for shape only. */
+/** Hook lists of a task or of the workspace (§5.6). */
 export function readHookLists(list: ReadonlyArray<Entry>): HooksDraft {
   const read = (key: string): ReturnType<typeof readHooks> => {
     const e = findEntry(list, key)
     return e ? readHooks(e.value, key) : []
   }
-  const suspended = findEntry(list, 'on_suspended')
-  if (suspended && read('on_suspended').length > 0) {
-    const msg = 'on_suspended hooks are not supported yet (ignored; they need approval actions)'
-    report(suspended.keyAt, 'warning', 'unsupported', msg)
+  return {
+    onSuccess: read('on_success'),
+    onError: read('on_error'),
+    onCancel: read('on_cancel'),
+    onSuspended: read('on_suspended'),
   }
-  return { onSuccess: read('on_success'), onError: read('on_error'), onCancel: read('on_cancel') }
 }
 
 /** Whole-task retry ([Weir+]: Strøm parses it but never applies it; Weir re-runs failed jobs). */

@@ -15,8 +15,16 @@ import type { Site } from './yaml-source.ts'
 /** Which variables a template may use is decided by where it sits (WORKSPACE-FORMAT.md §8.2). */
 export type TemplateUse =
   | { readonly kind: 'input-default' }
-  | { readonly kind: 'step'; readonly task: string; readonly step: string }
+  | {
+      readonly kind: 'step'
+      readonly task: string
+      readonly step: string
+      /** `input` values see `each` in loop steps; `when` and `for_each` never do (§5.7). */
+      readonly part: 'input' | 'when' | 'for_each'
+    }
   | { readonly kind: 'action'; readonly action: string }
+  /** An approval's `message`: its `input` is the rendered step input, not the action's schema. */
+  | { readonly kind: 'approval-message'; readonly action: string }
   | { readonly kind: 'hook' }
   | { readonly kind: 'webhook-input' }
   | { readonly kind: 'webhook-secret' }
@@ -40,6 +48,8 @@ export interface ActionDraft {
   readonly site: Site
   /** Position of `source:` (checked against the workspace files), or null. */
   readonly sourceSite: Site | null
+  /** Position of a task action's `task:` value (checked against the workspace's tasks), or null. */
+  readonly taskSite: Site | null
 }
 
 export interface StepDraft {
@@ -59,12 +69,22 @@ export interface StepDraft {
 export interface HookDraft {
   readonly def: HookDef
   readonly actionSite: Site | null
+  /** Position of each hook input key. */
+  readonly inputSites: ReadonlyMap<string, Site>
 }
 
 export interface HooksDraft {
   readonly onSuccess: ReadonlyArray<HookDraft>
   readonly onError: ReadonlyArray<HookDraft>
   readonly onCancel: ReadonlyArray<HookDraft>
+  readonly onSuspended: ReadonlyArray<HookDraft>
+}
+
+export const HOOK_LISTS = ['onSuccess', 'onError', 'onCancel', 'onSuspended'] as const
+
+/** Every hook of a task or of the workspace, list by list. */
+export function everyHook(hooks: HooksDraft): HookDraft[] {
+  return HOOK_LISTS.flatMap((key) => hooks[key])
 }
 
 export interface TaskDraft {

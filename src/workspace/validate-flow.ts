@@ -4,7 +4,8 @@
  */
 import { findCycles } from '../flow/dag.ts'
 import { didYouMean } from './did-you-mean.ts'
-import type { ActionDraft, HookDraft, HooksDraft, StepDraft, TaskDraft } from './schema-types.ts'
+import { everyHook } from './schema-types.ts'
+import type { ActionDraft, HooksDraft, StepDraft, TaskDraft } from './schema-types.ts'
 import { templateStepName } from './workspace.ts'
 import type { WorkspaceIssue } from './workspace.ts'
 import { issueAt } from './yaml-source.ts'
@@ -51,7 +52,10 @@ function checkDependencies(steps: ReadonlyArray<StepDraft>, issues: WorkspaceIss
 /** `step-input` warnings: undeclared keys, and required action inputs nobody provides. */
 function checkStepInputs(task: TaskDraft, step: StepDraft, actions: Actions): WorkspaceIssue[] {
   const action = actions.get(step.def.action)
+  // A task step's input is the child job's (validate-subtasks.ts); an approval's schema is the
+  // approver's fields, filled when someone decides, not by the step.
   if (!action || action.def.input.length === 0) return []
+  if (action.def.type === 'task' || action.def.type === 'approval') return []
   const out: WorkspaceIssue[] = []
   const declared = new Set(action.def.input.map(([name]) => name))
   const label = step.inline
@@ -78,8 +82,9 @@ function checkStepInputs(task: TaskDraft, step: StepDraft, actions: Actions): Wo
 }
 
 function checkHooks(hooks: HooksDraft, actions: Actions, issues: WorkspaceIssue[]): void {
-  const all: HookDraft[] = [...hooks.onSuccess, ...hooks.onError, ...hooks.onCancel]
-  for (const hook of all) checkActionRef(hook.def.action, hook.actionSite, actions, issues)
+  for (const hook of everyHook(hooks)) {
+    checkActionRef(hook.def.action, hook.actionSite, actions, issues)
+  }
 }
 
 /** Tasks whose names collide after `-` → `_` (the later definition is reported). */

@@ -84,6 +84,7 @@ export function mergeFiles(files: ReadonlyArray<FileDefs>, issues: WorkspaceIssu
       onSuccess: concatHooks(files, 'onSuccess'),
       onError: concatHooks(files, 'onError'),
       onCancel: concatHooks(files, 'onCancel'),
+      onSuspended: concatHooks(files, 'onSuspended'),
     },
     templates: files.flatMap((f) => f.templates),
     customTypes: files.flatMap((f) => f.customTypes),

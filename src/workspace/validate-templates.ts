@@ -6,6 +6,7 @@
 import { upstreamClosure } from '../flow/dag.ts'
 import { checkTemplate } from '../templates/render.ts'
 import { didYouMean } from './did-you-mean.ts'
+import { everyHook } from './schema-types.ts'
 import type { ActionDraft, HooksDraft, StepDraft, TaskDraft, TemplateSite } from './schema-types.ts'
 import { templateStepName } from './workspace.ts'
 import type { IssueSeverity, WorkspaceIssue } from './workspace.ts'
@@ -37,7 +38,9 @@ interface Problem {
   readonly message: string
 }
 
-const LATER_ROOTS = ['each', 'state', 'global_state']
+const LATER_ROOTS = ['state', 'global_state']
+const EACH_KEYS = ['item', 'index', 'total']
+const EACH_ONLY_IN_LOOPS = "'each' is only available in steps with for_each"
 
 /** What a step (or an action body run by that step) may see. */
 interface StepView {
@@ -52,6 +55,17 @@ interface InputView {
   readonly owner: string
   /** null: any key may be present (the owner declares no input). */
   readonly known: ReadonlySet<string> | null
+  /** `sets` when `input` is a step's own input (an approval message), else `declares`. */
+  readonly verb?: 'sets'
+}
+
+/** Everything a step-side template is checked against. */
+interface RefContext {
+  /** null: an action no step runs (step references cannot be checked). */
+  readonly view: StepView | null
+  readonly input: InputView
+  /** Why `each` is not available here, or null when it is (§5.7). */
+  readonly eachDenied: string | null
 }
 
 function problem(severity: IssueSeverity, code: string, message: string): Problem {
@@ -79,13 +93,23 @@ function elsewhere(root: string): Problem | null {
 function checkInputRef(ref: Ref, input: InputView): Problem | null {
   const key = ref.path[0]
   if (key === undefined || input.known === null || input.known.has(key)) return null
-  const msg = `${input.owner} declares no input '${key}'${didYouMean(key, input.known)}`
+  const msg = `${input.owner} ${input.verb ?? 'declares'} no input '${key}'${didYouMean(key, input.known)}`
   return problem('warning', 'template-unknown-input', msg)
 }
 
-function checkStepRef(ref: Ref, view: StepView | null, input: InputView): Problem | null {
+function checkEachRef(ref: Ref, denied: string | null): Problem | null {
+  if (denied !== null) return problem('error', 'template-unknown-variable', denied)
+  const key = ref.path[0]
+  if (key === undefined || EACH_KEYS.includes(key)) return null
+  const msg = `'each' has only item, index and total, not '${key}'${didYouMean(key, EACH_KEYS)}`
+  return problem('error', 'template-unknown-variable', msg)
+}
+
+function checkStepRef(ref: Ref, ctx: RefContext): Problem | null {
+  const { view, input } = ctx
   if (ref.root === 'input') return checkInputRef(ref, input)
   if (ref.root === 'secret') return null
+  if (ref.root === 'each') return checkEachRef(ref, ctx.eachDenied)
   const other = elsewhere(ref.root)
   if (other) return other
   if (view === null) return null
@@ -98,7 +122,7 @@ function checkStepRef(ref: Ref, view: StepView | null, input: InputView): Proble
         : `references step '${ref.root}' which is not upstream of '${self}'; add it to depends_on`
     return problem('error', 'template-not-upstream', msg)
   }
-  const known = ['input', 'secret', ...view.upstream]
+  const known = ['input', 'secret', ...(ctx.eachDenied === null ? ['each'] : []), ...view.upstream]
   const msg = `unknown variable '${ref.root}'${didYouMean(ref.root, known)}`
   return problem('error', 'template-unknown-variable', msg)
 }
@@ -109,6 +133,24 @@ function onlyThese(ref: Ref, allowed: ReadonlyArray<string>, where: string): Pro
   if (later) return later
   const msg = `'${ref.root}' is not available in ${where} (only ${allowed.join(' and ')})`
   return problem('error', 'template-unknown-variable', msg)
+}
+
+/** Strøm renders `when` and `for_each` once for the loop step; only its instances see `each`. */
+function eachDeniedInStep(part: 'input' | 'when' | 'for_each', step: StepDraft): string | null {
+  switch (part) {
+    case 'when':
+      return "'each' is not available in when (it is evaluated once for the step, not per loop item)"
+    case 'for_each':
+      return "'each' is not available in for_each (it is what for_each defines)"
+    case 'input':
+      return step.def.forEach !== null ? null : EACH_ONLY_IN_LOOPS
+  }
+}
+
+/** Why an action body cannot read `each` when this (non-loop) step runs it. */
+function eachDeniedFor(action: string, task: TaskDraft, step: StepDraft): string {
+  if (action.startsWith('_inline:')) return EACH_ONLY_IN_LOOPS
+  return `${EACH_ONLY_IN_LOOPS} (step '${step.def.name}' of task '${task.def.name}' runs action '${action}' without one)`
 }
 
 function stepView(task: TaskDraft, step: StepDraft): StepView {
@@ -139,7 +181,7 @@ class Views {
   }
 
   #addHooks(hooks: HooksDraft): void {
-    for (const h of [...hooks.onSuccess, ...hooks.onError, ...hooks.onCancel]) {
+    for (const h of everyHook(hooks)) {
       const keys = this.hookInputs.get(h.def.action) ?? []
       keys.push(...Object.keys(h.def.input))
       this.hookInputs.set(h.def.action, keys)
@@ -168,11 +210,31 @@ class Views {
     return { owner, known }
   }
 
-  actionProblems(name: string, ref: Ref): Problem[] {
+  /**
+   * An action body, or an approval's message, is checked for every step that runs it. A message's
+   * `input` is that step's rendered input, so each step must set the keys it reads.
+   */
+  actionProblems(name: string, ref: Ref, message: boolean): Problem[] {
     const input = this.actionInput(name)
     const users = this.users.get(name) ?? []
-    const out = users.map((u) => checkStepRef(ref, this.step(u.task, u.step), input))
-    if (users.length === 0) out.push(checkStepRef(ref, null, input))
+    const out = users.map(({ task, step }) => {
+      const stepInput: InputView = {
+        owner: `step '${step.def.name}'`,
+        known: new Set(step.inputSites.keys()),
+        verb: 'sets',
+      }
+      return checkStepRef(ref, {
+        view: this.step(task, step),
+        input: message ? stepInput : input,
+        eachDenied: step.def.forEach !== null ? null : eachDeniedFor(name, task, step),
+      })
+    })
+    if (users.length === 0) {
+      const unknown = { owner: input.owner, known: null }
+      out.push(
+        checkStepRef(ref, { view: null, input: message ? unknown : input, eachDenied: null }),
+      )
+    }
     if (this.hookInputs.has(name) && !['input', 'secret'].includes(ref.root)) {
       const msg = `'${ref.root}' is not available when action '${name}' runs as a hook (only input and secret)`
       out.push(elsewhere(ref.root) ?? problem('error', 'template-unknown-variable', msg))
@@ -198,10 +260,14 @@ function problemsOf(site: TemplateSite, ref: Ref, views: Views, scope: TemplateS
       const task = scope.tasks.get(use.task)
       const step = task?.steps.find((s) => s.def.name === use.step)
       if (!task || !step) return []
-      return listOf(checkStepRef(ref, views.step(task, step), views.taskInput(task)))
+      const view = views.step(task, step)
+      const eachDenied = eachDeniedInStep(use.part, step)
+      return listOf(checkStepRef(ref, { view, input: views.taskInput(task), eachDenied }))
     }
     case 'action':
-      return views.actionProblems(use.action, ref)
+      return views.actionProblems(use.action, ref, false)
+    case 'approval-message':
+      return views.actionProblems(use.action, ref, true)
   }
 }
 
@@ -209,10 +275,11 @@ function problemsOf(site: TemplateSite, ref: Ref, views: Views, scope: TemplateS
 function markUnsupported(findings: TemplateFindings, site: TemplateSite, ref: Ref): void {
   const use = site.use
   const what = `'${ref.root}' in a template, which Weir does not support yet`
+  const action = use.kind === 'action' || use.kind === 'approval-message' ? use.action : null
   if (use.kind === 'step' && !findings.unsupportedTasks.has(use.task)) {
     findings.unsupportedTasks.set(use.task, `step '${use.step}' uses ${what}`)
-  } else if (use.kind === 'action' && !findings.unsupportedActions.has(use.action)) {
-    findings.unsupportedActions.set(use.action, `action '${use.action}' uses ${what}`)
+  } else if (action !== null && !findings.unsupportedActions.has(action)) {
+    findings.unsupportedActions.set(action, `action '${action}' uses ${what}`)
   }
 }
 

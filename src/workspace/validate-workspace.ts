@@ -5,6 +5,7 @@
  * `now`.
  */
 import type { Clock } from '../shared/clock.ts'
+import { everyHook } from './schema-types.ts'
 import type { ActionDraft, HookDraft, HooksDraft, TaskDraft } from './schema-types.ts'
 import type { FileDefs } from './schema-types.ts'
 import { checkSources, resolveCustomTypes } from './validate-actions.ts'
@@ -12,6 +13,7 @@ import { validateFlows } from './validate-flow.ts'
 import { mergeFiles } from './validate-merge.ts'
 import type { MergedDefs } from './validate-merge.ts'
 import { validateSecrets } from './validate-secrets.ts'
+import { inheritUnavailable, subtaskUses, validateSubtasks } from './validate-subtasks.ts'
 import { validateTemplates } from './validate-templates.ts'
 import { validateTriggers } from './validate-triggers.ts'
 import { readWorkspaceFile } from './workspace-schema.ts'
@@ -81,6 +83,7 @@ function hookDefs(hooks: HooksDraft): TaskHooks {
     onSuccess: defs(hooks.onSuccess),
     onError: defs(hooks.onError),
     onCancel: defs(hooks.onCancel),
+    onSuspended: defs(hooks.onSuspended),
   }
 }
 
@@ -91,7 +94,7 @@ function taskUnavailable(
 ): string | null {
   const own = task.unsupported ?? firstOf(why.tasks, task.def.name)
   if (own !== null) return own
-  const hooks = [...task.hooks.onSuccess, ...task.hooks.onError, ...task.hooks.onCancel]
+  const hooks = everyHook(task.hooks)
   const used = [...task.steps.map((s) => s.def.action), ...hooks.map((h) => h.def.action)]
   for (const name of used) {
     const reason = actions.get(name)?.unsupported
@@ -105,13 +108,16 @@ function build(merged: MergedDefs, drafts: ReadonlyMap<string, ActionDraft>, why
   for (const [name, a] of drafts) {
     actions.set(name, { ...a.def, unsupported: a.def.unsupported ?? firstOf(why.actions, name) })
   }
+  const own = new Map([...merged.tasks].map(([n, t]) => [n, taskUnavailable(t, actions, why)]))
+  const uses = subtaskUses(merged.tasks, merged.hooks, drafts)
+  const unavailable = inheritUnavailable(own, uses)
   const tasks = new Map<string, TaskDef>()
   for (const [name, t] of merged.tasks) {
     tasks.set(name, {
       ...t.def,
       flow: t.steps.map((s) => s.def),
       hooks: hookDefs(t.hooks),
-      unavailable: taskUnavailable(t, actions, why),
+      unavailable: unavailable.get(name) ?? null,
     })
   }
   const triggers = new Map([...merged.triggers].map(([name, t]) => [name, t.def] as const))
@@ -142,6 +148,7 @@ export function validateWorkspace(
   const merged = mergeFiles(readFiles(documents, issues), issues)
   const drafts = allActions(merged)
   issues.push(...validateFlows(merged.tasks, merged.hooks, drafts))
+  issues.push(...validateSubtasks(merged.tasks, merged.hooks, drafts))
   issues.push(...checkSources(drafts.values(), opts.files))
   const types = resolveCustomTypes(merged.customTypes, merged.connectionTypes)
   const scope = { tasks: merged.tasks, actions: drafts, workspaceHooks: merged.hooks }

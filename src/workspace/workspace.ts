@@ -87,6 +87,10 @@ export interface ActionDef {
   /** Templated command-line arguments. */
   readonly args: ReadonlyArray<string>
   readonly runner: 'local'
+  /** `type: task`: the task each step of this action runs as a child job (§3.4). */
+  readonly task: string | null
+  /** `type: approval`: what the approver is asked (a template, §3.5). */
+  readonly message: string | null
   /** Non-null when the action uses a feature this release does not run (its steps' tasks become unavailable). */
   readonly unsupported: string | null
   readonly at: SourceRef
@@ -107,6 +111,10 @@ export interface StepDef {
   readonly timeoutSecs: number | null
   /** Step-level retry, replacing the action's as a whole; null = use the action's (or none). */
   readonly retry: RetryPolicy | null
+  /** `for_each`: a literal list, or a template rendering to a JSON array; null: not a loop (§5.7). */
+  readonly forEach: ReadonlyArray<unknown> | string | null
+  /** `sequential: true`: the loop's instances run one after another. */
+  readonly sequential: boolean
   /** The step's keys as declared in YAML (plain JSON), echoed by the task detail API. */
   readonly declared: Readonly<Record<string, unknown>>
   readonly at: SourceRef
@@ -124,6 +132,8 @@ export interface TaskHooks {
   readonly onSuccess: ReadonlyArray<HookDef>
   readonly onError: ReadonlyArray<HookDef>
   readonly onCancel: ReadonlyArray<HookDef>
+  /** Fired when a step of the job waits for an approval. */
+  readonly onSuspended: ReadonlyArray<HookDef>
 }
 
 /** A task (§5.1). */

@@ -204,6 +204,133 @@ ${ECHO}tasks:
     })
   })
 
+  describe('composed workflows', () => {
+    const COMPOSED = `${ECHO}  child: {type: task, task: build}
+  gate:
+    type: approval
+    message: "Ship {{ input.version }}?"
+    input: {reason: {type: text, required: true}}
+tasks:
+  build: {flow: {s: {action: echo}}}
+  release:
+    flow:
+      sub: {action: child}
+      approve: {action: gate, depends_on: [sub], input: {version: "1.0"}}
+      fan:
+        action: echo
+        depends_on: [approve]
+        for_each: [a, {b: 1}, [2]]
+        sequential: true
+    on_suspended: [{action: echo, input: {m: "{{ hook.step_name }}: {{ hook.message }}"}}]
+on_suspended: [{action: child}]
+`
+
+    it('fills the task, message, loop and on_suspended fields', () => {
+      const result = validate({ 'a.yaml': COMPOSED })
+      expect(result.issues).to.deep.equal([])
+      expect(result.actions.get('child')).to.include({ type: 'task', task: 'build', message: null })
+      expect(result.actions.get('gate')).to.include({
+        task: null,
+        message: 'Ship {{ input.version }}?',
+      })
+      expect(result.actions.get('echo')).to.include({
+        task: null,
+        message: null,
+        unsupported: null,
+      })
+      const flow = result.tasks.get('release')?.flow ?? []
+      expect(flow.map((s) => [s.name, s.forEach, s.sequential])).to.deep.equal([
+        ['sub', null, false],
+        ['approve', null, false],
+        ['fan', ['a', { b: 1 }, [2]], true],
+      ])
+      expect(result.tasks.get('release')?.unavailable).to.equal(null)
+      expect(result.tasks.get('release')?.hooks.onSuspended.map((h) => h.input)).to.deep.equal([
+        { m: '{{ hook.step_name }}: {{ hook.message }}' },
+      ])
+      expect(result.hooks.onSuspended.map((h) => h.action)).to.deep.equal(['child'])
+    })
+
+    it('keeps a for_each template as text', () => {
+      const text = `${ECHO}tasks:
+  t:
+    flow:
+      list: {action: echo}
+      each-one: {action: echo, depends_on: [list], for_each: "{{ list.output.items }}"}
+`
+      const result = validate({ 'a.yaml': text })
+      expect(result.issues).to.deep.equal([])
+      expect(result.tasks.get('t')?.flow[1]?.forEach).to.equal('{{ list.output.items }}')
+    })
+
+    it('accepts 10000 literal for_each items and rejects 10001', () => {
+      const loop = (n: number) =>
+        `${ECHO}tasks:\n  t: {flow: {s: {action: echo, for_each: [${Array(n).fill(0).join(',')}]}}}\n`
+      expect(validate({ 'a.yaml': loop(10000) }).tasks.get('t')?.flow[0]?.forEach).to.have.length(
+        10000,
+      )
+      expect(lines({ 'a.yaml': loop(10001) })).to.deep.equal([
+        'a.yaml:6:42 tasks.t.flow.s.for_each: for_each lists 10001 items; at most 10000 are allowed  [for-each]',
+      ])
+    })
+
+    it('checks the fields of each and keeps it out of for_each', () => {
+      const text = `${ECHO}tasks:
+  t:
+    flow:
+      s: {action: echo, for_each: "{{ each.item }}", input: {a: "{{ each.itme }} {{ each }}"}}
+`
+      expect(
+        lines({ 'a.yaml': text }).map((l) => l.replace(/^a\.yaml:\d+:\d+ /, '')),
+      ).to.deep.equal([
+        "tasks.t.flow.s.for_each: template line 1, column 4: 'each' is not available in for_each (it is what for_each defines)  [template-unknown-variable]",
+        "tasks.t.flow.s.input.a: template line 1, column 4: 'each' has only item, index and total, not 'itme' (did you mean 'item'?)  [template-unknown-variable]",
+      ])
+    })
+
+    it("checks an approval message against each step's own input and upstream steps", () => {
+      const text = `${ECHO}  gate: {type: approval, message: "{{ input.version }} after {{ build.output }}"}
+tasks:
+  t:
+    input: {version: {type: string}}
+    flow:
+      build: {action: echo}
+      ok: {action: gate, depends_on: [build], input: {version: "{{ input.version }}"}}
+      early: {action: gate, input: {versoin: x}}
+`
+      expect(
+        lines({ 'a.yaml': text }).map((l) => l.replace(/^a\.yaml:\d+:\d+ /, '')),
+      ).to.deep.equal([
+        "actions.gate.message: template line 1, column 4: step 'early' sets no input 'version' (did you mean 'versoin'?)  [template-unknown-input]",
+        "actions.gate.message: template line 1, column 30: references step 'build' which is not upstream of 'early'; add it to depends_on  [template-not-upstream]",
+      ])
+    })
+
+    it('makes a task unavailable when a task it starts is', () => {
+      const text = `${ECHO}  box: {type: docker, image: alpine}
+  run-b: {type: task, task: b}
+  run-c: {type: task, task: c}
+tasks:
+  a: {flow: {s: {action: run-b}}}
+  b: {flow: {s: {action: run-c}}}
+  c: {flow: {s: {action: box}}}
+  d: {flow: {s: {action: echo}}, on_error: [{action: run-c}]}
+`
+      const result = validate({ 'a.yaml': text })
+      const reason = "action 'box' has type 'docker', which Weir does not support yet"
+      expect(result.tasks.get('c')?.unavailable).to.equal(reason)
+      expect(result.tasks.get('b')?.unavailable).to.equal(
+        `step 's' runs task 'c', which is unavailable: ${reason}`,
+      )
+      expect(result.tasks.get('a')?.unavailable).to.equal(
+        `step 's' runs task 'b', which is unavailable: ${reason}`,
+      )
+      expect(result.tasks.get('d')?.unavailable).to.equal(
+        `hook action 'run-c' runs task 'c', which is unavailable: ${reason}`,
+      )
+    })
+  })
+
   describe('scalars where strings are expected', () => {
     it('uses the source text and warns', () => {
       const text = `${ECHO}    env: {PORT: 08080}
