@@ -15,7 +15,7 @@ import type Router from '@koa/router'
 import type { ApiDeps, ReadinessReport } from './api/api-deps.ts'
 import { createAuditRecorder } from './api/audit-recorder.ts'
 import { createApi } from './api/create-api.ts'
-import { createHttpServer } from './api/http-server.ts'
+import { createHttpServer, type UpgradeHandler } from './api/http-server.ts'
 import { upgradeRefusal } from './api/middleware/auth.ts'
 import { healthMiddleware } from './api/routes/health.routes.ts'
 import { rejectUpgrade } from './api/http-server.ts'
@@ -27,6 +27,7 @@ import { checkDatabase } from './db/health.ts'
 import { createLeaderElection } from './db/leader-lock.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { listen } from './db/notifications.ts'
+import { countJobsByStatus, taskDurationStats } from './db/queries/job-stats.ts'
 import { readMetricsCounts } from './db/queries/metrics-snapshot.ts'
 import { findJobById, listJobs, listStepsOfJob } from './db/repositories/job.repository.ts'
 import { listTriggerFires } from './db/repositories/trigger-state.repository.ts'
@@ -36,9 +37,9 @@ import { createEvents, type Events } from './events/create-events.ts'
 import { createJobs, type Jobs } from './jobs/create-jobs.ts'
 import { JobSecrets } from './jobs/job-secrets.ts'
 import { createLogs, type Logs } from './logs/create-logs.ts'
-import { createMetrics } from './metrics/metrics.ts'
+import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import type { ProcessLauncher } from './runner/executors/process-launcher.ts'
-import { createScheduler } from './scheduler/create-scheduler.ts'
+import { createScheduler, type SchedulerFeature } from './scheduler/create-scheduler.ts'
 import { systemClock, type Clock } from './shared/clock.ts'
 import { coerceError } from './shared/errors.ts'
 import type { Logger } from './shared/logger.ts'
@@ -48,6 +49,7 @@ import { createWorkers, type Workers } from './workers/create-workers.ts'
 import { loadWorkspace } from './workspace/load-workspace.ts'
 import { WorkspaceRegistry } from './workspace/workspace-registry.ts'
 import { WorkspaceWatcher } from './workspace/workspace-watcher.ts'
+import type { Workspace } from './workspace/workspace.ts'
 
 export interface AppOptions {
   readonly logger: Logger
@@ -105,32 +107,46 @@ interface LeaderLoop {
   stop(): Promise<void>
 }
 
+/** What every feature is built with: known before the database opens. */
+interface Root {
+  readonly config: Config
+  readonly opts: AppOptions
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly releasers: Releasers
+  /** Unique per start (and per app in one process): it names this replica's logs (log_owner). */
+  readonly replicaId: string
+  readonly registry: WorkspaceRegistry
+  readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
+  readonly metrics: Metrics
+  readonly readiness: () => Promise<ReadinessReport>
+}
+
+/** The services, the API built on them, and what `start()` then starts. */
+interface Built {
+  readonly services: Services
+  readonly api: { app: Koa; router: Router }
+  readonly scheduler: SchedulerFeature
+  readonly ready: ReadySignal
+}
+
 export async function createApp(config: Config, opts: AppOptions): Promise<App> {
   const { logger } = opts
   const clock = opts.clock ?? systemClock
-  const env = opts.env ?? {}
   const releasers = new Releasers()
-  // Unique per start (and per app in one process): it names this replica's logs (log_owner).
-  const replicaId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
   let dbState = 'starting'
   let started = false
   let shuttingDown = false
-
+  let built: Built | null = null
   const registry = new WorkspaceRegistry({
     sources: config.workspaces,
     loader: (name, root) => loadWorkspace(name, root, { clock }),
     logger: logger.child({ component: 'workspaces' }),
   })
-  const workspaceFor = (name: string, revision: string) => registry.versionOf(name, revision)
-  let services: Services | null = null
-  const metrics = createMetrics({
-    nowMs: () => clock.nowMs(),
-    defaultMetrics: opts.defaultMetrics ?? true,
-    snapshot: async () => (services ? readMetricsCounts(services.database.db) : null),
-  })
   const readiness = async (): Promise<ReadinessReport> => {
     const state = dbState
-    const database = state === 'ok' && services ? await checkDatabase(services.database.db) : state
+    const db = built?.services.database.db
+    const database = state === 'ok' && db ? await checkDatabase(db) : state
     const checks = {
       database,
       migrations: state === 'ok' ? 'ok' : state,
@@ -139,167 +155,32 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const ok = !shuttingDown && started && Object.values(checks).every((v) => v === 'ok')
     return { ready: ok, shuttingDown, checks }
   }
+  const root: Root = {
+    config,
+    opts,
+    logger,
+    clock,
+    releasers,
+    replicaId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    registry,
+    workspaceFor: (name, revision) => registry.versionOf(name, revision),
+    metrics: createMetrics({
+      nowMs: () => clock.nowMs(),
+      defaultMetrics: opts.defaultMetrics ?? true,
+      snapshot: async () => {
+        const db = built?.services.database.db
+        return db ? readMetricsCounts(db) : null
+      },
+    }),
+    readiness,
+  }
   const http = createHttpServer({ logger, health: healthMiddleware(readiness) })
-  let api: { app: Koa; router: Router } | null = null
-
-  /** Opens the database and builds every feature on it, in dependency order. */
-  async function build(): Promise<Services> {
-    const database = opts.database ?? (await openDatabase(config, logger))
-    if (!opts.database) releasers.add('database', () => database.close())
-    await migrateToLatest(database.db, logger)
-    const auth = await createAuth({ db: database.db, config, clock, logger })
-    const secrets = new JobSecrets(workspaceFor)
-    const logs = createLogs({
-      config,
-      database,
-      clock,
-      logger,
-      replicaId,
-      secretsOf: (job) => secrets.of(job).values,
-      knownSecrets: (jobId) => secrets.cached(jobId)?.values,
-      tuning: opts.tuning?.cluster,
-    })
-    releasers.add('logs', () => logs.stop())
-    const events = createEvents({ database, logger, clock, pingMs: opts.tuning?.ssePingMs })
-    releasers.add('events', () => events.stop())
-    events.bus.on('events', (evs) => metrics.observeEvents(evs))
-    const ready = new ReadySignal({
-      database,
-      replicaId,
-      liveReplicas: () => logs.cluster?.heartbeat.liveReplicas ?? 1,
-      logger,
-    })
-    const jobs = createJobs({
-      config,
-      database,
-      clock,
-      logger,
-      workspaceFor,
-      secrets,
-      jobLogs: logs.jobLogs,
-      ready,
-      emit: (evs) => events.bus.emit('events', evs),
-      noteLogOwners: logs.cluster ? (owners) => logs.cluster?.noteOwners(owners) : undefined,
-      replicaId,
-    })
-    releasers.add('job effects', () => jobs.stop())
-    const dispatch = createDispatch({
-      config,
-      database,
-      logger,
-      jobs,
-      logs,
-      ready,
-      clock,
-      workspaceFor,
-      env,
-      launcherOverride: opts.launcherOverride,
-    })
-    const workers = createWorkers({ config, database, logger, jobs, dispatch, ready })
-    releasers.add('worker claims', () => workers.stop())
-    const scheduler = createScheduler({ config, database, registry, jobs, clock, logger })
-    const s: Services = { database, auth, logs, events, jobs, dispatch, workers }
-    api = createApi(apiDeps(s))
-    http.open(api.app, async (req, socket, head) => {
-      // Same credentials and role rules as the HTTP routes under /api.
-      const refused = await upgradeRefusal(auth.auth, req)
-      if (refused) rejectUpgrade(socket, refused.status, refused.code, refused.message)
-      else if (!logs.socket.handleUpgrade(req, socket, head))
-        rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint at this path')
-    })
-    startParts = async () => {
-      if (database.kind === 'postgres' && database.pgConfig) {
-        const cluster = logs.cluster
-        const listener = listen(
-          database.pgConfig,
-          [ready.channel, ...(cluster?.channels ?? [])],
-          (channel, payload) => {
-            if (channel === ready.channel) ready.onNotify(payload)
-            else cluster?.onNotify(channel, payload)
-          },
-          logger,
-        )
-        releasers.add('notification listener', () => listener.close())
-      }
-      // Before any step runs here: the replica row is what keeps this replica's logs its own.
-      await logs.start()
-      releasers.add('dispatch', () => dispatch.stop())
-      runLeaderLoops(database, () => [
-        ...scheduler.leaderLoops(),
-        events.retention(),
-        ...(logs.cluster ? [logs.cluster.createTakeover()] : []),
-      ])
-      await dispatch.start()
-    }
-    return s
-  }
-  let startParts: (() => Promise<void>) | null = null
-
-  /** While this replica holds the leader lock it runs a fresh set of loops; losing it stops them. */
-  function runLeaderLoops(database: Database, makeLoops: () => LeaderLoop[]): void {
-    let current: LeaderLoop[] = []
-    const election = createLeaderElection(database, logger, {
-      onElected: () => {
-        logger.info('elected leader')
-        current = makeLoops()
-        for (const loop of current) loop.start()
-      },
-      onLost: () => {
-        logger.warn('lost leadership')
-        const loops = current
-        current = []
-        for (const loop of loops) void loop.stop()
-      },
-    })
-    election.start()
-    releasers.add('leader election', () => election.stop())
-    releasers.add('leader loops', async () => {
-      await Promise.all(current.map((loop) => loop.stop()))
-    })
-  }
-
-  function apiDeps(s: Services): ApiDeps {
-    const db = s.database.db
-    const { lifecycle, steps } = s.workers
-    return {
-      registry,
-      clock,
-      logger,
-      readiness,
-      triggerFires: (ws) => listTriggerFires(db, ws),
-      orchestrator: s.jobs.orchestrator,
-      jobs: {
-        get: (id) => findJobById(db, id),
-        steps: (id) => listStepsOfJob(db, id),
-        list: (f) => listJobs(db, f),
-      },
-      logs: s.logs.store,
-      events: s.events.streams,
-      jobMask: (job) => s.jobs.secrets.of(job),
-      renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }, { clock }),
-      metrics,
-      metricsToken: config.metrics.token ?? null,
-      auth: s.auth.auth,
-      accounts: s.auth.accounts,
-      audit: createAuditRecorder(s.auth.accounts, logger.child({ component: 'audit' })),
-      workers: lifecycle,
-      workerProtocol: {
-        settings: {
-          heartbeatIntervalSecs: config.workers.heartbeat_interval_secs,
-          leaseTtlSecs: config.workers.lease_ttl_secs,
-          maxClaimWaitSecs: config.workers.max_claim_wait_secs,
-        },
-        lifecycle,
-        steps,
-      },
-    }
-  }
-
-  const ready = build().then(
-    (s) => {
-      services = s
+  const ready = buildServices(root).then(
+    (b) => {
+      built = b
       dbState = 'ok'
-      return s
+      http.open(b.api.app, upgradeHandler(b.services))
+      return b.services
     },
     (e: unknown) => {
       const err = coerceError(e)
@@ -320,30 +201,35 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     releasers.add('workspace watcher', () => watcher.stop())
   }
 
+  let starting: Promise<void> | null = null
   let stopping: Promise<void> | null = null
+  const apiOf = () => {
+    if (!built) throw new Error('the API is built once the database is ready: await app.ready')
+    return built.api
+  }
   const app: App = {
     get api() {
-      if (!api) throw new Error('the API is built once the database is ready: await app.ready')
-      return api.app
+      return apiOf().app
     },
     get router() {
-      if (!api) throw new Error('the API is built once the database is ready: await app.ready')
-      return api.router
+      return apiOf().router
     },
     config,
     registry,
     ready,
     listen: () => http.listen(config.listen),
-    async start() {
-      await ready
-      await startParts?.()
-      startParts = null
-      started = true
+    start() {
+      starting ??= (async () => {
+        await ready
+        if (built) await startServices(root, built)
+        started = true
+      })()
+      return starting
     },
     stop() {
       shuttingDown = true
       stopping ??= (async () => {
-        const s = services
+        const s = built?.services
         // Waiting long-poll claims answer 204 now, so closing the server does not wait on them.
         s?.workers.stop()
         // Streams never end by themselves, and the server's close waits for them: end them first
@@ -366,4 +252,177 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     },
   }
   return app
+}
+
+/** Opens the database and builds every feature on it, in dependency order, then the API. */
+async function buildServices(root: Root): Promise<Built> {
+  const { config, opts, logger, clock, releasers, replicaId, workspaceFor } = root
+  const database = opts.database ?? (await openDatabase(config, logger))
+  if (!opts.database) releasers.add('database', () => database.close())
+  await migrateToLatest(database.db, logger)
+  const auth = await createAuth({ db: database.db, config, clock, logger })
+  const secrets = new JobSecrets(workspaceFor)
+  const logs = createLogs({
+    config,
+    database,
+    clock,
+    logger,
+    replicaId,
+    secretsOf: (job) => secrets.of(job).values,
+    knownSecrets: (jobId) => secrets.cached(jobId)?.values,
+    tuning: opts.tuning?.cluster,
+  })
+  releasers.add('logs', () => logs.stop())
+  const events = createEvents({ database, logger, clock, pingMs: opts.tuning?.ssePingMs })
+  releasers.add('events', () => events.stop())
+  events.bus.on('events', (evs) => root.metrics.observeEvents(evs))
+  const ready = new ReadySignal({
+    database,
+    replicaId,
+    liveReplicas: () => logs.cluster?.heartbeat.liveReplicas ?? 1,
+    logger,
+  })
+  const jobs = createJobs({
+    config,
+    database,
+    clock,
+    logger,
+    workspaceFor,
+    secrets,
+    jobLogs: logs.jobLogs,
+    ready,
+    emit: (evs) => events.bus.emit('events', evs),
+    noteLogOwners: logs.cluster ? (owners) => logs.cluster?.noteOwners(owners) : undefined,
+    replicaId,
+  })
+  releasers.add('job effects', () => jobs.stop())
+  const dispatch = createDispatch({
+    config,
+    database,
+    logger,
+    jobs,
+    logs,
+    ready,
+    clock,
+    workspaceFor,
+    env: opts.env ?? {},
+    launcherOverride: opts.launcherOverride,
+  })
+  const workers = createWorkers({ config, database, logger, jobs, dispatch, ready })
+  releasers.add('worker claims', () => workers.stop())
+  const scheduler = createScheduler({
+    config,
+    database,
+    registry: root.registry,
+    jobs,
+    clock,
+    logger,
+  })
+  const services: Services = { database, auth, logs, events, jobs, dispatch, workers }
+  return { services, api: createApi(apiDepsOf(root, services)), scheduler, ready }
+}
+
+/** WebSocket upgrades: the same credentials and role rules as the HTTP routes under /api. */
+function upgradeHandler(s: Services): UpgradeHandler {
+  return async (req, socket, head) => {
+    const refused = await upgradeRefusal(s.auth.auth, req)
+    if (refused) rejectUpgrade(socket, refused.status, refused.code, refused.message)
+    else if (!s.logs.socket.handleUpgrade(req, socket, head))
+      rejectUpgrade(socket, 404, 'not_found', 'no WebSocket endpoint at this path')
+  }
+}
+
+/** The background parts: NOTIFY listener, the cluster, leader loops, sweeper, embedded worker. */
+async function startServices(root: Root, b: Built): Promise<void> {
+  const { logger, releasers } = root
+  const { database, logs, events, dispatch } = b.services
+  if (database.kind === 'postgres' && database.pgConfig) {
+    const cluster = logs.cluster
+    const listener = listen(
+      database.pgConfig,
+      [b.ready.channel, ...(cluster?.channels ?? [])],
+      (channel, payload) => {
+        if (channel === b.ready.channel) b.ready.onNotify(payload)
+        else cluster?.onNotify(channel, payload)
+      },
+      logger,
+    )
+    releasers.add('notification listener', () => listener.close())
+  }
+  // Before any step runs here: the replica row is what keeps this replica's logs its own.
+  await logs.start()
+  releasers.add('dispatch', () => dispatch.stop())
+  runLeaderLoops(root, database, () => [
+    ...b.scheduler.leaderLoops(),
+    events.retention(),
+    ...(logs.cluster ? [logs.cluster.createTakeover()] : []),
+  ])
+  await dispatch.start()
+}
+
+/** While this replica holds the leader lock it runs a fresh set of loops; losing it stops them. */
+function runLeaderLoops(root: Root, database: Database, makeLoops: () => LeaderLoop[]): void {
+  const { logger, releasers } = root
+  let current: LeaderLoop[] = []
+  const election = createLeaderElection(database, logger, {
+    onElected: () => {
+      logger.info('elected leader')
+      current = makeLoops()
+      for (const loop of current) loop.start()
+    },
+    onLost: () => {
+      logger.warn('lost leadership')
+      const loops = current
+      current = []
+      for (const loop of loops) void loop.stop()
+    },
+  })
+  election.start()
+  releasers.add('leader election', () => election.stop())
+  releasers.add('leader loops', async () => {
+    await Promise.all(current.map((loop) => loop.stop()))
+  })
+}
+
+/** What the routes receive: the services themselves, and reads bound to the database. */
+function apiDepsOf(root: Root, s: Services): ApiDeps {
+  const { config, clock, logger } = root
+  const db = s.database.db
+  const { lifecycle, steps } = s.workers
+  return {
+    registry: root.registry,
+    clock,
+    logger,
+    readiness: root.readiness,
+    triggerFires: (ws) => listTriggerFires(db, ws),
+    stats: {
+      jobsByStatus: (ws) => countJobsByStatus(db, ws),
+      task: (ws, task, limit) => taskDurationStats(db, ws, task, limit),
+    },
+    orchestrator: s.jobs.orchestrator,
+    jobs: {
+      get: (id) => findJobById(db, id),
+      steps: (id) => listStepsOfJob(db, id),
+      list: (f) => listJobs(db, f),
+    },
+    logs: s.logs.store,
+    events: s.events.streams,
+    jobMask: (job) => s.jobs.secrets.of(job),
+    renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }, { clock }),
+    metrics: root.metrics,
+    metricsToken: config.metrics.token ?? null,
+    auth: s.auth.auth,
+    accounts: s.auth.accounts,
+    audit: createAuditRecorder(s.auth.accounts, logger.child({ component: 'audit' })),
+    workers: lifecycle,
+    workerProtocol: {
+      settings: {
+        heartbeatIntervalSecs: config.workers.heartbeat_interval_secs,
+        leaseTtlSecs: config.workers.lease_ttl_secs,
+        maxClaimWaitSecs: config.workers.max_claim_wait_secs,
+      },
+      lifecycle,
+      steps,
+    },
+  }
 }

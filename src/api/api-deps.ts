@@ -2,7 +2,7 @@
 import type { AccountsApi, AuthApi } from '../auth/create-auth.ts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { EventFilter } from '../db/repositories/event.repository.ts'
-import type { Job, JobListFilter, StepRun } from '../flow/job.ts'
+import type { Job, JobListFilter, StepRun, TaskStats } from '../flow/job.ts'
 import type { EventStreamRequest } from '../events/event-stream.ts'
 import type { CreateJobRequest } from '../jobs/orchestrator.ts'
 import type { RemoteStepCalls } from '../workers/remote-step-calls.ts'
@@ -45,6 +45,11 @@ export interface ApiDeps {
   readonly clock: Clock
   readonly logger: Logger
   readonly readiness: () => Promise<ReadinessReport>
+  /** Job counts per status, and a task's durations over its last completed jobs. */
+  readonly stats: {
+    jobsByStatus(workspace?: string): Promise<Record<JobStatus, number>>
+    task(workspace: string, task: string, limit: number): Promise<TaskStats>
+  }
   /** Last fire per trigger name of a workspace (trigger_state). */
   readonly triggerFires: (workspace: string) => Promise<ReadonlyMap<string, TriggerFire>>
   /** Creates and cancels jobs (jobs/orchestrator.ts). */

@@ -23,6 +23,7 @@ import { workerRoutes } from './routes/workers.routes.ts'
 import { authRoutes } from './routes/auth.routes.ts'
 import { userRoutes } from './routes/users.routes.ts'
 import { auditRoutes } from './routes/audit.routes.ts'
+import { statsRoutes } from './routes/stats.routes.ts'
 
 export type RouteRegistrar = (router: Router, deps: ApiDeps) => void
 
@@ -41,6 +42,7 @@ export const ROUTES: ReadonlyArray<RouteRegistrar> = [
   authRoutes,
   userRoutes,
   auditRoutes,
+  statsRoutes,
 ]
 
 export function createApi(

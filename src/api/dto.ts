@@ -38,6 +38,7 @@ export function hasEnabledTrigger(ws: Workspace, task: string): boolean {
 
 export function toTaskSummaryDto(ws: Workspace, t: TaskDef): Record<string, unknown> {
   return {
+    id: t.name,
     name: t.name,
     workspace: ws.name,
     mode: t.mode,

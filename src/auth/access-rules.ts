@@ -44,6 +44,7 @@ const PUBLIC_API: ReadonlyArray<readonly [string, string]> = [
   ['POST', '/api/auth/login'],
   ['POST', '/api/auth/refresh'],
   ['GET', '/api/openapi.json'],
+  ['GET', '/api/config'],
 ]
 
 export function isPublicApiRoute(method: string, path: string): boolean {

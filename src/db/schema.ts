@@ -37,6 +37,10 @@ export interface JobsTable {
   completed_at: NullableTimestamp
   log_owner: string | null
   log_last_seq: number | null
+  parent_job_id: string | null
+  parent_step_name: string | null
+  source_job_id: string | null
+  depth: Generated<number>
 }
 
 export interface StepRunsTable {
@@ -68,6 +72,11 @@ export interface StepRunsTable {
   claimed_at: NullableTimestamp
   started_at: NullableTimestamp
   completed_at: NullableTimestamp
+  suspended_at: NullableTimestamp
+  loop_source: string | null
+  loop_index: number | null
+  loop_total: number | null
+  child_job_id: string | null
 }
 
 export interface WorkersTable {
@@ -260,6 +269,10 @@ export const TABLE_COLUMNS = {
     'completed_at',
     'log_owner',
     'log_last_seq',
+    'parent_job_id',
+    'parent_step_name',
+    'source_job_id',
+    'depth',
   ]),
   step_runs: columnsOf<StepRunsTable>()([
     'id',
@@ -290,6 +303,11 @@ export const TABLE_COLUMNS = {
     'claimed_at',
     'started_at',
     'completed_at',
+    'suspended_at',
+    'loop_source',
+    'loop_index',
+    'loop_total',
+    'child_job_id',
   ]),
   workers: columnsOf<WorkersTable>()([
     'id',

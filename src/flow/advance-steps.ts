@@ -17,6 +17,7 @@ export interface AdvanceStep {
   readonly when: string | null
   readonly output: unknown
   readonly errorMessage: string | null
+  readonly loopSource?: string | null
 }
 
 export interface AdvanceContext {
@@ -160,20 +161,49 @@ function evaluateWhen(
   }
 }
 
-/** `when` sees input, secret and each settled step: {output} / {output: null} / {output: null, error}. */
+/** A step as a condition sees it (its name, where it stands, what it produced). */
+export interface SettledView {
+  readonly name: string
+  readonly status: StepStatus
+  readonly output: unknown
+  readonly errorMessage: string | null
+  /** Loop instances are left out: their loop step's aggregated output stands for them. */
+  readonly loopSource?: string | null
+}
+
+/**
+ * What `when`, `for_each`, an approval's message and a sub-task's input see (WORKSPACE-FORMAT.md
+ * §8.2): input, secret, and each settled step: completed {output}, skipped or suspended
+ * {output: null}, failed or cancelled {output: null, error}.
+ */
+export function conditionContext(
+  steps: ReadonlyArray<SettledView>,
+  input: Readonly<Record<string, unknown>>,
+  secret: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { input, secret }
+  for (const s of steps) {
+    if (s.loopSource) continue
+    const key = templateStepName(s.name)
+    if (s.status === 'completed') out[key] = { output: s.output ?? null }
+    else if (s.status === 'skipped' || s.status === 'suspended') out[key] = { output: null }
+    else if (s.status === 'failed' || s.status === 'cancelled')
+      out[key] = { output: null, error: s.errorMessage }
+  }
+  return out
+}
+
 function whenContext(
   steps: ReadonlyArray<AdvanceStep>,
   state: CallState,
   ctx: AdvanceContext,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { input: ctx.input, secret: ctx.secret }
-  for (const s of steps) {
-    const st = state.status.get(s.name)
-    const key = templateStepName(s.name)
-    if (st === 'completed') out[key] = { output: s.output ?? null }
-    else if (st === 'skipped') out[key] = { output: null }
-    else if (st === 'failed' || st === 'cancelled')
-      out[key] = { output: null, error: state.errors.get(s.name) ?? null }
-  }
-  return out
+  const views = steps.map((s) => ({
+    name: s.name,
+    status: state.status.get(s.name) ?? s.status,
+    output: s.output,
+    errorMessage: state.errors.get(s.name) ?? null,
+    loopSource: s.loopSource,
+  }))
+  return conditionContext(views, ctx.input, ctx.secret)
 }

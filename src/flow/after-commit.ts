@@ -11,6 +11,10 @@ export class AfterCommit {
   readonly stops: Array<{ jobId: string; reason: 'cancel_requested' | 'timeout' }> = []
   readonly ends: Array<{ jobId: string; status: JobStatus; line: string }> = []
   readonly wakeAt: Date[] = []
+  /** Child jobs that ended: their parents' task steps move, in the parents' own transactions. */
+  readonly childEnds: Array<{ parentJobId: string; childJobId: string }> = []
+  /** Child jobs to cancel (their parent was cancelled or timed out). */
+  readonly cancelChildren: string[] = []
   /** Log owners (jobs.log_owner) of jobs created or claimed: later appends need no lookup. */
   readonly logOwners = new Map<string, string | null>()
   ready = false
@@ -29,6 +33,8 @@ export class AfterCommit {
     this.stops.push(...other.stops)
     this.ends.push(...other.ends)
     this.wakeAt.push(...other.wakeAt)
+    this.childEnds.push(...other.childEnds)
+    this.cancelChildren.push(...other.cancelChildren)
     for (const [jobId, owner] of other.logOwners) this.logOwners.set(jobId, owner)
     this.ready ||= other.ready
   }

@@ -8,9 +8,10 @@ import type { JobStatus, SourceType } from '../shared/statuses.ts'
 import type { HookDef, TaskHooks, Workspace } from '../workspace/workspace.ts'
 import { failedStepsMessage, type StepSnapshot } from './job-status.ts'
 import { moveStep } from './move-effects.ts'
-import type { PlannedJob } from './plan-job.ts'
+import { planJob, type PlannedJob } from './plan-job.ts'
 import { toActionSpec } from './step-spec.ts'
-import { renderRecord } from '../templates/render.ts'
+import { renderRecord, renderTemplate } from '../templates/render.ts'
+import { formatInputIssues, validateInput } from '../workspace/input-schema.ts'
 
 export interface HookContext {
   workspace: string
@@ -100,6 +101,7 @@ function isTopLevel(sourceType: SourceType): boolean {
     case 'user':
     case 'trigger':
     case 'webhook':
+    case 'rerun':
       return true
     case 'hook':
     case 'task':
@@ -126,6 +128,14 @@ export function selectHooks(
   return isTopLevel(sourceType) ? hooksFor(status, workspaceHooks) : []
 }
 
+/** A task with no hooks of its own. */
+export const NO_TASK_HOOKS: TaskHooks = {
+  onSuccess: [],
+  onError: [],
+  onCancel: [],
+  onSuspended: [],
+}
+
 export interface HookPlanParams {
   readonly job: HookJob & { readonly sourceType: SourceType }
   readonly steps: ReadonlyArray<StepSnapshot>
@@ -135,6 +145,7 @@ export interface HookPlanParams {
   readonly newJobId: () => string
   readonly newStepId: () => string
   readonly defaultStepTimeoutSecs: number
+  readonly defaultJobTimeoutSecs?: number | null
 }
 
 export interface HookPlan {
@@ -143,12 +154,66 @@ export interface HookPlan {
   readonly problems: string[]
 }
 
+type JobsOfHooks = Omit<HookPlanParams, 'job' | 'steps' | 'taskHooks'> & {
+  readonly job: { readonly id: string }
+}
+
+/** The jobs of the hooks a job's end selects (none for hook jobs). */
 export function planHookJobs(p: HookPlanParams): HookPlan {
   const hooks = selectHooks(p.job.status, p.job.sourceType, p.taskHooks, p.workspace.hooks)
   if (hooks.length === 0) return { jobs: [], problems: [] }
-  const context = buildHookContext(p.job, p.steps)
+  return jobsOfHooks(hooks, buildHookContext(p.job, p.steps), p)
+}
+
+/** The `hook.*` variables of an `on_suspended` hook (Strøm's context). */
+export interface SuspendedHookContext {
+  workspace: string
+  task_name: string
+  job_id: string
+  step_name: string
+  message: string
+  source_type: string
+  source_id: string | null
+}
+
+/**
+ * The jobs of the `on_suspended` hooks when a step of `job` starts waiting for an approval: the
+ * task's list if non-empty, else the workspace's for top-level jobs; none for hook jobs.
+ */
+export function planSuspendedHooks(
+  p: Omit<HookPlanParams, 'job' | 'steps'> & {
+    readonly job: Omit<HookJob, 'status' | 'startedAt' | 'completedAt'> & {
+      readonly sourceType: SourceType
+    }
+    readonly stepName: string
+    readonly message: string
+  },
+): HookPlan {
+  if (p.job.sourceType === 'hook') return { jobs: [], problems: [] }
+  const own = p.taskHooks.onSuspended
+  const hooks =
+    own.length > 0 ? own : isTopLevel(p.job.sourceType) ? p.workspace.hooks.onSuspended : []
+  if (hooks.length === 0) return { jobs: [], problems: [] }
+  const context: SuspendedHookContext = {
+    workspace: p.job.workspace,
+    task_name: p.job.taskName,
+    job_id: p.job.id,
+    step_name: p.stepName,
+    message: p.message,
+    source_type: p.job.sourceType,
+    source_id: p.job.sourceId,
+  }
+  return jobsOfHooks(hooks, context, p)
+}
+
+/**
+ * One job per hook: a script action's runs as task `_hook:<action>` with a single step; a
+ * `type: task` action's is a full job of that task, its input checked against the task's schema.
+ */
+function jobsOfHooks(hooks: ReadonlyArray<HookDef>, context: object, p: JobsOfHooks): HookPlan {
   const jobs: PlannedJob[] = []
   const problems: string[] = []
+  const clock = { now: () => p.now }
   for (const hook of hooks) {
     const action = p.workspace.actions.get(hook.action)
     if (!action) {
@@ -157,22 +222,47 @@ export function planHookJobs(p: HookPlanParams): HookPlan {
     }
     let input: Record<string, unknown>
     try {
-      input = renderRecord(
-        hook.input,
-        { hook: context, secret: p.workspace.secrets },
-        { clock: { now: () => p.now } },
-      )
+      input = renderRecord(hook.input, { hook: context, secret: p.workspace.secrets }, { clock })
     } catch (e) {
       problems.push(`hook '${hook.action}' input could not be rendered: ${(e as Error).message}`)
       continue
     }
-    jobs.push(hookJob(p, action.name, toActionSpec(action), action.retry, input))
+    if (action.type !== 'task') {
+      jobs.push(hookJob(p, action.name, toActionSpec(action), action.retry, input))
+      continue
+    }
+    const task = p.workspace.tasks.get(action.task ?? '')
+    if (!task || task.unavailable) {
+      problems.push(`hook '${hook.action}': task '${action.task}' cannot run`)
+      continue
+    }
+    const checked = validateInput(task.input, task.declaresInput, input, {
+      renderDefault: (tpl) => renderTemplate(tpl, { secret: p.workspace.secrets }, { clock }),
+    })
+    if (!checked.ok) {
+      problems.push(`hook '${hook.action}': ${formatInputIssues(checked.issues)}`)
+      continue
+    }
+    jobs.push(
+      planJob({
+        jobId: p.newJobId(),
+        newStepId: p.newStepId,
+        workspace: p.workspace,
+        task,
+        input: checked.value,
+        rawInput: input,
+        source: { type: 'hook', id: p.job.id },
+        now: p.now,
+        defaultStepTimeoutSecs: p.defaultStepTimeoutSecs,
+        defaultJobTimeoutSecs: p.defaultJobTimeoutSecs ?? null,
+      }),
+    )
   }
   return { jobs, problems }
 }
 
 function hookJob(
-  p: HookPlanParams,
+  p: JobsOfHooks,
   actionName: string,
   action: ReturnType<typeof toActionSpec>,
   retry: PlannedJob['steps'][number]['spec']['retry'],

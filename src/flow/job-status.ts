@@ -13,6 +13,8 @@ export interface StepSnapshot {
   readonly errorMessage: string | null
   readonly actionName: string
   readonly dependsOn: ReadonlyArray<string>
+  /** A loop instance (its loop step stands for it in the job's output). */
+  readonly loopSource?: string | null
 }
 
 /**
@@ -39,10 +41,11 @@ export function deriveJobStatus(
 
 /** Leaf step name -> output, for leaves whose output is neither null nor undefined; else null. */
 export function jobOutput(steps: ReadonlyArray<StepSnapshot>): Record<string, unknown> | null {
-  const byName = new Map(steps.map((s) => [s.name, s]))
+  const flow = steps.filter((s) => !s.loopSource)
+  const byName = new Map(flow.map((s) => [s.name, s]))
   const output: Record<string, unknown> = {}
   let any = false
-  for (const leaf of leafSteps(steps)) {
+  for (const leaf of leafSteps(flow)) {
     const value = byName.get(leaf)?.output
     if (value === null || value === undefined) continue
     output[leaf] = value

@@ -22,6 +22,13 @@ export interface Job {
   readonly startedAt: Date | null
   readonly completedAt: Date | null
   readonly logLastSeq: number | null
+  /** A sub-task job: the job and step that started it (source_type `task`). */
+  readonly parentJobId: string | null
+  readonly parentStepName: string | null
+  /** A re-run: the job whose input it replays (source_type `rerun`). */
+  readonly sourceJobId: string | null
+  /** Sub-task nesting: 0 for a top-level job, the parent's + 1 for a child. */
+  readonly depth: number
 }
 
 export interface StepRun {
@@ -48,6 +55,14 @@ export interface StepRun {
   readonly claimedAt: Date | null
   readonly startedAt: Date | null
   readonly completedAt: Date | null
+  /** An approval step: when it started waiting. */
+  readonly suspendedAt: Date | null
+  /** A for_each instance: its loop step, index and the loop's size. */
+  readonly loopSource: string | null
+  readonly loopIndex: number | null
+  readonly loopTotal: number | null
+  /** A `type: task` step: the child job it started. */
+  readonly childJobId: string | null
 }
 
 /** What a worker reports when an attempt ends. */
@@ -67,4 +82,22 @@ export interface JobListFilter {
   readonly offset: number
   readonly cursor?: { readonly createdAt: Date; readonly id: string }
   readonly count: boolean
+}
+
+/** Durations in milliseconds over a sample of completed runs. */
+export interface DurationStats {
+  readonly sampleSize: number
+  readonly avgMs: number | null
+  readonly p50Ms: number | null
+  readonly p95Ms: number | null
+  readonly minMs: number | null
+  readonly maxMs: number | null
+}
+
+/** A task's durations over its last completed jobs, and its steps' (loop instances excluded). */
+export interface TaskStats {
+  readonly task: DurationStats & {
+    readonly recent: ReadonlyArray<{ jobId: string; durationMs: number; completedAt: Date }>
+  }
+  readonly steps: ReadonlyArray<DurationStats & { readonly stepName: string }>
 }

@@ -19,13 +19,31 @@ import {
 
 type JobRef = { readonly id: string; readonly workspace: string; readonly taskName: string }
 
-/** A step that is not running changes status (one write for many: applyStepChanges). */
+/**
+ * A step's row changes with a move that no lease fences: waiting steps, and the steps the server
+ * runs itself (one write for many: applyStepChanges). Applied only while the row still has the
+ * move's `from` status.
+ */
 export interface StepStatusChange {
   readonly stepId: string
+  readonly from: StepStatus
   readonly status: StepStatus
   readonly errorMessage: string | null
   /** Ready steps become claimable at this time. */
   readonly readyAt: Date | null
+  /** A result the server records (a loop's outputs, an approval, a child job's output). */
+  readonly output?: unknown
+  /** A server-run step's retry: its next attempt. */
+  readonly attempt?: number
+  /** A server-run step starts: claimed_at and started_at. */
+  readonly startedAt?: Date
+  /** An approval waits from then until its deadline. */
+  readonly suspendedAt?: Date
+  readonly deadlineAt?: Date
+  /** A task step's child job. */
+  readonly childJobId?: string
+  /** The step input as rendered when the server started the step (what the detail shows). */
+  readonly input?: unknown
 }
 
 /** Job row fields a move writes (undefined: unchanged). */
@@ -48,6 +66,8 @@ export interface StepMove {
   readonly effects: ReadonlyArray<StepEffect>
   /** What the move records: the skip reason or the error message (null for none). */
   readonly reason: string | null
+  /** What a step the server runs produced (a loop's list, an approval's decision, a child's output). */
+  readonly output?: unknown
 }
 
 /** Applies `event` to a step through the table; throws on an illegal move (a caller bug). */
@@ -60,6 +80,7 @@ export function moveStep(
   },
   event: StepEventType,
   reason: string | null = null,
+  output?: unknown,
 ): StepMove {
   const row = mustStepTransition(step.name, step.status, event)
   return {
@@ -71,6 +92,7 @@ export function moveStep(
     to: row.to,
     effects: row.effects,
     reason,
+    ...(output !== undefined ? { output } : {}),
   }
 }
 
@@ -85,17 +107,54 @@ export function errorOf(move: StepMove): string | null {
  * write per job).
  */
 export function statusChangeOf(move: StepMove, readyAt: Date): StepStatusChange | null {
-  if (move.effects.includes('claimable'))
-    return { stepId: move.stepId, status: move.to, errorMessage: null, readyAt }
-  if (move.effects.includes('close'))
-    return { stepId: move.stepId, status: move.to, errorMessage: errorOf(move), readyAt: null }
+  const base = { stepId: move.stepId, from: move.from, status: move.to }
+  if (move.effects.includes('claimable')) return { ...base, errorMessage: null, readyAt }
+  if (move.effects.includes('close') || move.effects.includes('record_result'))
+    return {
+      ...base,
+      errorMessage: errorOf(move),
+      readyAt: null,
+      ...(move.output !== undefined ? { output: move.output } : {}),
+    }
   return null
+}
+
+/**
+ * The write of a move on a step the server runs (no lease): its start (`start_server`, with what
+ * `extra` adds: the child job, the approval's deadline, the rendered input), its end
+ * (`end_attempt`) or its retry (`next_attempt`, claimable at `readyAt`).
+ */
+export function serverChangeOf(
+  move: StepMove,
+  now: Date,
+  extra: Partial<StepStatusChange> & { readonly readyAt?: Date | null } = {},
+): StepStatusChange {
+  const base = { stepId: move.stepId, from: move.from, status: move.to }
+  if (move.effects.includes('next_attempt'))
+    return {
+      ...base,
+      errorMessage: move.reason,
+      readyAt: extra.readyAt ?? now,
+      attempt: move.attempt + 1,
+    }
+  if (move.effects.includes('start_server'))
+    return { ...base, errorMessage: null, readyAt: null, startedAt: now, ...extra }
+  return (
+    statusChangeOf(move, now) ?? {
+      ...base,
+      errorMessage: errorOf(move),
+      readyAt: null,
+      ...(move.output !== undefined ? { output: move.output } : {}),
+    }
+  )
 }
 
 /** Details some announcements need beyond the move itself. */
 export interface StepAnnounceDetails {
-  /** `announce_started`: who claimed the step. */
+  /** `announce_started`: who claimed the step (a worker), or what the server started. */
   readonly worker?: { readonly id: string; readonly name: string }
+  readonly instances?: number
+  readonly child?: { readonly id: string; readonly task: string }
   /** `log_finished` of a completed attempt. */
   readonly exitCode?: number | null
   /** `announce_retrying`: when the next attempt may start, after what delay, of how many. */
@@ -125,11 +184,14 @@ export function announceStepMove(
     switch (effect) {
       case 'announce_started':
         fx.event('step.started', { ...who, attempt: move.attempt, worker_id: d.worker?.id ?? null })
-        fx.line(
-          job.id,
-          `step ${move.name} started on worker ${d.worker?.name ?? 'unknown'} (attempt ${move.attempt})`,
-        )
+        fx.line(job.id, startedLine(move, d))
         break
+      case 'announce_suspended': {
+        const message = approvalMessageOf(move)
+        fx.event('step.suspended', { ...who, message })
+        fx.line(job.id, `step ${move.name} waits for an approval: ${firstLine(message)}`)
+        break
+      }
       case 'announce_finished':
         fx.events.push(stepFinishedEvent(job, move, move.to, errorOf(move)))
         break
@@ -158,6 +220,11 @@ export function announceStepMove(
         if (d.retryAt) fx.wakeAt.push(d.retryAt)
         else fx.ready = true
         break
+      case 'start_server':
+      case 'expand_loop':
+      case 'start_child':
+      case 'mark_suspended':
+      case 'record_result':
       case 'claimable':
       case 'lease':
       case 'end_attempt':
@@ -169,13 +236,31 @@ export function announceStepMove(
   }
 }
 
+function startedLine(move: StepMove, d: StepAnnounceDetails): string {
+  if (move.event === 'expand')
+    return `step ${move.name} runs as a loop of ${d.instances ?? 0} instance${d.instances === 1 ? '' : 's'}`
+  if (move.event === 'start_child')
+    return `step ${move.name} started child job ${d.child?.id ?? 'unknown'} (task ${d.child?.task ?? 'unknown'})`
+  return `step ${move.name} started on worker ${d.worker?.name ?? 'unknown'} (attempt ${move.attempt})`
+}
+
+function approvalMessageOf(move: StepMove): string {
+  const out = move.output as { approval_message?: unknown } | undefined
+  return typeof out?.approval_message === 'string' ? out.approval_message : ''
+}
+
 function finishedLine(
   move: StepMove,
   d: StepAnnounceDetails,
 ): readonly [string, 'stdout' | 'stderr'] {
+  if (move.event === 'approve') return [`step ${move.name} approved`, 'stdout']
+  if (move.event === 'reject')
+    return [`step ${move.name} rejected: ${firstLine(move.reason)}`, 'stderr']
   switch (move.to) {
     case 'completed':
-      return [`step ${move.name} completed (exit code ${d.exitCode ?? 0})`, 'stdout']
+      return d.exitCode === undefined
+        ? [`step ${move.name} completed`, 'stdout']
+        : [`step ${move.name} completed (exit code ${d.exitCode ?? 0})`, 'stdout']
     case 'failed':
       return [`step ${move.name} failed: ${firstLine(move.reason)}`, 'stderr']
     case 'cancelled':
@@ -185,6 +270,7 @@ function finishedLine(
     case 'pending':
     case 'ready':
     case 'running':
+    case 'suspended':
       return [`step ${move.name} ${move.to}`, 'stdout']
     default:
       return assertNever(move.to, 'step status')
@@ -246,6 +332,8 @@ export interface JobMoveDetails {
   /** `mark_cancel_requested`: the job's earlier request, if any, and how many steps must stop. */
   readonly cancelRequestedAt?: Date | null
   readonly stopping?: number
+  /** `notify_parent`: the job's parent, when it is a sub-task's job. */
+  readonly parentJobId?: string | null
 }
 
 /** The job row fields a move writes. */
@@ -277,6 +365,7 @@ export function jobChangesOf(move: JobMove, d: JobMoveDetails): JobChanges {
       case 'task_retry':
       case 'hooks':
       case 'move_steps':
+      case 'notify_parent':
         break
     }
   }
@@ -321,6 +410,9 @@ export function announceJobMove(
       }
       case 'mark_timed_out':
         fx.line(job.id, JOB_TIMED_OUT, 'stderr')
+        break
+      case 'notify_parent':
+        if (d.parentJobId) fx.childEnds.push({ parentJobId: d.parentJobId, childJobId: job.id })
         break
       case 'mark_started':
       case 'conclude':

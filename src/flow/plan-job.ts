@@ -31,6 +31,8 @@ export interface PlannedStep {
   readonly readyAt: Date | null
   readonly errorMessage: string | null
   readonly completedAt: Date | null
+  /** A loop instance: its loop step, index and the loop's size. */
+  readonly loop?: { readonly source: string; readonly index: number; readonly total: number }
 }
 
 export interface PlannedJob {
@@ -49,6 +51,10 @@ export interface PlannedJob {
   readonly timeoutAt: Date | null
   readonly createdAt: Date
   readonly completedAt: Date | null
+  /** A sub-task's job: the job and step that start it, and how deep it is nested. */
+  readonly parent?: { readonly jobId: string; readonly stepName: string; readonly depth: number }
+  /** A re-run: the job it replays. */
+  readonly sourceJobId?: string | null
   readonly steps: ReadonlyArray<PlannedStep>
   /** The first advance's moves (roots ready, root `when`, cascades), announced at creation. */
   readonly moves: ReadonlyArray<StepMove>
@@ -70,6 +76,8 @@ export interface PlanParams {
   readonly retryOfJobId?: string | null
   /** Root steps become claimable at this time (a delayed task retry); default: now. */
   readonly notBefore?: Date | null
+  readonly parent?: PlannedJob['parent']
+  readonly sourceJobId?: string | null
 }
 
 /** Plans a job; pure (ids and time come in). */
@@ -119,6 +127,8 @@ export function planJob(p: PlanParams): PlannedJob {
       timeoutAt: timeoutSecs === null ? null : new Date(p.now.getTime() + timeoutSecs * 1000),
       createdAt: p.now,
       completedAt: null,
+      ...(p.parent ? { parent: p.parent } : {}),
+      ...(p.sourceJobId ? { sourceJobId: p.sourceJobId } : {}),
       steps,
       moves: [],
     },

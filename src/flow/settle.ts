@@ -9,7 +9,7 @@ import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
 import { advanceSteps } from './advance-steps.ts'
-import { planHookJobs } from './hooks.ts'
+import { NO_TASK_HOOKS, planHookJobs } from './hooks.ts'
 import type { Job, StepRun } from './job.ts'
 import { deriveJobStatus, failedStepsMessage, jobOutput, type StepSnapshot } from './job-status.ts'
 import {
@@ -24,7 +24,8 @@ import {
   type StepMove,
   type StepStatusChange,
 } from './move-effects.ts'
-import type { PlannedJob } from './plan-job.ts'
+import type { PlannedJob, PlannedStep } from './plan-job.ts'
+import { endLoops, startServerSteps, type ServerStepContext } from './server-steps.ts'
 import { endingEvent } from './state-machine.ts'
 import { planTaskRetry } from './task-retry.ts'
 
@@ -34,6 +35,8 @@ export interface SettleContext {
   readonly workspace: Workspace | undefined
   /** Masks the job's secrets in reasons that are stored (a failed `when` can quote them). */
   readonly scrub: (text: string) => string
+  /** The same for stored JSON (rendered inputs). */
+  readonly scrubJson: (value: unknown) => unknown
   readonly newJobId: () => string
   readonly newStepId: () => string
   readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
@@ -47,8 +50,10 @@ export interface Settlement {
   readonly jobChanges: JobChanges
   /** Lines, events, wake-ups and the log end, run after the commit. */
   readonly fx: AfterCommit
-  /** Jobs to insert in the same transaction: the task's next attempt, or hook jobs. */
+  /** Jobs to insert in the same transaction: children, the task's next attempt, hook jobs. */
   readonly newJobs: ReadonlyArray<PlannedJob>
+  /** Steps to insert into this job first (loop instances). */
+  readonly newSteps: ReadonlyArray<PlannedStep>
 }
 
 export function snapshotOf(s: StepRun): StepSnapshot {
@@ -60,37 +65,113 @@ export function snapshotOf(s: StepRun): StepSnapshot {
     errorMessage: s.errorMessage,
     actionName: s.actionName,
     dependsOn: s.dependsOn,
+    loopSource: s.loopSource,
   }
 }
 
-/** Settles a job whose steps are `steps` (already including the change that prompted it). */
+/** A planned step (a loop instance just made) as the row it becomes. */
+function stepRunOf(jobId: string, p: PlannedStep): StepRun {
+  return {
+    id: p.id,
+    jobId,
+    name: p.name,
+    position: p.position,
+    actionName: p.actionName,
+    actionType: p.actionType,
+    runner: p.runner,
+    status: p.status,
+    spec: p.spec,
+    dependsOn: p.dependsOn,
+    input: p.input,
+    output: null,
+    exitCode: null,
+    errorMessage: p.errorMessage,
+    attempt: 1,
+    workerId: null,
+    leaseToken: null,
+    leaseExpiresAt: null,
+    stopReason: null,
+    readyAt: p.readyAt,
+    claimedAt: null,
+    startedAt: null,
+    completedAt: p.completedAt,
+    suspendedAt: null,
+    loopSource: p.loop?.source ?? null,
+    loopIndex: p.loop?.index ?? null,
+    loopTotal: p.loop?.total ?? null,
+    childJobId: null,
+  }
+}
+
+/** The step as a move leaves it (what later decisions in the same settle see). */
+function applyMove(s: StepRun, m: StepMove, change: StepStatusChange | null, now: Date): StepRun {
+  return {
+    ...s,
+    status: m.to,
+    errorMessage: errorOf(m) ?? (m.to === 'completed' ? null : s.errorMessage),
+    ...(m.output !== undefined ? { output: m.output } : {}),
+    ...(change?.startedAt ? { claimedAt: change.startedAt, startedAt: change.startedAt } : {}),
+    ...(change?.suspendedAt ? { suspendedAt: change.suspendedAt } : {}),
+    ...(change?.childJobId ? { childJobId: change.childJobId } : {}),
+    ...(m.to === 'ready' ? { readyAt: change?.readyAt ?? now } : {}),
+  }
+}
+
+/** Most rounds of advance, server starts and loop ends in one settle (each round moves a step). */
+function roundLimit(steps: number): number {
+  return 2 * steps + 10
+}
+
+/**
+ * Settles a job whose steps are `steps` (already including the change that prompted it): until
+ * nothing moves, pending steps advance, ready server-run steps start (loops expand, task steps
+ * start children, approvals suspend) and loops whose instances are done end; then the job rolls
+ * up and moves (start, end).
+ */
 export function settleJob(job: Job, steps: ReadonlyArray<StepRun>, ctx: SettleContext): Settlement {
   const fx = new AfterCommit()
   let current = [...steps]
-  let stepChanges: StepStatusChange[] = []
+  const stepChanges: StepStatusChange[] = []
+  const newSteps: PlannedStep[] = []
+  const newJobs: PlannedJob[] = []
   // A cancelled or timed-out job starts nothing new: its waiting steps were ended with it.
-  if (job.cancelRequestedAt === null && job.errorMessage !== JOB_TIMED_OUT) {
-    const moves = advanceSteps(
-      current.map((s) => ({
-        id: s.id,
-        name: s.name,
-        attempt: s.attempt,
-        status: s.status,
-        dependsOn: s.dependsOn,
-        continueOnFailure: s.spec.continueOnFailure,
-        when: s.spec.when,
-        output: s.output,
-        errorMessage: s.errorMessage,
-      })),
-      { input: job.input, secret: ctx.workspace?.secrets ?? {}, now: ctx.now },
-    ).map((m): StepMove => (m.reason === null ? m : { ...m, reason: ctx.scrub(m.reason) }))
-    stepChanges = moves.flatMap((m) => statusChangeOf(m, ctx.now) ?? [])
-    for (const m of moves) announceStepMove(fx, job, m)
-    const byName = new Map(moves.map((m) => [m.name, m]))
-    current = current.map((s) => {
-      const m = byName.get(s.name)
-      return m ? { ...s, status: m.to, errorMessage: errorOf(m) ?? s.errorMessage } : s
-    })
+  const open = job.cancelRequestedAt === null && job.errorMessage !== JOB_TIMED_OUT
+  const server: ServerStepContext = { ...ctx, job }
+  for (let round = 0; round < roundLimit(current.length); round++) {
+    let moved = 0
+    const apply = (moves: ReadonlyArray<StepMove>, changes: ReadonlyArray<StepStatusChange>) => {
+      const byStep = new Map(changes.map((c) => [c.stepId, c]))
+      const byId = new Map(moves.map((m) => [m.stepId, m]))
+      current = current.map((s) => {
+        const m = byId.get(s.id)
+        return m ? applyMove(s, m, byStep.get(s.id) ?? null, ctx.now) : s
+      })
+      stepChanges.push(...changes)
+      moved += moves.length
+    }
+    if (open) {
+      const moves = advanceSteps(current.map(advanceViewOf), {
+        input: job.input,
+        secret: ctx.workspace?.secrets ?? {},
+        now: ctx.now,
+      }).map((m): StepMove => (m.reason === null ? m : { ...m, reason: ctx.scrub(m.reason) }))
+      for (const m of moves) announceStepMove(fx, job, m)
+      apply(
+        moves,
+        moves.flatMap((m) => statusChangeOf(m, ctx.now) ?? []),
+      )
+      const started = startServerSteps(current, server, fx)
+      for (const m of started.moves) announceStepMove(fx, job, m, started.details.get(m.stepId))
+      apply(started.moves, started.changes)
+      newSteps.push(...started.newSteps)
+      newJobs.push(...started.newJobs)
+      current.push(...started.newSteps.map((p) => stepRunOf(job.id, p)))
+      moved += started.newSteps.length
+    }
+    const ended = endLoops(current, server)
+    for (const m of ended.moves) announceStepMove(fx, job, m)
+    apply(ended.moves, ended.changes)
+    if (moved === 0) break
   }
   const everClaimed = current.some((s) => s.claimedAt !== null)
   const status = deriveJobStatus(current.map(snapshotOf), {
@@ -107,15 +188,29 @@ export function settleJob(job: Job, steps: ReadonlyArray<StepRun>, ctx: SettleCo
     announceJobMove(fx, job, start, { now: ctx.now })
     at = { ...job, status: start.to, startedAt: job.startedAt ?? ctx.now }
   }
-  if (!isTerminalJobStatus(status)) return { status, stepChanges, jobChanges, fx, newJobs: [] }
-  const ended = endJob(at, current, status as 'completed' | 'failed' | 'cancelled', ctx)
-  fx.merge(ended.fx)
+  const result = { status, stepChanges, newSteps, jobChanges, fx, newJobs }
+  if (!isTerminalJobStatus(status)) return result
+  const end = endJob(at, current, status as 'completed' | 'failed' | 'cancelled', ctx)
+  fx.merge(end.fx)
   return {
-    status,
-    stepChanges,
-    jobChanges: { ...jobChanges, ...ended.jobChanges },
-    fx,
-    newJobs: ended.newJobs,
+    ...result,
+    jobChanges: { ...jobChanges, ...end.jobChanges },
+    newJobs: [...newJobs, ...end.newJobs],
+  }
+}
+
+function advanceViewOf(s: StepRun) {
+  return {
+    id: s.id,
+    name: s.name,
+    attempt: s.attempt,
+    status: s.status,
+    dependsOn: s.dependsOn,
+    continueOnFailure: s.spec.continueOnFailure,
+    when: s.spec.when,
+    output: s.output,
+    errorMessage: s.errorMessage,
+    loopSource: s.loopSource,
   }
 }
 
@@ -135,7 +230,13 @@ export function endJob(
   const snaps = steps.map(snapshotOf)
   const errorMessage = job.errorMessage ?? (status === 'failed' ? failedStepsMessage(snaps) : null)
   const startedAt = job.startedAt ?? (steps.some((s) => s.claimedAt) ? ctx.now : null)
-  const details = { now: ctx.now, output: jobOutput(snaps), errorMessage, startedAt }
+  const details = {
+    now: ctx.now,
+    output: jobOutput(snaps),
+    errorMessage,
+    startedAt,
+    parentJobId: job.parentJobId,
+  }
   const jobChanges = jobChangesOf(move, details)
   announceJobMove(fx, job, move, details)
   const newJobs: PlannedJob[] = []
@@ -149,7 +250,7 @@ export function endJob(
         ...hooks({ ...job, status, startedAt, completedAt: ctx.now }, snaps, ws, ctx, fx),
       )
   }
-  return { jobChanges, fx, newJobs }
+  return { jobChanges, fx, newJobs, newSteps: [] }
 }
 
 /** The failed job's next attempt, when its task has `retry` left; hooks wait for the last one. */
@@ -189,7 +290,7 @@ function hooks(
     job,
     steps: snaps,
     workspace: ws,
-    taskHooks: ws.tasks.get(job.taskName)?.hooks ?? { onSuccess: [], onError: [], onCancel: [] },
+    taskHooks: ws.tasks.get(job.taskName)?.hooks ?? NO_TASK_HOOKS,
     now: ctx.now,
     newJobId: ctx.newJobId,
     newStepId: ctx.newStepId,

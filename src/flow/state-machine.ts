@@ -33,6 +33,20 @@ export const STEP_EVENTS = [
   'job_cancelled',
   /** The job's timeout passed. */
   'job_timed_out',
+  /** A ready loop step became its instances (the server runs the loop step). */
+  'expand',
+  /** A ready `type: task` step started its child job. */
+  'start_child',
+  /** A ready `type: approval` step waits for a person's decision. */
+  'suspend',
+  /** The server could not start a step it runs (a for_each, child or message problem). */
+  'dispatch_failed',
+  /** A waiting approval was approved. */
+  'approve',
+  /** A waiting approval was rejected. */
+  'reject',
+  /** A waiting approval outlived the step's timeout. */
+  'approval_timed_out',
 ] as const
 export type StepEventType = (typeof STEP_EVENTS)[number]
 
@@ -48,8 +62,21 @@ export const STEP_EFFECTS = [
   'next_attempt',
   /** completed_at and the reason are recorded, for a step that never ran. */
   'close',
-  /** stop_reason is set and the deadline shortened; the worker is told to stop the process. */
+  /** stop_reason is set and the deadline shortened; the worker is told to stop the process (a
+   * child job is cancelled; a loop step waits for its instances). */
   'request_stop',
+  /** The server starts the step itself: claimed_at and started_at are set, no worker or lease. */
+  'start_server',
+  /** The loop's instance steps are inserted (`name[0]`, `name[1]`, ...). */
+  'expand_loop',
+  /** The child job is planned and inserted; the step records its id. */
+  'start_child',
+  /** suspended_at is set and the approval's deadline (the step's timeout) starts. */
+  'mark_suspended',
+  /** `step.suspended` event, `_server` line and the `on_suspended` hooks. */
+  'announce_suspended',
+  /** The decision's output, error and completed_at are recorded. */
+  'record_result',
   /** Waiting claimers are woken (now, or at the retry time). */
   'wake',
   /** `step.started` event and `_server` line. */
@@ -101,6 +128,8 @@ export const JOB_EFFECTS = [
   'mark_timed_out',
   /** Every step of the job gets `job_cancelled` / `job_timed_out`. */
   'move_steps',
+  /** A child job's end moves its parent's `type: task` step. */
+  'notify_parent',
 ] as const
 export type JobEffect = (typeof JOB_EFFECTS)[number]
 
@@ -130,6 +159,12 @@ export const STEP_MACHINE: Table<StepStatus, StepEventType, StepEffect> = {
   },
   ready: {
     claim: row('running', 'lease', 'announce_started'),
+    // An empty loop: there is nothing to run.
+    skip: row('skipped', 'close', ...FINISHED),
+    expand: row('running', 'start_server', 'expand_loop', 'announce_started'),
+    start_child: row('running', 'start_server', 'start_child', 'announce_started'),
+    suspend: row('suspended', 'start_server', 'mark_suspended', 'announce_suspended'),
+    dispatch_failed: row('failed', 'close', ...FINISHED),
     job_cancelled: row('cancelled', 'close', 'announce_finished'),
     job_timed_out: row('failed', 'close', 'announce_finished'),
   },
@@ -142,13 +177,20 @@ export const STEP_MACHINE: Table<StepStatus, StepEventType, StepEffect> = {
     job_cancelled: row('running', 'request_stop'),
     job_timed_out: row('running', 'request_stop'),
   },
+  suspended: {
+    approve: row('completed', 'record_result', ...FINISHED),
+    reject: row('failed', 'record_result', ...FINISHED),
+    approval_timed_out: row('failed', 'record_result', ...FINISHED),
+    job_cancelled: row('cancelled', 'close', 'announce_finished'),
+    job_timed_out: row('failed', 'close', 'announce_finished'),
+  },
   completed: {},
   failed: {},
   skipped: {},
   cancelled: {},
 }
 
-const ENDED = ['conclude', 'announce_finished', 'end_log'] as const
+const ENDED = ['conclude', 'announce_finished', 'end_log', 'notify_parent'] as const
 const WAITING_OR_RUNNING = {
   complete: row<JobStatus, JobEffect>('completed', ...ENDED, 'hooks'),
   fail: row<JobStatus, JobEffect>('failed', ...ENDED, 'task_retry', 'hooks'),

@@ -22,6 +22,17 @@ export interface ActionSpec {
   readonly input: InputSchema
   readonly runner: string
   readonly tags: ReadonlyArray<string>
+  /** `type: task`: the task a step runs as a child job. */
+  readonly task?: string | null
+  /** `type: approval`: the message template shown to approvers. */
+  readonly message?: string | null
+}
+
+/** A loop instance's place in its loop (`each.*` in its templates). */
+export interface LoopItem {
+  readonly item: unknown
+  readonly index: number
+  readonly total: number
 }
 
 export interface StepSpec {
@@ -36,7 +47,28 @@ export interface StepSpec {
   readonly retry: RetryPolicy | null
   /** Absolute workspace root: the working directory and base of `source:` paths. */
   readonly root: string
+  /** A loop step: a literal list or a template rendering to a JSON array (absent: not a loop). */
+  readonly forEach?: ReadonlyArray<unknown> | string | null
+  readonly sequential?: boolean
+  /** A loop instance: its item, index and the loop's size. */
+  readonly each?: LoopItem | null
 }
+
+/**
+ * Who runs a step: a worker (a process), or the server itself: a loop step expands into instance
+ * steps, a `type: task` step starts a child job, a `type: approval` step waits for a person.
+ */
+export type StepKind = 'worker' | 'loop' | 'task' | 'approval'
+
+export function stepKind(spec: StepSpec): StepKind {
+  if (spec.forEach !== undefined && spec.forEach !== null) return 'loop'
+  if (spec.action.type === 'task') return 'task'
+  if (spec.action.type === 'approval') return 'approval'
+  return 'worker'
+}
+
+/** Action types the server runs itself: workers never claim their steps. */
+export const SERVER_ACTION_TYPES = ['task', 'approval'] as const
 
 export function toActionSpec(a: ActionDef): ActionSpec {
   return {
@@ -51,6 +83,8 @@ export function toActionSpec(a: ActionDef): ActionSpec {
     input: a.input,
     runner: a.runner,
     tags: a.tags,
+    ...(a.task !== null ? { task: a.task } : {}),
+    ...(a.message !== null ? { message: a.message } : {}),
   }
 }
 
@@ -69,5 +103,6 @@ export function stepSpecOf(
     timeoutSecs: step.timeoutSecs ?? opts.defaultTimeoutSecs,
     retry: step.retry ?? action.retry,
     root: opts.root,
+    ...(step.forEach !== null ? { forEach: step.forEach, sequential: step.sequential } : {}),
   }
 }

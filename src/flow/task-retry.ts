@@ -29,7 +29,9 @@ export function planTaskRetry(p: {
   readonly defaultJobTimeoutSecs: number | null
 }): TaskRetryPlan | null {
   const task = p.workspace.tasks.get(p.job.taskName)
-  if (!task?.retry || p.job.sourceType === 'hook' || task.unavailable) return null
+  // Hook jobs and sub-task jobs are not retried as tasks (a task step has its own retry).
+  if (!task?.retry || p.job.sourceType === 'hook' || p.job.parentJobId) return null
+  if (task.unavailable) return null
   const m = KEY.exec(p.job.idempotencyKey ?? '')
   const root = m ? m[1]! : p.job.id
   const failedAttempt = m ? Number(m[2]) : 1

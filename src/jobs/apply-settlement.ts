@@ -8,12 +8,13 @@ import type { Kysely, Transaction } from 'kysely'
 import { listStepsOfJob, lockJobForUpdate, updateJob } from '../db/repositories/job.repository.ts'
 import { applyStepChanges } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
-import type { AfterCommit } from '../flow/after-commit.ts'
+import { AfterCommit } from '../flow/after-commit.ts'
 import type { Job, StepRun } from '../flow/job.ts'
 import type { JobChanges, StepStatusChange } from '../flow/move-effects.ts'
-import type { PlannedJob } from '../flow/plan-job.ts'
+import type { PlannedJob, PlannedStep } from '../flow/plan-job.ts'
 import { endJob, settleJob, type SettleContext } from '../flow/settle.ts'
 import type { Clock } from '../shared/clock.ts'
+import { maskJsonStrings } from '../shared/secret-mask.ts'
 import { newJobId, newStepRunId } from '../shared/ids.ts'
 import type { JobStatus } from '../shared/statuses.ts'
 import type { Workspace } from '../workspace/workspace.ts'
@@ -26,10 +27,12 @@ export interface SettleDeps {
   readonly secrets: JobSecrets
   readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
   /**
-   * Inserts follow-up jobs in the caller's transaction; without one (an optimistic finish) it
-   * throws NeedsTransaction, and the caller takes the locked path.
+   * Inserts follow-up jobs (children, hooks, a task's next attempt) and steps (loop instances)
+   * in the caller's transaction; without one (an optimistic finish) they throw NeedsTransaction,
+   * and the caller takes the locked path.
    */
   readonly insertJobs: (jobs: ReadonlyArray<PlannedJob>) => Promise<AfterCommit>
+  readonly insertSteps: (jobId: string, steps: ReadonlyArray<PlannedStep>) => Promise<void>
 }
 
 /** Thrown by insertJobs when there is no transaction: take the locked path. */
@@ -51,6 +54,7 @@ function contextOf(deps: SettleDeps, job: Job): SettleContext {
     now: deps.clock.now(),
     workspace: deps.workspaceFor(job.workspace, job.revision),
     scrub: (text) => scrubber.scrub(text),
+    scrubJson: (value) => maskJsonStrings(value, scrubber),
     newJobId,
     newStepId: newStepRunId,
     defaults: deps.defaults,
@@ -72,6 +76,8 @@ export async function settleAndWrite(
 ): Promise<JobStatus> {
   const s = settleJob(job, steps, contextOf(deps, job))
   fx.merge(s.fx)
+  // New steps first: the changes decided with them may already move them.
+  if (s.newSteps.length > 0) await deps.insertSteps(job.id, s.newSteps)
   if (writes) {
     writes.stepChanges.push(...s.stepChanges)
     writes.job(s.jobChanges)
@@ -100,4 +106,21 @@ export async function endPlannedJob(
   await updateJob(trx, jobId, ended.jobChanges)
   if (ended.newJobs.length > 0) ended.fx.merge(await deps.insertJobs(ended.newJobs))
   return ended.fx
+}
+
+/**
+ * Starts the steps the server runs that a new job has ready from the start (a root loop, task or
+ * approval step), right after its insert, in the same transaction.
+ */
+export async function startPlannedJob(
+  trx: Transaction<DB>,
+  deps: SettleDeps,
+  jobId: string,
+): Promise<AfterCommit> {
+  const job = await lockJobForUpdate(trx, jobId)
+  if (!job) throw new Error(`job ${jobId} vanished inside its creating transaction`)
+  const steps = await listStepsOfJob(trx, jobId)
+  const fx = new AfterCommit()
+  await settleAndWrite(trx, deps, job, steps, fx)
+  return fx
 }

@@ -3,7 +3,7 @@
  * then run the collected effects after commit. The database is the only truth.
  */
 import type { Kysely, Transaction } from 'kysely'
-import { insertPlannedJobs } from '../db/queries/insert-planned-jobs.ts'
+import { insertPlannedJobs, insertStepRuns } from '../db/queries/insert-planned-jobs.ts'
 import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
 import { insertAuditEntry } from '../db/repositories/audit.repository.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
@@ -21,7 +21,13 @@ import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { TaskDef, Workspace } from '../workspace/workspace.ts'
 import type { AfterCommit } from '../flow/after-commit.ts'
 import { cancelJob, requestCancel, timeoutJob, type CancelContext } from './cancel-job.ts'
-import { endPlannedJob, NeedsTransaction, type SettleDeps } from './apply-settlement.ts'
+import {
+  endPlannedJob,
+  NeedsTransaction,
+  startPlannedJob,
+  type SettleDeps,
+} from './apply-settlement.ts'
+import { stepKind } from '../flow/step-spec.ts'
 import {
   finishStep,
   type FinishDeps,
@@ -125,8 +131,9 @@ export class Orchestrator {
     })
     try {
       let fx: AfterCommit
-      if (isTerminalJobStatus(planned.status)) {
+      if (isTerminalJobStatus(planned.status) || startsOnServer(planned)) {
         // Nothing to run (every step skipped or failed at planning): finished, with its hooks.
+        // Or a step the server runs is ready from the start: it starts in the same transaction.
         fx = await withTransaction(db, async (trx) => {
           const fx = await this.insertJobs(trx, [planned])
           if (audit) await insertAuditEntry(trx, { ...audit, targetId: planned.id })
@@ -172,6 +179,7 @@ export class Orchestrator {
     for (const p of masked) {
       if (p.status === 'completed' || p.status === 'failed' || p.status === 'cancelled')
         fx.merge(await endPlannedJob(trx, this.#settleDeps(trx), p.id, p.status))
+      else if (startsOnServer(p)) fx.merge(await startPlannedJob(trx, this.#settleDeps(trx), p.id))
     }
     return fx
   }
@@ -253,6 +261,15 @@ export class Orchestrator {
         if (!trx) throw new NeedsTransaction()
         return this.insertJobs(trx, jobs)
       },
+      insertSteps: async (jobId, steps) => {
+        if (!trx) throw new NeedsTransaction()
+        await insertStepRuns(trx, jobId, steps)
+      },
     }
   }
+}
+
+/** A new job with a ready step that the server runs itself (loop, task, approval). */
+function startsOnServer(p: PlannedJob): boolean {
+  return p.steps.some((s) => s.status === 'ready' && stepKind(s.spec) !== 'worker')
 }

@@ -173,6 +173,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       case 'step.started':
       case 'step.finished':
       case 'step.retrying':
+      case 'step.suspended':
       case 'worker.changed':
         return
       default:

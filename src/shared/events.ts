@@ -51,6 +51,13 @@ export interface EventMap {
     error_message: string | null
     retry_at: string
   }
+  'step.suspended': {
+    job_id: string
+    workspace: string
+    task_name: string
+    step_name: string
+    message: string
+  }
   'trigger.fired': {
     workspace: string
     trigger: string
@@ -77,6 +84,7 @@ export const EVENT_TYPES = [
   'step.started',
   'step.finished',
   'step.retrying',
+  'step.suspended',
   'trigger.fired',
   'trigger.skipped',
   'worker.changed',

@@ -28,6 +28,12 @@ async function triggerDtos(deps: ApiDeps, ws: Workspace, task?: string) {
     })
 }
 
+function byKey(a: Record<string, unknown>, b: Record<string, unknown>, key: string): number {
+  const x = String(a[key])
+  const y = String(b[key])
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
 export function workspaceRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/workspaces', (ctx) => {
     ctx.body = deps.registry.list().map(toWorkspaceDto)
@@ -41,6 +47,16 @@ export function workspaceRoutes(router: Router, deps: ApiDeps): void {
       targetId: ctx.params.ws!,
     })
     ctx.body = toWorkspaceDto(entry)
+  })
+
+  router.get('/api/tasks', (ctx) => {
+    ctx.body = deps.registry
+      .list()
+      .flatMap((entry) => {
+        const ws = entry.current
+        return ws ? [...ws.tasks.values()].map((t) => toTaskSummaryDto(ws, t)) : []
+      })
+      .sort((a, b) => byKey(a, b, 'workspace') || byKey(a, b, 'name'))
   })
 
   router.get('/api/workspaces/:ws/tasks', (ctx) => {

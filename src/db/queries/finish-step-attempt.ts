@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { DomainEvent } from '../../shared/events.ts'
 import { eventsInsert } from '../repositories/event.repository.ts'
 import type { JobPatch } from '../repositories/job.repository.ts'
-import { stepChangeRows, type StepStatusChange } from '../repositories/step-run.repository.ts'
+import { stepChangesUpdate, type StepStatusChange } from '../repositories/step-run.repository.ts'
 import type { DB } from '../schema.ts'
 
 export interface AttemptEnd {
@@ -85,14 +85,7 @@ export async function finishStepAttempt(
       WHERE ${sql.join(leaseFence, sql` AND `)} AND EXISTS (SELECT 1 FROM fence)
       RETURNING id
     ), changed AS (
-      UPDATE step_runs s SET
-        status = c.status,
-        error_message = c.error_message,
-        ready_at = c.ready_at,
-        completed_at = CASE WHEN c.terminal THEN now() END
-      FROM jsonb_to_recordset(${stepChangeRows(writes.stepChanges)}::jsonb)
-        AS c(id uuid, status text, error_message text, ready_at timestamptz, terminal boolean)
-      WHERE s.id = c.id AND s.status IN ('pending', 'ready') AND EXISTS (SELECT 1 FROM attempt)
+      ${stepChangesUpdate(writes.stepChanges, sql`EXISTS (SELECT 1 FROM attempt)`)}
     ), job AS (
       UPDATE jobs SET ${jobSet(writes.jobPatch)}
       WHERE id = ${writes.jobId} AND EXISTS (SELECT 1 FROM attempt)

@@ -10,6 +10,7 @@ const STEP_TIMESTAMPS = [
   'claimed_at',
   'started_at',
   'completed_at',
+  'suspended_at',
 ] as const
 
 type Row = JobRow & { version: string; steps_json: unknown }

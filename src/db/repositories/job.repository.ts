@@ -29,6 +29,10 @@ export function toJob(r: JobRow): Job {
     startedAt: r.started_at,
     completedAt: r.completed_at,
     logLastSeq: r.log_last_seq,
+    parentJobId: r.parent_job_id ?? null,
+    parentStepName: r.parent_step_name ?? null,
+    sourceJobId: r.source_job_id ?? null,
+    depth: r.depth ?? 0,
   }
 }
 
@@ -57,6 +61,11 @@ export function toStepRun(r: StepRunRow): StepRun {
     claimedAt: r.claimed_at,
     startedAt: r.started_at,
     completedAt: r.completed_at,
+    suspendedAt: r.suspended_at ?? null,
+    loopSource: r.loop_source ?? null,
+    loopIndex: r.loop_index ?? null,
+    loopTotal: r.loop_total ?? null,
+    childJobId: r.child_job_id ?? null,
   }
 }
 

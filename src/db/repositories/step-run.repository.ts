@@ -1,36 +1,69 @@
 /** step_runs updates made by the orchestrator under the job lock, and reads of held leases. */
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
+import { isTerminalStepStatus } from '../../shared/statuses.ts'
 import type { StepStatusChange } from '../../flow/move-effects.ts'
 import type { DB } from '../schema.ts'
 
 export type { StepStatusChange }
 
-/** Applies decided status changes (pending → ready/skipped/failed, pending/ready → cancelled): one statement. */
+/**
+ * The UPDATE ... FROM of decided step changes (flow/move-effects.ts StepStatusChange), shared by
+ * applyStepChanges and finishStepAttempt. Fenced by the state machine: a row changes only while
+ * it still has the move's `from` status, so a change decided on a stale read changes nothing.
+ * `guard` adds a condition (the finish applies changes only with its attempt).
+ */
+export function stepChangesUpdate(
+  changes: ReadonlyArray<StepStatusChange>,
+  guard: RawBuilder<unknown> = sql`true`,
+): RawBuilder<unknown> {
+  return sql`
+    UPDATE step_runs s SET
+      status = c.status,
+      error_message = c.error_message,
+      ready_at = c.ready_at,
+      completed_at = CASE WHEN c.terminal THEN now() END,
+      output = coalesce(c.output, s.output),
+      attempt = coalesce(c.attempt, s.attempt),
+      claimed_at = coalesce(c.started_at, s.claimed_at),
+      started_at = coalesce(c.started_at, s.started_at),
+      suspended_at = coalesce(c.suspended_at, s.suspended_at),
+      deadline_at = CASE WHEN c.status = 'suspended' THEN c.deadline_at
+        WHEN c.terminal OR c.status = 'ready' THEN NULL ELSE s.deadline_at END,
+      child_job_id = coalesce(c.child_job_id, s.child_job_id),
+      input = coalesce(c.input, s.input)
+    FROM jsonb_to_recordset(${stepChangeRows(changes)}::jsonb)
+      AS c(id uuid, from_status text, status text, error_message text, ready_at timestamptz,
+        terminal boolean, output jsonb, attempt integer, started_at timestamptz,
+        suspended_at timestamptz, deadline_at timestamptz, child_job_id uuid, input jsonb)
+    WHERE s.id = c.id AND s.status = c.from_status AND ${guard}`
+}
+
+/** Applies decided step changes (moves without a lease: waiting and server-run steps): one statement. */
 export async function applyStepChanges(
   trx: Kysely<DB>,
   changes: ReadonlyArray<StepStatusChange>,
 ): Promise<void> {
   if (changes.length === 0) return
-  await sql`
-    UPDATE step_runs s SET
-      status = c.status,
-      error_message = c.error_message,
-      ready_at = c.ready_at,
-      completed_at = CASE WHEN c.terminal THEN now() END
-    FROM jsonb_to_recordset(${stepChangeRows(changes)}::jsonb)
-      AS c(id uuid, status text, error_message text, ready_at timestamptz, terminal boolean)
-    WHERE s.id = c.id AND s.status IN ('pending', 'ready')`.execute(trx)
+  await stepChangesUpdate(changes).execute(trx)
 }
 
-/** Changes as the JSON rows applyStepChanges and finishStepAttempt read with jsonb_to_recordset. */
-export function stepChangeRows(changes: ReadonlyArray<StepStatusChange>): string {
+/** Changes as the JSON rows stepChangesUpdate reads with jsonb_to_recordset. */
+function stepChangeRows(changes: ReadonlyArray<StepStatusChange>): string {
   return JSON.stringify(
     changes.map((c) => ({
       id: c.stepId,
+      from_status: c.from,
       status: c.status,
       error_message: c.errorMessage,
       ready_at: c.readyAt,
-      terminal: c.status !== 'ready' && c.status !== 'pending' && c.status !== 'running',
+      terminal: isTerminalStepStatus(c.status),
+      output: c.output === undefined ? null : c.output,
+      attempt: c.attempt ?? null,
+      started_at: c.startedAt ?? null,
+      suspended_at: c.suspendedAt ?? null,
+      deadline_at: c.deadlineAt ?? null,
+      child_job_id: c.childJobId ?? null,
+      input: c.input === undefined ? null : c.input,
     })),
   )
 }

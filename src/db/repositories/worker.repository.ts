@@ -135,21 +135,25 @@ export async function insertRemoteWorker(
     .execute()
 }
 
-/** The worker a secret belongs to (revoked ones included, so the caller can say so). */
-export async function findWorkerBySecretHash(
+async function findWorkerWhere(
   db: Kysely<DB>,
-  secretHash: string,
+  column: 'w.secret_hash' | 'w.id',
+  value: string,
 ): Promise<WorkerRecord | undefined> {
-  const row = await selectWorkers(db).where('w.secret_hash', '=', secretHash).executeTakeFirst()
+  const row = await selectWorkers(db).where(column, '=', value).executeTakeFirst()
   return row ? toWorker(row as WorkerRowWithCount) : undefined
 }
 
-export async function findWorkerById(
+/** The worker a secret belongs to (revoked ones included, so the caller can say so). */
+export function findWorkerBySecretHash(
   db: Kysely<DB>,
-  id: string,
+  secretHash: string,
 ): Promise<WorkerRecord | undefined> {
-  const row = await selectWorkers(db).where('w.id', '=', id).executeTakeFirst()
-  return row ? toWorker(row as WorkerRowWithCount) : undefined
+  return findWorkerWhere(db, 'w.secret_hash', secretHash)
+}
+
+export function findWorkerById(db: Kysely<DB>, id: string): Promise<WorkerRecord | undefined> {
+  return findWorkerWhere(db, 'w.id', id)
 }
 
 /** Sorted by status (active, draining, lost, revoked), then registered_at desc, then id. */

@@ -32,6 +32,7 @@ describe('workspace, task and trigger routes', () => {
     expect(names).to.deep.equal([...names].sort())
     const hello = res.body.find((x: { name: string }) => x.name === 'hello-world')
     expect(hello).to.deep.equal({
+      id: 'hello-world',
       name: 'hello-world',
       workspace: 'default',
       mode: 'distributed',

@@ -17,7 +17,12 @@ function routeTable(t: TestApp): Array<[string, string]> {
   return out
 }
 
-const PUBLIC_API = ['POST /api/auth/login', 'POST /api/auth/refresh', 'GET /api/openapi.json']
+const PUBLIC_API = [
+  'POST /api/auth/login',
+  'POST /api/auth/refresh',
+  'GET /api/openapi.json',
+  'GET /api/config',
+]
 
 /** Opens a WebSocket; resolves with the HTTP status of a refused upgrade, or 101 and the messages. */
 function connect(url: string, headers: Record<string, string> = {}) {
@@ -51,6 +56,11 @@ describe('auth: every /api route is guarded', function () {
   })
   after(async () => {
     await t?.close()
+  })
+
+  it('tells a client before login that it must sign in (GET /api/config)', async () => {
+    const res = await t.request().get('/api/config').expect(200)
+    expect(res.body).to.include({ auth_required: true, has_internal_auth: true })
   })
 
   it('answers 401 on every /api route of the route table without a token or with a bad one', async () => {

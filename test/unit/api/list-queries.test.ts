@@ -63,7 +63,7 @@ describe('list query strings', () => {
       ],
       [
         { source_type: 'x' },
-        "unknown source_type 'x' (expected api, user, trigger, webhook, hook, task)",
+        "unknown source_type 'x' (expected api, user, trigger, webhook, hook, task, rerun)",
         'source_type',
       ],
       [{ cursor: 'zz' }, "invalid cursor 'zz'", 'cursor'],

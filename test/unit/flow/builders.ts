@@ -57,6 +57,8 @@ export function actionDef(name: string, over: Partial<ActionDef> = {}): ActionDe
     interpreter: null,
     args: [],
     runner: 'local',
+    task: null,
+    message: null,
     unsupported: null,
     at,
     ...over,
@@ -73,6 +75,8 @@ export function stepDef(name: string, over: Partial<StepDef> = {}): StepDef {
     input: {},
     continueOnFailure: false,
     when: null,
+    forEach: null,
+    sequential: false,
     timeoutSecs: null,
     retry: null,
     declared: {},
@@ -178,6 +182,10 @@ export function jobOf(over: Partial<Job> = {}): Job {
     startedAt: EARLIER,
     completedAt: null,
     logLastSeq: null,
+    parentJobId: null,
+    parentStepName: null,
+    sourceJobId: null,
+    depth: 0,
     ...over,
   }
 }
@@ -211,6 +219,11 @@ export function stepRun(name: string, status: StepStatus, over: StepRunOver = {}
     claimedAt: null,
     startedAt: null,
     completedAt: null,
+    suspendedAt: null,
+    loopSource: null,
+    loopIndex: null,
+    loopTotal: null,
+    childJobId: null,
     ...rest,
   }
 }

@@ -120,13 +120,19 @@ describe('flow/move-effects', () => {
       {
         from: 'pending',
         event: 'deps_met',
-        want: { stepId: 's1', status: 'ready', errorMessage: null, readyAt: NOW },
+        want: { stepId: 's1', from: 'pending', status: 'ready', errorMessage: null, readyAt: NOW },
       },
       {
         from: 'pending',
         event: 'skip',
         reason: "dependency 'a' failed",
-        want: { stepId: 's1', status: 'skipped', errorMessage: null, readyAt: null },
+        want: {
+          stepId: 's1',
+          from: 'pending',
+          status: 'skipped',
+          errorMessage: null,
+          readyAt: null,
+        },
       },
       {
         from: 'pending',
@@ -134,6 +140,7 @@ describe('flow/move-effects', () => {
         reason: 'when condition failed: boom',
         want: {
           stepId: 's1',
+          from: 'pending',
           status: 'failed',
           errorMessage: 'when condition failed: boom',
           readyAt: null,
@@ -142,13 +149,25 @@ describe('flow/move-effects', () => {
       {
         from: 'ready',
         event: 'job_cancelled',
-        want: { stepId: 's1', status: 'cancelled', errorMessage: null, readyAt: null },
+        want: {
+          stepId: 's1',
+          from: 'ready',
+          status: 'cancelled',
+          errorMessage: null,
+          readyAt: null,
+        },
       },
       {
         from: 'ready',
         event: 'job_timed_out',
         reason: 'job timed out',
-        want: { stepId: 's1', status: 'failed', errorMessage: 'job timed out', readyAt: null },
+        want: {
+          stepId: 's1',
+          from: 'ready',
+          status: 'failed',
+          errorMessage: 'job timed out',
+          readyAt: null,
+        },
       },
       { from: 'ready', event: 'claim', want: null },
       { from: 'running', event: 'complete', want: null },

@@ -35,6 +35,7 @@ const allHooks: TaskHooks = {
   onSuccess: [{ ...hook('notify'), input: { text: '{{ hook.task_name }} {{ hook.status }}' } }],
   onError: [{ ...hook('notify'), input: { text: '{{ hook.error_message }}' } }],
   onCancel: [hook('notify')],
+  onSuspended: [],
 }
 
 function task(over: Partial<TaskDef> = {}): TaskDef {
@@ -59,6 +60,7 @@ function context(over: Partial<SettleContext> = {}) {
     now: NOW,
     workspace: workspace(),
     scrub: (text) => text.replaceAll('hunter22', '******'),
+    scrubJson: (value) => value,
     newJobId,
     newStepId,
     defaults: { stepTimeoutSecs: 300, jobTimeoutSecs: null },
@@ -94,7 +96,7 @@ describe('flow/settle', () => {
       const s = settleJob(jobOf(), [build('completed', ran), ship('pending')], ctx)
       expect(s.status).to.equal('running')
       expect(s.stepChanges).to.deep.equal([
-        { stepId: 'step-ship', status: 'ready', errorMessage: null, readyAt: NOW },
+        { stepId: 'step-ship', from: 'pending', status: 'ready', errorMessage: null, readyAt: NOW },
       ])
       expect(s.jobChanges).to.deep.equal({})
       expect(s.newJobs).to.deep.equal([])
@@ -136,7 +138,13 @@ describe('flow/settle', () => {
       const s = settleJob(jobOf({ input: { env: 'prod' } }), steps, ctx)
       expect(s.status).to.equal('failed')
       expect(s.stepChanges).to.deep.equal([
-        { stepId: 'step-ship', status: 'skipped', errorMessage: null, readyAt: null },
+        {
+          stepId: 'step-ship',
+          from: 'pending',
+          status: 'skipped',
+          errorMessage: null,
+          readyAt: null,
+        },
       ])
       expect(s.jobChanges).to.deep.equal({
         status: 'failed',
@@ -305,7 +313,7 @@ describe('flow/settle', () => {
       const first = settleJob(jobOf(), [failedBuild, ship('pending', tolerant)], ctx)
       expect(first.status).to.equal('running')
       expect(first.stepChanges).to.deep.equal([
-        { stepId: 'step-ship', status: 'ready', errorMessage: null, readyAt: NOW },
+        { stepId: 'step-ship', from: 'pending', status: 'ready', errorMessage: null, readyAt: NOW },
       ])
       const done = settleJob(
         jobOf(),
@@ -331,7 +339,13 @@ describe('flow/settle', () => {
       const reason = 'when condition failed: template line 1, column 4: bad token ******'
       expect(s.status).to.equal('failed')
       expect(s.stepChanges).to.deep.equal([
-        { stepId: 'step-ship', status: 'failed', errorMessage: reason, readyAt: null },
+        {
+          stepId: 'step-ship',
+          from: 'pending',
+          status: 'failed',
+          errorMessage: reason,
+          readyAt: null,
+        },
       ])
       expect(s.fx.events.slice(0, 1)).to.deep.equal([stepFinished('ship', 'failed', reason)])
       expect(s.fx.lines[0]).to.deep.equal(err(`step ship failed: ${reason}`))

@@ -47,7 +47,8 @@ export function hooks(prefix: string): TaskHooks {
     onSuccess: [hook(`${prefix}-success`)],
     onError: [hook(`${prefix}-error`)],
     onCancel: [hook(`${prefix}-cancel`)],
+    onSuspended: [],
   }
 }
 
-export const noHooks: TaskHooks = { onSuccess: [], onError: [], onCancel: [] }
+export const noHooks: TaskHooks = { onSuccess: [], onError: [], onCancel: [], onSuspended: [] }

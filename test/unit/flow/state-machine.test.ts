@@ -127,9 +127,79 @@ const STEP_ROWS: Array<{
     effects: ['request_stop'],
     why: 'timeout, awaiting the worker',
   },
+  {
+    from: 'ready',
+    event: 'skip',
+    to: 'skipped',
+    effects: ['close', 'announce_finished', 'log_finished'],
+    why: 'a loop over an empty list',
+  },
+  {
+    from: 'ready',
+    event: 'expand',
+    to: 'running',
+    effects: ['start_server', 'expand_loop', 'announce_started'],
+    why: 'a loop step becomes its instances',
+  },
+  {
+    from: 'ready',
+    event: 'start_child',
+    to: 'running',
+    effects: ['start_server', 'start_child', 'announce_started'],
+    why: 'a task step starts its child job',
+  },
+  {
+    from: 'ready',
+    event: 'suspend',
+    to: 'suspended',
+    effects: ['start_server', 'mark_suspended', 'announce_suspended'],
+    why: 'an approval waits for a person',
+  },
+  {
+    from: 'ready',
+    event: 'dispatch_failed',
+    to: 'failed',
+    effects: ['close', 'announce_finished', 'log_finished'],
+    why: 'the server could not start it',
+  },
+  {
+    from: 'suspended',
+    event: 'approve',
+    to: 'completed',
+    effects: ['record_result', 'announce_finished', 'log_finished'],
+    why: 'approved',
+  },
+  {
+    from: 'suspended',
+    event: 'reject',
+    to: 'failed',
+    effects: ['record_result', 'announce_finished', 'log_finished'],
+    why: 'rejected',
+  },
+  {
+    from: 'suspended',
+    event: 'approval_timed_out',
+    to: 'failed',
+    effects: ['record_result', 'announce_finished', 'log_finished'],
+    why: 'nobody decided in time',
+  },
+  {
+    from: 'suspended',
+    event: 'job_cancelled',
+    to: 'cancelled',
+    effects: ['close', 'announce_finished'],
+    why: 'job cancelled',
+  },
+  {
+    from: 'suspended',
+    event: 'job_timed_out',
+    to: 'failed',
+    effects: ['close', 'announce_finished'],
+    why: 'job timed out',
+  },
 ]
 
-const ENDED: JobEffect[] = ['conclude', 'announce_finished', 'end_log']
+const ENDED: JobEffect[] = ['conclude', 'announce_finished', 'end_log', 'notify_parent']
 
 /** The legal job moves of API.md §2.1 (pending and running accept the same endings). */
 const JOB_ROWS: Array<{
