@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { EventFilter } from '../db/repositories/event.repository.ts'
 import type { Job, JobListFilter, StepRun, TaskStats } from '../flow/job.ts'
 import type { EventStreamRequest } from '../events/event-stream.ts'
-import type { CreateJobRequest } from '../jobs/orchestrator.ts'
+import type { Orchestrator } from '../jobs/orchestrator.ts'
 import type { RemoteStepCalls } from '../workers/remote-step-calls.ts'
 import type { WorkerLifecycle } from '../workers/worker-lifecycle.ts'
 import type { Metrics } from '../metrics/metrics.ts'
@@ -53,10 +53,7 @@ export interface ApiDeps {
   /** Last fire per trigger name of a workspace (trigger_state). */
   readonly triggerFires: (workspace: string) => Promise<ReadonlyMap<string, TriggerFire>>
   /** Creates and cancels jobs (jobs/orchestrator.ts). */
-  readonly orchestrator: {
-    createJob(req: CreateJobRequest): Promise<{ jobId: string; created: boolean }>
-    cancelJob(id: string): Promise<{ status: JobStatus; cancelRequestedAt: Date }>
-  }
+  readonly orchestrator: Pick<Orchestrator, 'createJob' | 'cancelJob' | 'decideApproval'>
   readonly jobs: {
     get(id: string): Promise<Job | undefined>
     steps(id: string): Promise<StepRun[]>

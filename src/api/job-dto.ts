@@ -18,6 +18,9 @@ export function toJobSummaryDto(j: Job): Record<string, unknown> {
     started_at: iso(j.startedAt),
     completed_at: iso(j.completedAt),
     retry_of_job_id: j.retryOfJobId,
+    parent_job_id: j.parentJobId,
+    parent_step_name: j.parentStepName,
+    source_job_id: j.sourceJobId,
   }
 }
 
@@ -37,6 +40,33 @@ export function toStepDto(s: StepRun): Record<string, unknown> {
     depends_on: s.dependsOn,
     attempt: s.attempt,
     exit_code: s.exitCode,
+    ...(s.loopSource !== null
+      ? { loop_source: s.loopSource, loop_index: s.loopIndex, loop_total: s.loopTotal }
+      : {}),
+    ...(s.childJobId !== null ? { child_job_id: s.childJobId } : {}),
+    ...approvalFields(s),
+  }
+}
+
+/** An approval step shows its message and the fields an approver fills in. */
+function approvalFields(s: StepRun): Record<string, unknown> {
+  if (s.spec.action.type !== 'approval') return {}
+  const out = s.output as { approval_message?: unknown } | null
+  return {
+    suspended_at: iso(s.suspendedAt),
+    approval_message: typeof out?.approval_message === 'string' ? out.approval_message : null,
+    approval_fields: Object.fromEntries(
+      s.spec.action.input.map(([name, f]) => [
+        name,
+        {
+          type: f.type,
+          required: f.required,
+          ...(f.description !== null ? { description: f.description } : {}),
+          ...(f.options !== null ? { options: f.options } : {}),
+          ...(f.default !== undefined ? { default: f.default } : {}),
+        },
+      ]),
+    ),
   }
 }
 

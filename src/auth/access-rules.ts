@@ -58,6 +58,7 @@ const WRITE_RULES: ReadonlyArray<readonly [string, RegExp, Permission]> = [
   ['POST', new RegExp(`^/api/workspaces/${SEGMENT}/tasks/${SEGMENT}/execute$`), 'operate'],
   ['POST', new RegExp(`^/api/workspaces/${SEGMENT}/refresh$`), 'operate'],
   ['POST', new RegExp(`^/api/jobs/${SEGMENT}/(cancel|retry)$`), 'operate'],
+  ['POST', new RegExp(`^/api/jobs/${SEGMENT}/steps/${SEGMENT}/approve$`), 'operate'],
   ['POST', /^\/api\/auth\/logout$/, 'self'],
   ['POST', /^\/api\/auth\/api-keys$/, 'own_keys'],
   ['DELETE', new RegExp(`^/api/auth/api-keys/${SEGMENT}$`), 'own_keys'],

@@ -6,6 +6,11 @@
  */
 import type { Kysely } from 'kysely'
 import { findExpiredLeases } from '../db/queries/find-expired-leases.ts'
+import {
+  findDueServerSteps,
+  findEndedChildren,
+  findOverdueApprovals,
+} from '../db/queries/find-server-step-work.ts'
 import { findTimedOutJobs } from '../db/queries/find-timed-out-jobs.ts'
 import { markLostWorkers } from '../db/queries/mark-lost-workers.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
@@ -85,10 +90,29 @@ export class LeaseSweeper {
         await this.#orchestrator.timeoutJob(jobId)
         ended++
       }
+      ended += await this.#sweepServerSteps()
     } catch (e) {
       this.#logger.warn({ err: coerceError(e) }, 'lease sweep failed; retrying next round')
     }
     return ended
+  }
+
+  /** Approvals past their timeout, children whose end went unnoticed, retries now due. */
+  async #sweepServerSteps(): Promise<number> {
+    let moved = 0
+    for (const a of await findOverdueApprovals(this.#db)) {
+      await this.#orchestrator.timeoutApproval(a.jobId, a.stepId)
+      moved++
+    }
+    for (const c of await findEndedChildren(this.#db)) {
+      await this.#orchestrator.childEnded(c.parentJobId, c.childJobId)
+      moved++
+    }
+    for (const jobId of await findDueServerSteps(this.#db)) {
+      await this.#orchestrator.startDueSteps(jobId)
+      moved++
+    }
+    return moved
   }
 
   /** Remote workers silent for lostAfterSecs become `lost`, and their leases are lost at once. */

@@ -11,6 +11,8 @@ export interface Job {
   readonly sourceType: SourceType
   readonly sourceId: string | null
   readonly input: Record<string, unknown>
+  /** The input as submitted, before defaults (what a re-run replays). */
+  readonly rawInput?: unknown
   readonly output: unknown
   readonly errorMessage: string | null
   readonly revision: string
@@ -78,6 +80,8 @@ export interface JobListFilter {
   readonly taskName?: string
   readonly statuses?: ReadonlyArray<JobStatus>
   readonly sourceType?: SourceType
+  /** Sub-task jobs of one parent job. */
+  readonly parentJobId?: string
   readonly limit: number
   readonly offset: number
   readonly cursor?: { readonly createdAt: Date; readonly id: string }

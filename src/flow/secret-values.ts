@@ -112,3 +112,27 @@ function collectValues(v: unknown, out: string[], numbers: boolean): void {
   else if (v !== null && typeof v === 'object')
     for (const x of Object.values(v)) collectValues(x, out, numbers)
 }
+
+/** What a client sends for a secret input it only ever saw masked: Strøm's, and Weir's. */
+export const REPLAY_SENTINELS: ReadonlySet<unknown> = new Set(['••••••', '******'])
+
+/**
+ * A re-run's input (STROEM-REFERENCE.md §7.2): a secret field sent as a mask sentinel takes the
+ * source job's value, or is left out (its default applies) when the source had none.
+ */
+export function replaySecretInputs(
+  schema: InputSchema,
+  input: Readonly<Record<string, unknown>>,
+  source: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...input }
+  const declared = new Map(schema)
+  for (const [name, value] of Object.entries(input)) {
+    if (!REPLAY_SENTINELS.has(value)) continue
+    const secret = declared.get(name)?.secret === true || isSecretInputName(name)
+    if (!secret) continue
+    if (Object.hasOwn(source, name)) out[name] = source[name]
+    else delete out[name]
+  }
+  return out
+}

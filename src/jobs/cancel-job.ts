@@ -23,6 +23,7 @@ import {
   type StepMove,
 } from '../flow/move-effects.ts'
 import { stepTransition, type StepEventType } from '../flow/state-machine.ts'
+import { stepKind } from '../flow/step-spec.ts'
 import type { Clock } from '../shared/clock.ts'
 import { ConflictError, NotFoundError } from '../shared/errors.ts'
 import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
@@ -118,9 +119,18 @@ async function moveJobAndSteps(
     trx,
     moves.flatMap((mv) => statusChangeOf(mv, now) ?? []),
   )
-  const stopping = moves.some((mv) => mv.effects.includes('request_stop'))
+  // A running step asked to stop: a worker's process is told; a task step's child job is
+  // cancelled after the commit; a loop step waits for its instances.
+  const stopped = moves.filter((mv) => mv.effects.includes('request_stop'))
+  const byId = new Map(steps.map((s) => [s.id, s]))
+  const children = stopped.flatMap((mv) => {
+    const s = byId.get(mv.stepId)
+    return s && stepKind(s.spec) === 'task' && s.childJobId ? [s.childJobId] : []
+  })
+  const stopping = stopped.some((mv) => stepKind(byId.get(mv.stepId)!.spec) === 'worker')
     ? await requestStop(trx, job.id, m.stopReason)
     : 0
+  fx.cancelChildren.push(...children)
   const move = moveJob(job, m.jobEvent)
   const details = { now, cancelRequestedAt: job.cancelRequestedAt, stopping }
   const changes = jobChangesOf(move, details)
@@ -128,9 +138,9 @@ async function moveJobAndSteps(
   announceJobMove(fx, job, move, details)
   if (stopping > 0) fx.stops.push({ jobId: job.id, reason: m.stopReason })
   for (const mv of moves) announceStepMove(fx, job, mv)
-  const byId = new Map(moves.map((mv) => [mv.stepId, mv]))
+  const moved = new Map(moves.map((mv) => [mv.stepId, mv]))
   const updated = steps.map((s): StepRun => {
-    const mv = byId.get(s.id)
+    const mv = moved.get(s.id)
     return mv ? { ...s, status: mv.to, errorMessage: errorOf(mv) ?? s.errorMessage } : s
   })
   const status = await settleAndWrite(trx, c.settleDeps(trx), m.after, updated, fx)

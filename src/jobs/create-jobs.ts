@@ -14,6 +14,7 @@ import type { Workspace } from '../workspace/workspace.ts'
 import { EffectsRunner } from './effects-runner.ts'
 import type { JobSecrets } from './job-secrets.ts'
 import { Orchestrator } from './orchestrator.ts'
+import { ConflictError, NotFoundError } from '../shared/errors.ts'
 
 export type StopListener = (jobId: string, reason: 'cancel_requested' | 'timeout') => void
 
@@ -55,6 +56,13 @@ export function createJobs(d: {
       for (const l of stopListeners) l(jobId, reason)
     },
     noteLogOwners: d.noteLogOwners,
+    childEnded: (parentJobId, childJobId) => orchestrator.childEnded(parentJobId, childJobId),
+    cancelChild: async (childJobId) => {
+      // A child that has ended already needs nothing (409), nor one that is gone (404).
+      await orchestrator.cancelJob(childJobId).catch((e: unknown) => {
+        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e
+      })
+    },
   })
   const afterCommit = (fx: AfterCommit) => effects.run(fx)
   const orchestrator = new Orchestrator({

@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { AfterCommit } from '../flow/after-commit.ts'
 import type { JobLogs } from '../logs/job-logs.ts'
+import { coerceError } from '../shared/errors.ts'
 
 export interface EffectsTargets {
   readonly jobLogs: JobLogs
@@ -18,6 +19,10 @@ export interface EffectsTargets {
   readonly stopJob: (jobId: string, reason: 'cancel_requested' | 'timeout') => void
   /** Learns who owns the logs of jobs created or claimed here, before any line is written. */
   readonly noteLogOwners?: (owners: ReadonlyMap<string, string | null>) => void
+  /** A child job ended: its parent's task step moves. */
+  readonly childEnded: (parentJobId: string, childJobId: string) => Promise<void>
+  /** Cancels a child job whose parent was cancelled or timed out. */
+  readonly cancelChild: (childJobId: string) => Promise<void>
 }
 
 export class EffectsRunner {
@@ -39,6 +44,19 @@ export class EffectsRunner {
     for (const at of fx.wakeAt) this.#wakeAt(at.getTime() - now)
     for (const s of fx.stops) t.stopJob(s.jobId, s.reason)
     for (const e of fx.ends) void t.jobLogs.end(e.jobId, e.status, e.line)
+    // Other jobs' transactions: each after this one committed, failures logged (the sweeper
+    // finds a parent whose child ended unnoticed).
+    for (const c of fx.childEnds)
+      t.childEnded(c.parentJobId, c.childJobId).catch((err: unknown) =>
+        t.logger.warn(
+          { err: coerceError(err), jobId: c.parentJobId },
+          'moving a parent step failed',
+        ),
+      )
+    for (const id of fx.cancelChildren)
+      t.cancelChild(id).catch((err: unknown) =>
+        t.logger.warn({ err: coerceError(err), jobId: id }, 'cancelling a child job failed'),
+      )
     if (fx.events.length > 0) t.emit(fx.events)
   }
 

@@ -17,7 +17,7 @@ import { createCoalescer } from '../shared/coalescer.ts'
 import { newJobId, newStepRunId } from '../shared/ids.ts'
 import { KeyedTurns } from '../shared/keyed-turns.ts'
 import type { Logger } from '../shared/logger.ts'
-import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
+import { isTerminalJobStatus, type JobStatus, type StepStatus } from '../shared/statuses.ts'
 import type { TaskDef, Workspace } from '../workspace/workspace.ts'
 import type { AfterCommit } from '../flow/after-commit.ts'
 import { cancelJob, requestCancel, timeoutJob, type CancelContext } from './cancel-job.ts'
@@ -34,6 +34,14 @@ import {
   type FinishRequest,
   type FinishResult,
 } from './finish-step.ts'
+import {
+  childJobEnded,
+  decideApprovalStep,
+  startDueServerSteps,
+  timeOutApproval,
+  type ServerStepDeps,
+} from './server-step-events.ts'
+import type { ApprovalRequest } from '../flow/approvals.ts'
 import { JobSecrets, maskPlannedJob } from './job-secrets.ts'
 import type { Job, StepOutcome } from '../flow/job.ts'
 import { describeNewJobs, type NewJobsBatch } from './new-jobs.ts'
@@ -62,6 +70,8 @@ export interface CreateJobRequest {
   readonly fireKey?: string | null
   readonly idempotencyKey?: string | null
   readonly retryOfJobId?: string | null
+  /** A re-run: the job whose input it replays. */
+  readonly sourceJobId?: string | null
   /** Written with the job, in its statement (who asked for it). */
   readonly audit?: NewAuditEntry
 }
@@ -128,6 +138,7 @@ export class Orchestrator {
       fireKey: req.fireKey,
       idempotencyKey: req.idempotencyKey,
       retryOfJobId: req.retryOfJobId,
+      sourceJobId: req.sourceJobId,
     })
     try {
       let fx: AfterCommit
@@ -239,6 +250,39 @@ export class Orchestrator {
   /** Fails a job whose `timeout` passed: waiting steps fail, running ones are told to stop. */
   timeoutJob(jobId: string): Promise<void> {
     return timeoutJob(this.#cancelContext(), jobId)
+  }
+
+  /** A child job ended: its parent's task step moves (in the parent's own transaction). */
+  childEnded(parentJobId: string, childJobId: string): Promise<void> {
+    return childJobEnded(this.#serverStepDeps(), parentJobId, childJobId)
+  }
+
+  /** An approver's decision on a suspended approval step (404, 409, 400 as the API says). */
+  decideApproval(
+    jobId: string,
+    stepName: string,
+    req: Omit<ApprovalRequest, 'at'>,
+  ): Promise<{ status: StepStatus }> {
+    return decideApprovalStep(this.#serverStepDeps(), jobId, stepName, req)
+  }
+
+  /** A suspended approval past its step's timeout fails. */
+  timeoutApproval(jobId: string, stepId: string): Promise<void> {
+    return timeOutApproval(this.#serverStepDeps(), jobId, stepId)
+  }
+
+  /** Starts the job's server-run steps whose retry delay has passed. */
+  startDueSteps(jobId: string): Promise<void> {
+    return startDueServerSteps(this.#serverStepDeps(), jobId)
+  }
+
+  #serverStepDeps(): ServerStepDeps {
+    return {
+      db: this.#d.db,
+      clock: this.#d.clock,
+      settleDeps: (trx) => this.#settleDeps(trx),
+      onCommitted: this.#d.onCommitted,
+    }
   }
 
   #cancelContext(): CancelContext {

@@ -5,7 +5,9 @@ import { z } from 'zod'
 import type { JobSource } from '../../flow/plan-job.ts'
 import type { NewAuditEntry } from '../../shared/accounts.ts'
 import { validateInput } from '../../workspace/input-schema.ts'
-import { BadRequestError, ValidationError } from '../../shared/errors.ts'
+import { BadRequestError, NotFoundError, ValidationError } from '../../shared/errors.ts'
+import { isUuid } from '../../shared/ids.ts'
+import { replaySecretInputs } from '../../flow/secret-values.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { principalOf } from '../middleware/auth.ts'
 import { bodyOf } from '../middleware/json-body.ts'
@@ -16,8 +18,12 @@ import { parseBody } from '../zod-issues.ts'
  * fields are the task's and are checked against the task's schema, not here.
  */
 export const executeBodySchema = z
-  .strictObject({ input: z.record(z.string(), z.unknown()).nullish() })
-  .transform((b) => ({ input: b.input ?? {} }))
+  .strictObject({
+    input: z.record(z.string(), z.unknown()).nullish(),
+    /** A re-run of that job: source_type `rerun`, secret fields sent masked replay its values. */
+    source_job_id: z.string().refine(isUuid, { error: 'expected a job id' }).nullish(),
+  })
+  .transform((b) => ({ input: b.input ?? {}, sourceJobId: b.source_job_id ?? null }))
 
 /** Jobs started over the API: by the authenticated user when auth is on (API.md §2.3). */
 export function jobSourceOf(ctx: Context): JobSource {
@@ -40,7 +46,19 @@ export async function executeTask(
 ): Promise<{ job_id: string }> {
   const { workspace, task } = deps.registry.getRunnableTask(req.workspace, req.task)
   const body = parseBody(executeBodySchema, req.body)
-  const input = validateInput(task.input, task.declaresInput, body.input, {
+  let given: Record<string, unknown> = body.input
+  let source = req.source
+  if (body.sourceJobId !== null) {
+    const original = await deps.jobs.get(body.sourceJobId)
+    if (!original || original.workspace !== workspace.name)
+      throw new NotFoundError(
+        `source_job_id: job '${body.sourceJobId}' not found in workspace '${workspace.name}'`,
+      )
+    const raw = isRecord(original.rawInput) ? original.rawInput : original.input
+    given = replaySecretInputs(task.input, body.input, raw)
+    source = { type: 'rerun', id: original.id }
+  }
+  const input = validateInput(task.input, task.declaresInput, given, {
     renderDefault: (tpl) => deps.renderWithSecrets(workspace, tpl),
   })
   if (!input.ok) throw new ValidationError('invalid input', input.issues)
@@ -48,8 +66,9 @@ export async function executeTask(
     workspace,
     task,
     input: input.value,
-    rawInput: body.input,
-    source: req.source,
+    rawInput: given,
+    source,
+    sourceJobId: body.sourceJobId,
     idempotencyKey: req.idempotencyKey,
     retryOfJobId: req.retryOfJobId,
     audit: req.audit,
@@ -84,4 +103,8 @@ export function executeRoutes(router: Router, deps: ApiDeps): void {
     })
     ctx.body = result
   })
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
 }

@@ -15,6 +15,7 @@ import { bodyOf } from '../middleware/json-body.ts'
 import { parseJobId } from '../path-ids.ts'
 import { cursorExcludesOffset, cursorParam, pageParams } from '../query-params.ts'
 import { parseBody, parseQuery } from '../zod-issues.ts'
+import { principalOf } from '../middleware/auth.ts'
 import { executeTask, jobSourceOf } from './execute.ts'
 
 /** The keyset cursor of the jobs list: the last job's `created_at` and id. */
@@ -57,6 +58,12 @@ export const jobListQuerySchema = z
           `unknown source_type '${String(iss.input)}' (expected ${SOURCE_TYPES.join(', ')})`,
       })
       .optional(),
+    parent_job_id: z
+      .string()
+      .refine(isUuid, {
+        error: (iss) => `parent_job_id must be a job id, got '${String(iss.input)}'`,
+      })
+      .optional(),
     ...pageParams,
     cursor: cursorParam(decodeJobCursor).optional(),
   })
@@ -70,11 +77,19 @@ export const jobListQuerySchema = z
     taskName: q.task_name,
     statuses: q.status,
     sourceType: q.source_type,
+    parentJobId: q.parent_job_id,
     limit: q.limit,
     offset: q.offset,
     cursor: q.cursor,
     count: q.count,
   }))
+
+/** An approver's decision (STROEM-REFERENCE.md §3.3). */
+const approveBodySchema = z.strictObject({
+  approved: z.boolean(),
+  input: z.record(z.string(), z.unknown()).nullish(),
+  rejection_reason: z.string().nullish(),
+})
 
 /** Cancel and retry take no parameters; a body, if sent, is ignored as long as it is an object. */
 const noParamsBodySchema = z.object({})
@@ -105,6 +120,30 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     await deps.audit.record(ctx, { action: 'job.cancelled', targetType: 'job', targetId: id })
     ctx.status = status === 'cancelled' ? 200 : 202
     ctx.body = { job_id: id, status, cancel_requested_at: cancelRequestedAt.toISOString() }
+  })
+
+  router.post('/api/jobs/:id/steps/:step/approve', async (ctx) => {
+    const id = parseJobId(ctx.params.id)
+    const step = ctx.params.step!
+    const body = parseBody(approveBodySchema, bodyOf(ctx))
+    const { status } = await deps.orchestrator.decideApproval(id, step, {
+      approved: body.approved,
+      input: body.input ?? null,
+      rejectionReason: body.rejection_reason ?? null,
+      actor: principalOf(ctx)?.email ?? 'anonymous',
+    })
+    await deps.audit.record(ctx, {
+      action: body.approved ? 'job.step_approved' : 'job.step_rejected',
+      targetType: 'job',
+      targetId: id,
+      details: { step },
+    })
+    ctx.body = {
+      job_id: id,
+      step_name: step,
+      status: body.approved ? 'approved' : 'rejected',
+      step_status: status,
+    }
   })
 
   router.post('/api/jobs/:id/retry', async (ctx) => {

@@ -29,7 +29,9 @@ export interface ClaimRequest {
  * order is job before steps everywhere else, ARCHITECTURE.md §6): a finisher holding the job row
  * derives `running` from the steps itself. A step is never taken before its ready_at (retry delay).
  * Eligibility: the action's tags are a subset of the worker's, and the worker has the capability
- * the step needs (`docker` for a docker runner or action, `kubernetes` for a pod, else `script`).
+ * the step needs (`docker` for a docker runner or action, `kubernetes` for a pod, else `script`);
+ * `type: task` and `type: approval` steps need `server`, which no worker has: the server runs
+ * them (a ready one only waits out a retry delay; the sweeper starts it).
  * Lease tokens are `wlt_` + the binding tag of workers/lease-chain.ts (the first 12 hex digits of
  * sha256('<worker>:<step>:<attempt>'), computed here in SQL) + 32 random hex digits.
  * Index: step_runs_ready (partial, status = 'ready').
@@ -79,6 +81,7 @@ export async function claimReadySteps(
       SELECT id FROM step_runs
       WHERE status = 'ready' AND ready_at <= now() AND tags <@ ${JSON.stringify(req.tags)}::jsonb
         AND (CASE
+          WHEN action_type IN ('task', 'approval') THEN 'server'
           WHEN runner = 'docker' OR action_type = 'docker' THEN 'docker'
           WHEN runner = 'pod' OR action_type IN ('pod', 'kubernetes') THEN 'kubernetes'
           ELSE 'script' END) = ANY(${[...req.capabilities]}::text[])
@@ -120,7 +123,7 @@ export async function claimReadySteps(
         coalesce(f.version, j.xmin::text) AS j_version,
         CASE WHEN runnable.n = 1 THEN row_to_json(j) END AS j_row,
         CASE WHEN runnable.n = 1 THEN (
-          SELECT json_agg(r ORDER BY r.position) FROM step_runs r WHERE r.job_id = c.job_id
+          SELECT json_agg(r ORDER BY r.position, r.loop_index NULLS FIRST) FROM step_runs r WHERE r.job_id = c.job_id
         ) END AS j_steps
       FROM claimed c JOIN jobs j ON j.id = c.job_id LEFT JOIN flipped f ON f.id = c.job_id
       CROSS JOIN LATERAL (

@@ -15,7 +15,7 @@ const STEP_TIMESTAMPS = [
 
 type Row = JobRow & { version: string; steps_json: unknown }
 
-const STEPS_JSON = sql`(SELECT coalesce(json_agg(r ORDER BY r.position), '[]') FROM step_runs r
+const STEPS_JSON = sql`(SELECT coalesce(json_agg(r ORDER BY r.position, r.loop_index NULLS FIRST), '[]') FROM step_runs r
   WHERE r.job_id = j.id) AS steps_json`
 
 /**

@@ -18,6 +18,7 @@ export function toJob(r: JobRow): Job {
     sourceType: r.source_type,
     sourceId: r.source_id,
     input: (r.input ?? {}) as Record<string, unknown>,
+    rawInput: r.raw_input ?? null,
     output: r.output ?? null,
     errorMessage: r.error_message,
     revision: r.revision,
@@ -118,6 +119,8 @@ export async function listStepsOfJob(db: Kysely<DB>, jobId: string): Promise<Ste
     .selectAll()
     .where('job_id', '=', jobId)
     .orderBy('position')
+    // A loop's instances right after their loop step, in index order.
+    .orderBy(sql`loop_index NULLS FIRST`)
     .execute()
   return rows.map(toStepRun)
 }
@@ -166,6 +169,7 @@ export async function listJobs(
   if (f.statuses !== undefined && f.statuses.length > 0)
     q = q.where('status', 'in', [...f.statuses])
   if (f.sourceType !== undefined) q = q.where('source_type', '=', f.sourceType)
+  if (f.parentJobId !== undefined) q = q.where('parent_job_id', '=', f.parentJobId)
   let page = q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit)
   if (f.cursor) {
     const c = f.cursor

@@ -110,7 +110,10 @@ export async function recordLeaseReply(
     .execute()
 }
 
-/** Asks running steps of a job to stop (cancel or job timeout); workers see it on their next call. */
+/**
+ * Asks the running steps of a job that a worker holds to stop (cancel or job timeout); workers
+ * see it on their next call. Steps the server runs (loops, task steps) have no worker.
+ */
 export async function requestStop(
   trx: Transaction<DB>,
   jobId: string,
@@ -124,6 +127,7 @@ export async function requestStop(
     })
     .where('job_id', '=', jobId)
     .where('status', '=', 'running')
+    .where('worker_id', 'is not', null)
     .executeTakeFirst()
   return Number(res.numUpdatedRows)
 }
