@@ -120,6 +120,20 @@ export function statusChangeOf(move: StepMove, readyAt: Date): StepStatusChange 
 }
 
 /**
+ * One write per step: a step moved twice in one decision (pending → ready → running, as a task
+ * step does when its dependencies settle) is written once, fenced on its first `from`, with the
+ * last status and every field either move set (one UPDATE cannot apply two rows to one step).
+ */
+export function mergeChanges(changes: ReadonlyArray<StepStatusChange>): StepStatusChange[] {
+  const byStep = new Map<string, StepStatusChange>()
+  for (const c of changes) {
+    const prev = byStep.get(c.stepId)
+    byStep.set(c.stepId, prev ? { ...prev, ...c, from: prev.from } : c)
+  }
+  return [...byStep.values()]
+}
+
+/**
  * The write of a move on a step the server runs (no lease): its start (`start_server`, with what
  * `extra` adds: the child job, the approval's deadline, the rendered input), its end
  * (`end_attempt`) or its retry (`next_attempt`, claimable at `readyAt`).

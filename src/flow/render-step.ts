@@ -40,7 +40,10 @@ export interface RenderedStep {
 }
 
 export function renderStep(spec: StepSpec, ctx: RenderContext): RenderedStep {
-  const upstream = outputsContext(ctx.outputs)
+  // A loop instance sees `each` (its item, index and the loop's size) everywhere.
+  const upstream = spec.each
+    ? { ...outputsContext(ctx.outputs), each: spec.each }
+    : outputsContext(ctx.outputs)
   const options = { clock: ctx.clock }
   const stepInput = spec.inputIsLiteral
     ? { ...spec.input }

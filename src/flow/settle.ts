@@ -18,6 +18,7 @@ import {
   errorOf,
   JOB_TIMED_OUT,
   jobChangesOf,
+  mergeChanges,
   moveJob,
   statusChangeOf,
   type JobChanges,
@@ -188,7 +189,14 @@ export function settleJob(job: Job, steps: ReadonlyArray<StepRun>, ctx: SettleCo
     announceJobMove(fx, job, start, { now: ctx.now })
     at = { ...job, status: start.to, startedAt: job.startedAt ?? ctx.now }
   }
-  const result = { status, stepChanges, newSteps, jobChanges, fx, newJobs }
+  const result = {
+    status,
+    stepChanges: mergeChanges(stepChanges),
+    newSteps,
+    jobChanges,
+    fx,
+    newJobs,
+  }
   if (!isTerminalJobStatus(status)) return result
   const end = endJob(at, current, status as 'completed' | 'failed' | 'cancelled', ctx)
   fx.merge(end.fx)
