@@ -4,7 +4,7 @@ import { parseBody, validateRequest } from '../../../src/api/zod-issues.ts'
 import { ValidationError } from '../../../src/shared/errors.ts'
 
 describe('the execute envelope (API.md §4.4, check 1)', () => {
-  const accepted = (input: unknown): unknown => ({ ok: true, value: { input } })
+  const accepted = (input: unknown): unknown => ({ ok: true, value: { input, sourceJobId: null } })
   const rejected = (...issues: Array<[path: string, message: string]>): unknown => ({
     ok: false,
     issues: issues.map(([path, message]) => ({ path, message })),
@@ -32,8 +32,19 @@ describe('the execute envelope (API.md §4.4, check 1)', () => {
     })
   }
 
+  it('takes the job a re-run replays, and refuses what is not a job id', () => {
+    const id = '01a25112-be33-726a-a4a8-6c072a159dba'
+    expect(validateRequest(executeBodySchema, { source_job_id: id })).to.deep.equal({
+      ok: true,
+      value: { input: {}, sourceJobId: id },
+    })
+    expect(validateRequest(executeBodySchema, { source_job_id: 'nope' })).to.deep.equal(
+      rejected(['source_job_id', 'expected a job id']),
+    )
+  })
+
   it('treats an absent body as {} and words a refusal as a 400 naming every field', () => {
-    expect(parseBody(executeBodySchema, undefined)).to.deep.equal({ input: {} })
+    expect(parseBody(executeBodySchema, undefined)).to.deep.equal({ input: {}, sourceJobId: null })
     expect(() => parseBody(executeBodySchema, { inputs: {}, input: 3 }))
       .to.throw(ValidationError)
       .that.deep.includes({

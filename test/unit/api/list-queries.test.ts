@@ -29,6 +29,7 @@ describe('list query strings', () => {
       taskName: undefined,
       statuses: undefined,
       sourceType: undefined,
+      parentJobId: undefined,
       limit: 50,
       offset: 0,
       cursor: undefined,
