@@ -6,7 +6,6 @@
  */
 import { renderRecord, renderTemplate } from '../templates/render.ts'
 import type { Workspace } from '../workspace/workspace.ts'
-import type { AfterCommit } from './after-commit.ts'
 import { conditionContext } from './advance-steps.ts'
 import { NO_TASK_HOOKS, planSuspendedHooks } from './hooks.ts'
 import type { Job, StepRun } from './job.ts'
@@ -44,10 +43,12 @@ export interface ServerWork {
   readonly newJobs: PlannedJob[]
   /** What the announcement of a move needs beyond the move (by step id). */
   readonly details: Map<string, StepAnnounceDetails>
+  /** `_server` lines that follow the moves' own (hook jobs made for a suspension). */
+  readonly lines: Array<{ readonly line: string; readonly stream: 'stdout' | 'stderr' }>
 }
 
 function noWork(): ServerWork {
-  return { moves: [], changes: [], newSteps: [], newJobs: [], details: new Map() }
+  return { moves: [], changes: [], newSteps: [], newJobs: [], details: new Map(), lines: [] }
 }
 
 /** The steps a server-run step's start can see in templates: `when`'s context plus `each`. */
@@ -60,13 +61,12 @@ function templateContext(steps: ReadonlyArray<StepRun>, step: StepRun, ctx: Serv
 export function startServerSteps(
   steps: ReadonlyArray<StepRun>,
   ctx: ServerStepContext,
-  fx: AfterCommit,
 ): ServerWork {
   const work = noWork()
   for (const step of steps) {
     if (step.status !== 'ready' || stepKind(step.spec) === 'worker') continue
     if (step.readyAt !== null && step.readyAt.getTime() > ctx.now.getTime()) continue
-    startOne(steps, step, ctx, fx, work)
+    startOne(steps, step, ctx, work)
   }
   return work
 }
@@ -81,7 +81,6 @@ function startOne(
   steps: ReadonlyArray<StepRun>,
   step: StepRun,
   ctx: ServerStepContext,
-  fx: AfterCommit,
   work: ServerWork,
 ): void {
   const clock = { now: () => ctx.now }
@@ -164,8 +163,9 @@ function startOne(
     defaultStepTimeoutSecs: ctx.defaults.stepTimeoutSecs,
     defaultJobTimeoutSecs: ctx.defaults.jobTimeoutSecs,
   })
-  for (const problem of hooks.problems) fx.line(ctx.job.id, problem, 'stderr')
-  for (const h of hooks.jobs) fx.line(ctx.job.id, `hook job ${h.id} created (${h.taskName})`)
+  for (const problem of hooks.problems) work.lines.push({ line: problem, stream: 'stderr' })
+  for (const h of hooks.jobs)
+    work.lines.push({ line: `hook job ${h.id} created (${h.taskName})`, stream: 'stdout' })
   work.newJobs.push(...hooks.jobs)
 }
 

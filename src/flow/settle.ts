@@ -161,8 +161,9 @@ export function settleJob(job: Job, steps: ReadonlyArray<StepRun>, ctx: SettleCo
         moves,
         moves.flatMap((m) => statusChangeOf(m, ctx.now) ?? []),
       )
-      const started = startServerSteps(current, server, fx)
+      const started = startServerSteps(current, server)
       for (const m of started.moves) announceStepMove(fx, job, m, started.details.get(m.stepId))
+      for (const l of started.lines) fx.line(job.id, l.line, l.stream)
       apply(started.moves, started.changes)
       newSteps.push(...started.newSteps)
       newJobs.push(...started.newJobs)

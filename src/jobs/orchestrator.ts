@@ -5,6 +5,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import { insertPlannedJobs, insertStepRuns } from '../db/queries/insert-planned-jobs.ts'
 import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
+import { StepSpecCache } from '../db/queries/step-spec-cache.ts'
 import { insertAuditEntry } from '../db/repositories/audit.repository.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
 import { findJobIdByIdempotencyKey } from '../db/repositories/job.repository.ts'
@@ -86,6 +87,8 @@ export class Orchestrator {
   readonly #insertNow: (batch: NewJobsBatch) => Promise<void>
   /** Finishes of the same job take turns here (see finishStep). */
   readonly #finishing = new KeyedTurns()
+  /** Specs of the steps of big jobs: their reads leave specs out. */
+  readonly #specs = new StepSpecCache()
   /** Optimistic finishes arriving together share their read. */
   readonly #read: FinishDeps['read']
 
@@ -105,7 +108,7 @@ export class Orchestrator {
       { isolateFailures: true },
     )
     this.#read = createCoalescer(async (ids: string[]) => {
-      const found = await readJobsWithSteps(deps.db, ids)
+      const found = await readJobsWithSteps(deps.db, ids, this.#specs)
       return ids.map((id) => found.get(id))
     })
   }
@@ -224,6 +227,7 @@ export class Orchestrator {
           secrets: this.#secrets,
           settleDeps: (trx) => this.#settleDeps(trx),
           onCommitted: this.#d.onCommitted,
+          specs: this.#specs,
         },
         { stepId, jobId, leaseToken, outcome, chain, snapshot },
       ),
@@ -282,6 +286,7 @@ export class Orchestrator {
       clock: this.#d.clock,
       settleDeps: (trx) => this.#settleDeps(trx),
       onCommitted: this.#d.onCommitted,
+      specs: this.#specs,
     }
   }
 

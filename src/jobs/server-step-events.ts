@@ -6,6 +6,7 @@
  */
 import type { Kysely, Transaction } from 'kysely'
 import { lockJobWithSteps } from '../db/queries/lock-job-with-steps.ts'
+import type { StepSpecCache } from '../db/queries/step-spec-cache.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
 import { findJobById } from '../db/repositories/job.repository.ts'
 import { applyStepChanges } from '../db/repositories/step-run.repository.ts'
@@ -37,6 +38,7 @@ export interface ServerStepDeps {
   readonly clock: Clock
   readonly settleDeps: (trx: Transaction<DB>) => SettleDeps
   readonly onCommitted: (fx: AfterCommit) => void
+  readonly specs?: StepSpecCache
 }
 
 interface Decided {
@@ -59,7 +61,7 @@ async function moveOneStep(
   ) => Promise<Decided | null>,
 ): Promise<StepStatus | null> {
   const out = await withTransaction(d.db, async (trx) => {
-    const locked = await lockJobWithSteps(trx, jobId)
+    const locked = await lockJobWithSteps(trx, jobId, d.specs)
     if (!locked) return null
     const decided = await decide(locked.job, locked.steps, trx)
     if (!decided) return null
@@ -169,7 +171,7 @@ export async function timeOutApproval(
 /** Settles a job whose server-run step waited out a retry delay: the settle starts it. */
 export async function startDueServerSteps(d: ServerStepDeps, jobId: string): Promise<void> {
   const fx = await withTransaction(d.db, async (trx) => {
-    const locked = await lockJobWithSteps(trx, jobId)
+    const locked = await lockJobWithSteps(trx, jobId, d.specs)
     const fx = new AfterCommit()
     if (!locked) return fx
     await settleAndWrite(trx, d.settleDeps(trx), locked.job, locked.steps, fx)

@@ -17,8 +17,8 @@ describe('workspace, task and trigger routes', () => {
     const [ws] = res.body
     expect(ws).to.include({
       name: 'default',
-      tasks_count: 7,
-      actions_count: 18,
+      tasks_count: 8,
+      actions_count: 23,
       triggers_count: 2,
       error: null,
     })

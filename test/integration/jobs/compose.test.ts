@@ -149,6 +149,15 @@ describe('composed workflows: sub-tasks, loops, approvals', function () {
         )
     })
 
+    it('retries each instance on its own', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'weir-loop-retry-'))
+      const id = await execute(t, 'loop-retry', { dir })
+      const job = await waitForJob(t, id, 15000)
+      expect(job.status).to.equal('completed')
+      expect(step(job, 'items').output).to.deep.equal(['second try', 'second try'])
+      for (const n of ['items[0]', 'items[1]']) expect(step(job, n).attempt).to.equal(2)
+    })
+
     it('loops over a list a step computed, and skips a loop over an empty list', async () => {
       const id = await execute(t, 'loop-template', { count: 4 })
       const job = await waitForJob(t, id)
@@ -233,6 +242,50 @@ describe('composed workflows: sub-tasks, loops, approvals', function () {
     })
   })
 
+  it('fires on_cancel hooks, a hook of type task as a full job', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'weir-cancel-hook-')), 'never')
+    const id = await execute(t, 'cancellable', { marker })
+    await waitForStep(t, id, 'wait', 'running')
+    await t.request().post(`/api/jobs/${id}/cancel`).expect(202)
+    expect((await waitForJob(t, id)).status).to.equal('cancelled')
+    const hooks = await waitFor(
+      async () => {
+        const res = await t.request().get('/api/jobs?source_type=hook&limit=100')
+        const mine = res.body.filter((j: { source_id: string }) => j.source_id === id)
+        return mine.length === 2 ? mine : undefined
+      },
+      { timeoutMs: 8000, what: 'both hook jobs' },
+    )
+    const names = hooks.map((j: { task_name: string }) => j.task_name).sort()
+    expect(names).to.deep.equal(['_hook:notify', 'child'])
+    const child = await waitForJob(
+      t,
+      hooks.find((j: { task_name: string }) => j.task_name === 'child').job_id,
+    )
+    expect(child.input).to.deep.equal({ greeting: `from the cancel hook of ${id}`, count: 1 })
+    writeFileSync(marker, '')
+  })
+
+  it('replays a secret input sent as the mask sentinel in a re-run', async () => {
+    const first = await execute(t, 'secret-rerun', { token: 'correct-horse', label: 'one' })
+    await waitForJob(t, first)
+    const res = await t
+      .request()
+      .post('/api/workspaces/default/tasks/secret-rerun/execute')
+      .send({ input: { token: '••••••', label: 'two' }, source_job_id: first })
+      .expect(200)
+    const job = await waitForJob(t, res.body.job_id)
+    expect(job.input).to.deep.equal({ token: '******', label: 'two' })
+    const logs = (await t.request().get(`/api/jobs/${job.job_id}/logs`).expect(200)).body.logs
+    expect(logs).to.contain('token length 13')
+    const unknown = await t
+      .request()
+      .post('/api/workspaces/default/tasks/secret-rerun/execute')
+      .send({ input: { token: 'x' }, source_job_id: '01a25112-be33-726a-a4a8-6c072a159dba' })
+      .expect(404)
+    expect(unknown.body.code).to.equal('not_found')
+  })
+
   it('re-runs a job with its lineage', async () => {
     const first = await execute(t, 'child', { greeting: 'once' })
     await waitForJob(t, first)
@@ -243,5 +296,32 @@ describe('composed workflows: sub-tasks, loops, approvals', function () {
       .expect(200)
     const job = await waitForJob(t, res.body.job_id)
     expect(job).to.include({ source_type: 'rerun', source_id: first, source_job_id: first })
+  })
+})
+
+describe('a for_each loop over 1,000 items', function () {
+  let t: TestApp
+  before(async function () {
+    this.timeout(30000)
+    t = await buildTestApp({
+      workspaces: { default: COMPOSE_WS },
+      env: { WEIR__EMBEDDED_WORKER__CONCURRENCY: '16' },
+    })
+  })
+  after(async () => {
+    await t.close()
+  })
+
+  it('runs every instance and ends with all their outputs in order', async function () {
+    // 1,000 real processes on the embedded worker, 16 at a time.
+    this.timeout(90000)
+    const id = await execute(t, 'loop-big')
+    const job = await waitForJob(t, id, 85000)
+    expect(job.status).to.equal('completed')
+    const output = step(job, 'items').output as number[]
+    expect(output).to.have.length(1000)
+    expect(output.every((v, i) => v === i)).to.equal(true)
+    const logs = (await t.request().get(`/api/jobs/${id}/logs`).expect(200)).body.logs
+    expect(logs).to.contain('1000 instances')
   })
 })

@@ -108,7 +108,10 @@ describe('concurrency: cancel_previous', function () {
     const scheduler = schedulerOn(testDb)
     const previous = await firstJob(scheduler)
     await sql`UPDATE jobs SET status = 'running' WHERE id = ${previous}`.execute(testDb.db)
-    await sql`UPDATE step_runs SET status = 'running' WHERE job_id = ${previous}`.execute(testDb.db)
+    // As a worker's claim leaves it: running, held by a worker.
+    await sql`UPDATE step_runs SET status = 'running', worker_id = gen_random_uuid() WHERE job_id = ${previous}`.execute(
+      testDb.db,
+    )
     expect((await scheduler.runOnce(minute(2))).fired).to.equal(1)
     const [old, current] = await jobs()
     expect(old!.status).to.equal('running')
