@@ -4,6 +4,7 @@ import type { ActionSpec, StepSpec } from '../../../src/flow/step-spec.ts'
 import type { StepStatus } from '../../../src/shared/statuses.ts'
 import type {
   ActionDef,
+  InputField,
   RetryPolicy,
   StepDef,
   TaskDef,
@@ -39,6 +40,22 @@ export function sequence(next: (n: number) => string): { (): string; issued: str
 
 export function retryPolicy(over: Partial<RetryPolicy> = {}): RetryPolicy {
   return { maxAttempts: 3, delaySecs: 30, backoff: 'fixed', jitter: false, ...over }
+}
+
+/** An optional string input field; `over` changes it. */
+export function inputField(over: Partial<InputField> = {}): InputField {
+  return {
+    type: 'string',
+    name: null,
+    description: null,
+    order: null,
+    required: false,
+    options: null,
+    allowCustom: false,
+    multiple: false,
+    secret: false,
+    ...over,
+  }
 }
 
 export function actionDef(name: string, over: Partial<ActionDef> = {}): ActionDef {

@@ -5,8 +5,10 @@ import {
   announceStepMove,
   errorOf,
   jobChangesOf,
+  mergeChanges,
   moveJob,
   moveStep,
+  serverChangeOf,
   statusChangeOf,
   stepFinishedEvent,
   type JobChanges,
@@ -379,6 +381,409 @@ describe('flow/move-effects', () => {
     })
   })
 
+  describe('mergeChanges', () => {
+    const change = (
+      stepId: string,
+      from: StepStatus,
+      status: StepStatus,
+      over: Partial<StepStatusChange> = {},
+    ): StepStatusChange => ({ stepId, from, status, errorMessage: null, readyAt: null, ...over })
+    type Row = { why: string; changes: StepStatusChange[]; want: StepStatusChange[] }
+    const rows: Row[] = [
+      { why: 'no changes', changes: [], want: [] },
+      {
+        why: 'one change per step, kept in order',
+        changes: [
+          change('b', 'pending', 'ready', { readyAt: NOW }),
+          change('a', 'pending', 'skipped'),
+        ],
+        want: [
+          change('b', 'pending', 'ready', { readyAt: NOW }),
+          change('a', 'pending', 'skipped'),
+        ],
+      },
+      {
+        why: 'a task step readied and started: fenced on pending, running, with the child',
+        changes: [
+          change('t', 'pending', 'ready', { readyAt: NOW }),
+          change('t', 'ready', 'running', {
+            startedAt: NOW,
+            childJobId: 'child-1',
+            input: { env: 'prod' },
+          }),
+        ],
+        want: [
+          change('t', 'pending', 'running', {
+            startedAt: NOW,
+            childJobId: 'child-1',
+            input: { env: 'prod' },
+          }),
+        ],
+      },
+      {
+        why: 'three moves of one step: the first from, the last status and error, every field',
+        changes: [
+          change('l', 'pending', 'ready', { readyAt: NOW }),
+          change('l', 'ready', 'running', { startedAt: NOW }),
+          change('l', 'running', 'failed', { errorMessage: 'for_each loop failed' }),
+        ],
+        want: [
+          change('l', 'pending', 'failed', {
+            startedAt: NOW,
+            errorMessage: 'for_each loop failed',
+          }),
+        ],
+      },
+      {
+        why: 'a later move of one step merged into the place of its first',
+        changes: [
+          change('a', 'pending', 'ready', { readyAt: NOW }),
+          change('b', 'pending', 'skipped'),
+          change('a', 'ready', 'suspended', {
+            suspendedAt: NOW,
+            output: { approval_message: 'ok?' },
+          }),
+        ],
+        want: [
+          change('a', 'pending', 'suspended', {
+            suspendedAt: NOW,
+            output: { approval_message: 'ok?' },
+          }),
+          change('b', 'pending', 'skipped'),
+        ],
+      },
+    ]
+    for (const r of rows) {
+      it(`merges ${r.why}`, () => {
+        expect(mergeChanges(r.changes)).to.deep.equal(r.want)
+      })
+    }
+
+    it('leaves its input as it was', () => {
+      const first = change('t', 'pending', 'ready', { readyAt: NOW })
+      const changes = [first, change('t', 'ready', 'running', { startedAt: NOW })]
+      mergeChanges(changes)
+      expect(changes[0]).to.equal(first)
+      expect(first).to.deep.equal(change('t', 'pending', 'ready', { readyAt: NOW }))
+    })
+  })
+
+  describe('serverChangeOf', () => {
+    const base = { stepId: 's1', errorMessage: null, readyAt: null }
+    type Row = {
+      from: StepStatus
+      event: StepEventType
+      reason?: string
+      output?: unknown
+      attempt?: number
+      extra?: Partial<StepStatusChange>
+      want: StepStatusChange
+    }
+    const rows: Row[] = [
+      {
+        from: 'ready',
+        event: 'expand',
+        want: { ...base, from: 'ready', status: 'running', startedAt: NOW },
+      },
+      {
+        from: 'ready',
+        event: 'start_child',
+        extra: { childJobId: 'child-1', input: { env: 'prod' } },
+        want: {
+          ...base,
+          from: 'ready',
+          status: 'running',
+          startedAt: NOW,
+          childJobId: 'child-1',
+          input: { env: 'prod' },
+        },
+      },
+      {
+        from: 'ready',
+        event: 'suspend',
+        output: { approval_message: 'ok?' },
+        extra: {
+          suspendedAt: NOW,
+          deadlineAt: RETRY_AT,
+          output: { approval_message: 'ok?' },
+          input: {},
+        },
+        want: {
+          ...base,
+          from: 'ready',
+          status: 'suspended',
+          startedAt: NOW,
+          suspendedAt: NOW,
+          deadlineAt: RETRY_AT,
+          output: { approval_message: 'ok?' },
+          input: {},
+        },
+      },
+      {
+        from: 'ready',
+        event: 'skip',
+        reason: 'for_each list is empty',
+        want: { ...base, from: 'ready', status: 'skipped' },
+      },
+      {
+        from: 'ready',
+        event: 'dispatch_failed',
+        reason: "task 'gone' not found in workspace 'default'",
+        want: {
+          ...base,
+          from: 'ready',
+          status: 'failed',
+          errorMessage: "task 'gone' not found in workspace 'default'",
+        },
+      },
+      {
+        from: 'running',
+        event: 'complete',
+        output: ['a', null],
+        want: { ...base, from: 'running', status: 'completed', output: ['a', null] },
+      },
+      {
+        from: 'running',
+        event: 'fail',
+        reason: 'for_each loop failed: instance [1] failed',
+        want: {
+          ...base,
+          from: 'running',
+          status: 'failed',
+          errorMessage: 'for_each loop failed: instance [1] failed',
+        },
+      },
+      {
+        from: 'running',
+        event: 'stopped',
+        want: { ...base, from: 'running', status: 'cancelled' },
+      },
+      {
+        from: 'running',
+        event: 'stopped',
+        reason: 'child job x was cancelled',
+        want: {
+          ...base,
+          from: 'running',
+          status: 'cancelled',
+          errorMessage: 'child job x was cancelled',
+        },
+      },
+      {
+        from: 'running',
+        event: 'retry',
+        reason: 'child job x failed: boom',
+        attempt: 2,
+        want: {
+          ...base,
+          from: 'running',
+          status: 'ready',
+          errorMessage: 'child job x failed: boom',
+          readyAt: NOW,
+          attempt: 3,
+        },
+      },
+      {
+        from: 'running',
+        event: 'retry',
+        reason: 'boom',
+        extra: { readyAt: RETRY_AT },
+        want: {
+          ...base,
+          from: 'running',
+          status: 'ready',
+          errorMessage: 'boom',
+          readyAt: RETRY_AT,
+          attempt: 2,
+        },
+      },
+      {
+        from: 'suspended',
+        event: 'approve',
+        output: { approved: true },
+        want: { ...base, from: 'suspended', status: 'completed', output: { approved: true } },
+      },
+      {
+        from: 'suspended',
+        event: 'reject',
+        reason: 'not now',
+        output: { approved: false },
+        want: {
+          ...base,
+          from: 'suspended',
+          status: 'failed',
+          errorMessage: 'not now',
+          output: { approved: false },
+        },
+      },
+      {
+        from: 'suspended',
+        event: 'approval_timed_out',
+        reason: 'approval timed out',
+        want: {
+          ...base,
+          from: 'suspended',
+          status: 'failed',
+          errorMessage: 'approval timed out',
+        },
+      },
+    ]
+    for (const r of rows) {
+      const label = `${r.from} --${r.event}--> ${r.want.status}${r.extra ? ' with extra fields' : ''}`
+      it(`writes ${label}`, () => {
+        const step = { id: 's1', name: 'a', attempt: r.attempt ?? 1, status: r.from }
+        const move = moveStep(step, r.event, r.reason ?? null, r.output)
+        expect(serverChangeOf(move, NOW, r.extra)).to.deep.equal(r.want)
+      })
+    }
+  })
+
+  describe('announceStepMove: steps the server runs', () => {
+    type Row = {
+      why: string
+      from: StepStatus
+      event: StepEventType
+      reason?: string
+      output?: unknown
+      details?: StepAnnounceDetails
+      want: Partial<ReturnType<typeof collected>> & { childEnds?: unknown[] }
+    }
+    const started: DomainEvent = {
+      type: 'step.started',
+      data: { ...who, step_name: 'fan', attempt: 1, worker_id: null },
+    }
+    const rows: Row[] = [
+      {
+        why: 'an expanded loop says how many instances it runs',
+        from: 'ready',
+        event: 'expand',
+        details: { instances: 3 },
+        want: { events: [started], lines: [out('step fan runs as a loop of 3 instances')] },
+      },
+      {
+        why: 'a loop of one instance says so in the singular',
+        from: 'ready',
+        event: 'expand',
+        details: { instances: 1 },
+        want: { events: [started], lines: [out('step fan runs as a loop of 1 instance')] },
+      },
+      {
+        why: 'a task step names its child job and task',
+        from: 'ready',
+        event: 'start_child',
+        details: { child: { id: 'child-1', task: 'provision' } },
+        want: {
+          events: [started],
+          lines: [out('step fan started child job child-1 (task provision)')],
+        },
+      },
+      {
+        why: 'a task step with no known child says unknown',
+        from: 'ready',
+        event: 'start_child',
+        want: {
+          events: [started],
+          lines: [out('step fan started child job unknown (task unknown)')],
+        },
+      },
+      {
+        why: 'a suspended approval announces its whole message and logs its first line',
+        from: 'ready',
+        event: 'suspend',
+        output: { approval_message: 'Ship v2?\nChanges: 3 commits' },
+        want: {
+          events: [
+            {
+              type: 'step.suspended',
+              data: { ...who, step_name: 'fan', message: 'Ship v2?\nChanges: 3 commits' },
+            },
+          ],
+          lines: [out('step fan waits for an approval: Ship v2?')],
+        },
+      },
+      {
+        why: 'a suspended approval without a message announces an empty one',
+        from: 'ready',
+        event: 'suspend',
+        want: {
+          events: [{ type: 'step.suspended', data: { ...who, step_name: 'fan', message: '' } }],
+          lines: [out('step fan waits for an approval: ')],
+        },
+      },
+      {
+        why: 'an approval is logged as approved',
+        from: 'suspended',
+        event: 'approve',
+        output: { approved: true },
+        want: { events: [finished('fan', 'completed', null)], lines: [out('step fan approved')] },
+      },
+      {
+        why: 'a rejection logs the first line of its reason on stderr',
+        from: 'suspended',
+        event: 'reject',
+        reason: 'not during the freeze\nsee the calendar',
+        want: {
+          events: [finished('fan', 'failed', 'not during the freeze\nsee the calendar')],
+          lines: [err('step fan rejected: not during the freeze')],
+        },
+      },
+      {
+        why: 'an approval that timed out fails',
+        from: 'suspended',
+        event: 'approval_timed_out',
+        reason: 'approval timed out',
+        want: {
+          events: [finished('fan', 'failed', 'approval timed out')],
+          lines: [err('step fan failed: approval timed out')],
+        },
+      },
+      {
+        why: 'a step the server could not start fails with why',
+        from: 'ready',
+        event: 'dispatch_failed',
+        reason: 'for_each must be a list, got a number',
+        want: {
+          events: [finished('fan', 'failed', 'for_each must be a list, got a number')],
+          lines: [err('step fan failed: for_each must be a list, got a number')],
+        },
+      },
+      {
+        why: 'an empty loop is skipped with its reason',
+        from: 'ready',
+        event: 'skip',
+        reason: 'for_each list is empty',
+        want: {
+          events: [finished('fan', 'skipped', null)],
+          lines: [out('step fan skipped: for_each list is empty')],
+        },
+      },
+      {
+        why: 'a loop that ends completes without an exit code',
+        from: 'running',
+        event: 'complete',
+        output: ['a'],
+        want: { events: [finished('fan', 'completed', null)], lines: [out('step fan completed')] },
+      },
+    ]
+    for (const r of rows) {
+      it(r.why, () => {
+        const fx = new AfterCommit()
+        const step = { id: 's1', name: 'fan', attempt: 1, status: r.from }
+        announceStepMove(fx, job, moveStep(step, r.event, r.reason ?? null, r.output), r.details)
+        const want = {
+          lines: [],
+          events: [],
+          wakeAt: [],
+          ready: false,
+          ends: [],
+          stops: [],
+          childEnds: [],
+        }
+        expect({ ...collected(fx), childEnds: fx.childEnds }).to.deep.equal({ ...want, ...r.want })
+      })
+    }
+  })
+
   describe('jobChangesOf', () => {
     type Row = {
       why: string
@@ -557,6 +962,41 @@ describe('flow/move-effects', () => {
         })
         const want = { lines: [], events: [], wakeAt: [], ready: false, ends: [], stops: [] }
         expect(collected(fx)).to.deep.equal({ ...want, ...r.want })
+      })
+    }
+  })
+
+  describe('announceJobMove: notify_parent', () => {
+    const parent = 'parent-job'
+    type Row = {
+      from: JobStatus
+      event: JobEventType
+      parentJobId: string | null | undefined
+      want: AfterCommit['childEnds']
+    }
+    const ends = [{ parentJobId: parent, childJobId: JOB_ID }]
+    const rows: Row[] = [
+      { from: 'running', event: 'complete', parentJobId: parent, want: ends },
+      { from: 'running', event: 'fail', parentJobId: parent, want: ends },
+      { from: 'running', event: 'stopped', parentJobId: parent, want: ends },
+      { from: 'pending', event: 'fail', parentJobId: parent, want: ends },
+      { from: 'running', event: 'complete', parentJobId: null, want: [] },
+      { from: 'running', event: 'fail', parentJobId: undefined, want: [] },
+      { from: 'pending', event: 'start', parentJobId: parent, want: [] },
+      { from: 'running', event: 'request_cancel', parentJobId: parent, want: [] },
+      { from: 'running', event: 'time_out', parentJobId: parent, want: [] },
+    ]
+    for (const r of rows) {
+      const kind = r.parentJobId ? 'a child job' : 'a top-level job'
+      const what = r.want.length > 0 ? 'tells its parent' : 'tells no parent'
+      it(`${kind} that moves ${r.from} --${r.event}--> ${what}`, () => {
+        const fx = new AfterCommit()
+        const d: JobMoveDetails = {
+          now: NOW,
+          ...(r.parentJobId !== undefined ? { parentJobId: r.parentJobId } : {}),
+        }
+        announceJobMove(fx, job, moveJob({ id: JOB_ID, status: r.from }, r.event), d)
+        expect(fx.childEnds).to.deep.equal(r.want)
       })
     }
   })

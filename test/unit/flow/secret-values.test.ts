@@ -4,6 +4,8 @@ import {
   isSecretInputName,
   jobSecretValues,
   maskSecretInputs,
+  replaySecretInputs,
+  REPLAY_SENTINELS,
   secretValues,
 } from '../../../src/flow/secret-values.ts'
 import type { InputField, InputSchema, Workspace } from '../../../src/workspace/workspace.ts'
@@ -118,6 +120,120 @@ describe('secret values', () => {
       max_tokens: 5,
       name: 'web',
       token: null,
+    })
+  })
+
+  describe('replaySecretInputs', () => {
+    const schema: InputSchema = [
+      ['pin', field({ type: 'integer', secret: true })],
+      ['passphrase', field({ secret: true })],
+      ['note', field()],
+      ['api_token', field()],
+    ]
+    const source = {
+      pin: 4821,
+      passphrase: 'open sesame',
+      note: 'first run',
+      api_token: 'tok-old',
+      db_password: 'pw-old',
+      env: 'dev',
+      cleared: null,
+    }
+    type Row = { why: string; input: Record<string, unknown>; want: Record<string, unknown> }
+    const rows: Row[] = [
+      {
+        why: "a declared secret sent as Strøm's mask takes the source's value",
+        input: { passphrase: '••••••' },
+        want: { passphrase: 'open sesame' },
+      },
+      {
+        why: "a declared secret sent as Weir's mask takes the source's value",
+        input: { passphrase: '******' },
+        want: { passphrase: 'open sesame' },
+      },
+      {
+        why: 'a declared secret that is not a string takes the value as it was',
+        input: { pin: '******' },
+        want: { pin: 4821 },
+      },
+      {
+        why: 'a secret-looking declared name takes the source value',
+        input: { api_token: '••••••' },
+        want: { api_token: 'tok-old' },
+      },
+      {
+        why: 'a secret-looking undeclared name takes the source value',
+        input: { db_password: '******' },
+        want: { db_password: 'pw-old' },
+      },
+      {
+        why: 'a mask in a field that is not secret stays as sent',
+        input: { note: '••••••', env: '******' },
+        want: { note: '••••••', env: '******' },
+      },
+      {
+        why: 'a secret sent with a new value keeps it',
+        input: { passphrase: 'new words', api_token: 'tok-new' },
+        want: { passphrase: 'new words', api_token: 'tok-new' },
+      },
+      {
+        why: 'a string that only looks like a mask is kept',
+        input: { passphrase: '•••••', api_token: '*******', pin: ' ****** ' },
+        want: { passphrase: '•••••', api_token: '*******', pin: ' ****** ' },
+      },
+      {
+        why: 'a masked secret the source lacks is dropped, so its default applies',
+        input: { private_key: '••••••', env: 'prod' },
+        want: { env: 'prod' },
+      },
+      {
+        why: 'of two masked fields the source lacks, only the secret one is dropped',
+        input: { cleared_secret: '******', cleared: '******' },
+        want: { cleared: '******' },
+      },
+      {
+        why: 'source values the input leaves out stay out',
+        input: { env: 'prod' },
+        want: { env: 'prod' },
+      },
+      {
+        why: 'every field at once',
+        input: {
+          pin: '••••••',
+          passphrase: '******',
+          note: '******',
+          api_token: 'tok-new',
+          secret: '••••••',
+          env: 'prod',
+        },
+        want: {
+          pin: 4821,
+          passphrase: 'open sesame',
+          note: '******',
+          api_token: 'tok-new',
+          env: 'prod',
+        },
+      },
+    ]
+    for (const r of rows) {
+      it(r.why, () => {
+        expect(replaySecretInputs(schema, r.input, source)).to.deep.equal(r.want)
+      })
+    }
+
+    it("takes a source's null for a masked secret it holds", () => {
+      const got = replaySecretInputs(schema, { passphrase: '******' }, { passphrase: null })
+      expect(got).to.deep.equal({ passphrase: null })
+    })
+
+    it('leaves its input as it was', () => {
+      const input = { passphrase: '******', missing_token: '******' }
+      replaySecretInputs(schema, input, source)
+      expect(input).to.deep.equal({ passphrase: '******', missing_token: '******' })
+    })
+
+    it('knows the two masks', () => {
+      expect([...REPLAY_SENTINELS]).to.deep.equal(['••••••', '******'])
     })
   })
 })
