@@ -4,7 +4,7 @@
  * `each.item`, `each.index` and `each.total`; the loop step runs (on the server) until every
  * instance is terminal, then ends with the list of their outputs in index order. Pure.
  */
-import { renderTemplate } from '../templates/render.ts'
+import { renderValue } from '../templates/render.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { StepStatus } from '../shared/statuses.ts'
 import type { StepRun } from './job.ts'
@@ -37,14 +37,16 @@ export function loopItems(
   let items: unknown
   if (typeof forEach !== 'string') items = forEach
   else {
-    let text: string
+    let rendered: unknown
     try {
-      text = renderTemplate(forEach, ctx, { clock })
+      // A single `{{ path }}` keeps a list as a list (WORKSPACE-FORMAT.md §8.4).
+      rendered = renderValue(forEach, ctx, { clock })
     } catch (e) {
       return { ok: false, error: `for_each failed to render: ${(e as Error).message}` }
     }
+    const text = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
     try {
-      items = JSON.parse(text)
+      items = Array.isArray(rendered) ? rendered : JSON.parse(text)
     } catch {
       const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text
       return {

@@ -304,6 +304,7 @@ function hooks(
     newJobId: ctx.newJobId,
     newStepId: ctx.newStepId,
     defaultStepTimeoutSecs: ctx.defaults.stepTimeoutSecs,
+    defaultJobTimeoutSecs: ctx.defaults.jobTimeoutSecs,
   })
   for (const problem of plan.problems) fx.line(job.id, problem, 'stderr')
   for (const h of plan.jobs) fx.line(job.id, `hook job ${h.id} created (${h.taskName})`)

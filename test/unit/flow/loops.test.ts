@@ -101,9 +101,9 @@ describe('flow/loops', () => {
         want: bad("for_each must render to a JSON array, got '[1, 2' (hint: | json_encode())"),
       },
       {
-        why: 'a single path to a map, shown as text',
+        why: 'a single path to a map, naming what it got',
         forEach: '{{ fetch.output }}',
-        want: bad("for_each must render to a JSON array, got '[object]' (hint: | json_encode())"),
+        want: bad('for_each must be a list, got an object'),
       },
       {
         why: 'long text that is not JSON, cut at 80 characters',
@@ -163,9 +163,7 @@ describe('flow/loops', () => {
       })
     })
 
-    // The doc comment of loopItems: "a single `{{ path }}` that resolves to a list is taken as
-    // is". A list of strings renders as `[a, b]`, which is not JSON, so the loop is refused.
-    it.skip('takes a single path that resolves to a list of strings as is (bug)', () => {
+    it('takes a single path that resolves to a list of strings as is', () => {
       expect(loopItems('{{ fetch.output.names }}', ctx, clock)).to.deep.equal({
         ok: true,
         items: ['a', 'b'],

@@ -897,10 +897,9 @@ describe('flow/settle', () => {
       ])
     })
 
-    // Every other job planned in full (a created job, a child, a task retry, an on_suspended
-    // hook's) takes the default job timeout when its task has none (STROEM-REFERENCE.md §7.2):
-    // the hooks a job's end plans are planned without it, so their timeoutAt is null.
-    it.skip("gives the job of an ending job's hook that is a task the default job timeout (bug)", () => {
+    // Every job planned in full takes the default job timeout when its task has none
+    // (STROEM-REFERENCE.md §7.2), a hook job of a task included.
+    it("gives the job of an ending job's hook that is a task the default job timeout", () => {
       const ws = hookTaskWorkspace({ ...noHooks, onSuccess: [hook('report')] })
       const { ctx } = context({
         workspace: ws,
