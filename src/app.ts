@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type Koa from 'koa'
 import type Router from '@koa/router'
@@ -17,6 +18,7 @@ import { createAuditRecorder } from './api/audit-recorder.ts'
 import { createApi } from './api/create-api.ts'
 import { createHttpServer, type UpgradeHandler } from './api/http-server.ts'
 import { upgradeRefusal } from './api/middleware/auth.ts'
+import { webUi } from './api/middleware/web-ui.ts'
 import { healthMiddleware } from './api/routes/health.routes.ts'
 import { rejectUpgrade } from './api/http-server.ts'
 import { createAuth, type Auth } from './auth/create-auth.ts'
@@ -72,6 +74,8 @@ export interface AppOptions {
   }
   /** Node's default process metrics on /metrics (default true). */
   readonly defaultMetrics?: boolean
+  /** The built web UI (default: dist/ui of this checkout, where `npm run build` puts it). */
+  readonly uiDir?: string
 }
 
 /** Every feature of a running server, once the database is open. */
@@ -102,6 +106,9 @@ export interface App {
   [Symbol.asyncDispose](): Promise<void>
 }
 
+/** dist/ui of this checkout, from src/app.ts (tsx) and from dist/app.js alike. */
+const DEFAULT_UI_DIR = resolve(import.meta.dirname, '..', 'dist', 'ui')
+
 interface LeaderLoop {
   start(): void
   stop(): Promise<void>
@@ -120,6 +127,8 @@ interface Root {
   readonly workspaceFor: (name: string, revision: string) => Workspace | undefined
   readonly metrics: Metrics
   readonly readiness: () => Promise<ReadinessReport>
+  /** Serves the web UI, in the readiness gate and in the API. */
+  readonly ui: Koa.Middleware
 }
 
 /** The services, the API built on them, and what `start()` then starts. */
@@ -173,8 +182,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       },
     }),
     readiness,
+    ui: webUi(opts.uiDir ?? DEFAULT_UI_DIR),
   }
-  const http = createHttpServer({ logger, health: healthMiddleware(readiness) })
+  const http = createHttpServer({ logger, health: healthMiddleware(readiness), ui: root.ui })
   const ready = buildServices(root).then(
     (b) => {
       built = b
@@ -319,7 +329,7 @@ async function buildServices(root: Root): Promise<Built> {
     logger,
   })
   const services: Services = { database, auth, logs, events, jobs, dispatch, workers }
-  return { services, api: createApi(apiDepsOf(root, services)), scheduler, ready }
+  return { services, api: createApi(apiDepsOf(root, services), [], root.ui), scheduler, ready }
 }
 
 /** WebSocket upgrades: the same credentials and role rules as the HTTP routes under /api. */

@@ -48,6 +48,8 @@ export const ROUTES: ReadonlyArray<RouteRegistrar> = [
 export function createApi(
   deps: ApiDeps,
   extraRoutes: ReadonlyArray<RouteRegistrar> = [],
+  /** The web UI (middleware/web-ui.ts): non-API GETs; it leaves every API path alone. */
+  ui?: Koa.Middleware,
 ): { app: Koa; router: Router } {
   const app = new Koa({ proxy: false })
   app.silent = true
@@ -58,6 +60,7 @@ export function createApi(
   app.use(httpMetrics(deps.metrics))
   app.use(errorHandler(deps.logger))
   app.use(requestLog(deps.logger))
+  if (ui) app.use(ui)
   // Every /api request is authenticated here (when auth is configured), before body parsing.
   if (deps.auth) app.use(authMiddleware(deps.auth))
   app.use(jsonBody)

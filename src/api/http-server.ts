@@ -2,7 +2,8 @@
  * The node HTTP server of `weir serve`, with its readiness gate. It listens before the services
  * exist (the embedded database takes seconds to open): until `open()` hands it the API, every
  * request but /healthz and /readyz answers 503 `starting: …` with Retry-After, and WebSocket
- * upgrades get the same 503. Routes therefore always receive real services.
+ * upgrades get the same 503. Routes therefore always receive real services. The web UI's files
+ * are served throughout.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -32,12 +33,15 @@ export function createHttpServer(d: {
   readonly logger: Logger
   /** Answers /healthz and /readyz while gated (the readiness report says why it is not ready). */
   readonly health: Koa.Middleware
+  /** Serves the web UI while gated too, so a browser gets the page and can show "starting". */
+  readonly ui?: Koa.Middleware
 }): HttpServer {
   const { logger } = d
   let reason = 'starting: opening the database'
   const gated = new Koa({ proxy: false })
   gated.silent = true
   gated.use(d.health)
+  if (d.ui) gated.use(d.ui)
   gated.use((ctx) => {
     if (ctx.body !== undefined) return
     ctx.status = 503

@@ -89,6 +89,11 @@ export class AuthService {
     })
   }
 
+  /** How long a refresh token lives: the browser's refresh cookie expires with it. */
+  get refreshTokenTtlSecs(): number {
+    return this.#settings.refreshTokenTtlSecs
+  }
+
   /** The user behind a bearer credential, or 401. Worker secrets are never looked up here. */
   async authenticate(credential: string): Promise<Principal> {
     const now = this.#clock.now()

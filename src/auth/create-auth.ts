@@ -11,7 +11,10 @@ import type { Logger } from '../shared/logger.ts'
 import { AccountService } from './account-service.ts'
 import { AuthService, authSettingsOf } from './auth-service.ts'
 
-export type AuthApi = Pick<AuthService, 'authenticate' | 'login' | 'refresh' | 'logout'>
+export type AuthApi = Pick<
+  AuthService,
+  'authenticate' | 'login' | 'refresh' | 'logout' | 'refreshTokenTtlSecs'
+>
 export type AccountsApi = Pick<
   AccountService,
   | 'listUsers'

@@ -36,6 +36,8 @@ export async function buildTestApp(
     shared?: { database: TestDatabase; logDir: string }
     /** `host:port` to listen on (default 127.0.0.1:0). */
     listen?: string
+    /** The built web UI to serve (default: the checkout's dist/ui). */
+    uiDir?: string
   } = {},
 ): Promise<TestApp> {
   const database = opts.shared?.database ?? (await createTestDb())
@@ -63,6 +65,7 @@ export async function buildTestApp(
     defaultMetrics: false,
     launcherOverride: opts.launcherOverride,
     tuning: opts.tuning,
+    uiDir: opts.uiDir,
   })
   await app.ready
   await app.start()

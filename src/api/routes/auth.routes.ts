@@ -1,6 +1,7 @@
 /**
  * /api/auth (API.md §12): login, refresh, logout, the current user and self-service API keys.
- * Without an `auth` section these answer 404: there is nothing to log in to.
+ * Without an `auth` section these answer 404: there is nothing to log in to. Login and refresh
+ * also set the browser's refresh cookie (refresh-cookie.ts), refresh accepts it, logout clears it.
  */
 import type Router from '@koa/router'
 import type { Context } from 'koa'
@@ -15,11 +16,13 @@ import {
   NotFoundError,
   type TooManyRequestsError,
   UnauthorizedError,
+  ValidationError,
 } from '../../shared/errors.ts'
 import { toApiKeyDto, toUserDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { principalOf } from '../middleware/auth.ts'
 import { bodyOf } from '../middleware/json-body.ts'
+import { clearRefreshCookie, refreshCookieOf, setRefreshCookie } from '../refresh-cookie.ts'
 import { intBetween, parseBody } from '../zod-issues.ts'
 
 /** No length rules beyond the caps: a wrong password is a 401, not a hint about the policy. */
@@ -30,7 +33,8 @@ export const loginBodySchema = z.strictObject({
 
 const refreshToken = z.string().max(200)
 
-export const refreshBodySchema = z.strictObject({ refresh_token: refreshToken })
+/** Without a body token the refresh cookie is used; with neither the call is a 400. */
+export const refreshBodySchema = z.strictObject({ refresh_token: refreshToken.optional() })
 
 /** Without a refresh token, logout ends the caller's own session. */
 export const logoutBodySchema = z.strictObject({ refresh_token: refreshToken.optional() })
@@ -59,7 +63,13 @@ export function authRoutes(router: Router, deps: ApiDeps): void {
     const auth = enabled(deps)
     const body = parseBody(loginBodySchema, bodyOf(ctx))
     try {
-      ctx.body = await auth.login({ email: body.email, password: body.password, address: ctx.ip })
+      const grant = await auth.login({
+        email: body.email,
+        password: body.password,
+        address: ctx.ip,
+      })
+      setRefreshCookie(ctx, grant.refresh_token, auth.refreshTokenTtlSecs)
+      ctx.body = grant
     } catch (e) {
       if (isAppError(e) && e.code === 'too_many_requests')
         ctx.set('Retry-After', String((e as TooManyRequestsError).retryAfterSecs))
@@ -71,13 +81,33 @@ export function authRoutes(router: Router, deps: ApiDeps): void {
   router.post('/api/auth/refresh', async (ctx) => {
     const auth = enabled(deps)
     const body = parseBody(refreshBodySchema, bodyOf(ctx))
-    ctx.body = await auth.refresh({ refreshToken: body.refresh_token, address: ctx.ip })
+    const fromCookie = body.refresh_token === undefined
+    const token = body.refresh_token ?? refreshCookieOf(ctx)
+    if (token === undefined)
+      throw new ValidationError('invalid request body', [
+        {
+          path: 'refresh_token',
+          message: 'required field is missing (send it in the body, or the cookie set by login)',
+        },
+      ])
+    let grant
+    try {
+      grant = await auth.refresh({ refreshToken: token, address: ctx.ip })
+    } catch (e) {
+      // A cookie that no longer works is dropped, so the browser shows its login page.
+      if (fromCookie) clearRefreshCookie(ctx)
+      throw e
+    }
+    setRefreshCookie(ctx, grant.refresh_token, auth.refreshTokenTtlSecs)
+    // A page script reads only the access token: the rotated refresh token stays in the cookie.
+    ctx.body = fromCookie ? { ...grant, refresh_token: null } : grant
     ctx.set('Cache-Control', 'no-store')
   })
 
   router.post('/api/auth/logout', async (ctx) => {
     const auth = enabled(deps)
     const body = parseBody(logoutBodySchema, bodyOf(ctx))
+    clearRefreshCookie(ctx)
     const session = await auth.logout(caller(ctx), body.refresh_token)
     await deps.audit.record(ctx, {
       action: 'auth.logout',
