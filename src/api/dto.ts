@@ -2,7 +2,13 @@
 import { isSecretInputName, maskSecretInputs } from '../flow/secret-values.ts'
 import { SECRET_MASK } from '../shared/secret-mask.ts'
 import type { WorkspaceEntry } from '../workspace/workspace-registry.ts'
-import type { InputSchema, TaskDef, TriggerDef, Workspace } from '../workspace/workspace.ts'
+import type {
+  InputSchema,
+  TaskDef,
+  TriggerDef,
+  Workspace,
+  WorkspaceIssue,
+} from '../workspace/workspace.ts'
 
 export function iso(d: Date | null | undefined): string | null {
   return d ? d.toISOString() : null
@@ -15,6 +21,10 @@ export interface WorkspaceDto {
   triggers_count: number
   revision: string | null
   error: string | null
+  /** The last failed load's diagnostics, structured (WORKSPACE-FORMAT.md §10.1); [] after a good load. */
+  issues: ReadonlyArray<WorkspaceIssue>
+  /** Warnings of the version being served. */
+  warnings: ReadonlyArray<WorkspaceIssue>
 }
 
 /** Counts declared actions; inline step actions are part of their task, not of this count. */
@@ -28,6 +38,8 @@ export function toWorkspaceDto(e: WorkspaceEntry): WorkspaceDto {
     triggers_count: ws?.triggers.size ?? 0,
     revision: ws?.revision ?? null,
     error: e.error,
+    issues: e.issues,
+    warnings: ws ? ws.issues.filter((i) => i.severity === 'warning') : [],
   }
 }
 

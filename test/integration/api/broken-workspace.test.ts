@@ -31,6 +31,21 @@ describe('a broken workspace beside a good one', () => {
     await t.request().get('/api/workspaces/good/tasks').expect(200)
   })
 
+  it('gives each diagnostic with its file, line and column, and the good one its warnings', async () => {
+    const res = await t.request().get('/api/workspaces').expect(200)
+    const broken = res.body.find((w: { name: string }) => w.name === 'broken')
+    expect(broken.issues).to.have.length(10)
+    for (const issue of broken.issues)
+      expect(issue).to.have.keys(['severity', 'code', 'file', 'line', 'column', 'path', 'message'])
+    expect(broken.issues[0].line).to.be.a('number')
+    expect(broken.warnings).to.deep.equal([])
+    const good = res.body.find((w: { name: string }) => w.name === 'good')
+    expect(good.issues).to.deep.equal([])
+    expect(good.warnings.every((w: { severity: string }) => w.severity === 'warning')).to.equal(
+      true,
+    )
+  })
+
   it('answers 404 naming the errors for the broken workspace tasks and execute', async () => {
     const res = await t.request().get('/api/workspaces/broken/tasks').expect(404)
     expect(res.body.code).to.equal('not_found')
