@@ -37,6 +37,7 @@ import { createDispatch, type Dispatch } from './dispatch/create-dispatch.ts'
 import { ReadySignal } from './dispatch/ready-signal.ts'
 import { createEvents, type Events } from './events/create-events.ts'
 import { createJobs, type Jobs } from './jobs/create-jobs.ts'
+import { createJobWaiter } from './jobs/job-waiter.ts'
 import { JobSecrets } from './jobs/job-secrets.ts'
 import { createLogs, type Logs } from './logs/create-logs.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
@@ -405,6 +406,7 @@ function apiDepsOf(root: Root, s: Services): ApiDeps {
     logger,
     readiness: root.readiness,
     triggerFires: (ws) => listTriggerFires(db, ws),
+    waiter: createJobWaiter({ bus: s.events.bus, findJob: (id) => findJobById(db, id) }),
     stats: {
       jobsByStatus: (ws) => countJobsByStatus(db, ws),
       task: (ws, task, limit) => taskDurationStats(db, ws, task, limit),

@@ -5,6 +5,7 @@ import type { EventFilter } from '../db/repositories/event.repository.ts'
 import type { Job, JobListFilter, StepRun, TaskStats } from '../flow/job.ts'
 import type { EventStreamRequest } from '../events/event-stream.ts'
 import type { Orchestrator } from '../jobs/orchestrator.ts'
+import type { JobWaiter } from '../jobs/job-waiter.ts'
 import type { RemoteStepCalls } from '../workers/remote-step-calls.ts'
 import type { WorkerLifecycle } from '../workers/worker-lifecycle.ts'
 import type { Metrics } from '../metrics/metrics.ts'
@@ -50,6 +51,8 @@ export interface ApiDeps {
     jobsByStatus(workspace?: string): Promise<Record<JobStatus, number>>
     task(workspace: string, task: string, limit: number): Promise<TaskStats>
   }
+  /** Holds a request until a job ends (sync webhooks). */
+  readonly waiter: JobWaiter
   /** Last fire per trigger name of a workspace (trigger_state). */
   readonly triggerFires: (workspace: string) => Promise<ReadonlyMap<string, TriggerFire>>
   /** Creates and cancels jobs (jobs/orchestrator.ts). */

@@ -93,7 +93,7 @@ function readScheduler(at: Reader, e: Entry, list: ReadonlyArray<Entry>): Partia
   }
 }
 
-function readWebhook(at: Reader, e: Entry, list: ReadonlyArray<Entry>): Partial<TriggerDef> {
+function readWebhook(at: Reader, e: Entry): Partial<TriggerDef> {
   const name = readString(at('name'), 'name')
   if (name !== undefined && !WEBHOOK_NAME.test(name)) {
     const msg = `webhook name '${name}' has invalid characters (use letters, digits, _ and -)`
@@ -105,13 +105,9 @@ function readWebhook(at: Reader, e: Entry, list: ReadonlyArray<Entry>): Partial<
     report(e.keyAt, 'warning', 'trigger-field', msg)
   } else recordTemplate(at('secret'), secret, { kind: 'webhook-secret' })
   const mode = readChoice(at('mode'), 'webhook mode', ['async', 'sync'] as const, 'trigger-field')
-  if (mode === 'sync') {
-    const msg = "webhook mode 'sync' is not supported yet"
-    report(findEntry(list, 'mode')!.value, 'unsupported', 'unsupported', msg)
-  }
   const timeoutSecs = readBounded(at, 'timeout_secs', 1, 300)
   if (timeoutSecs !== null && mode !== 'sync') {
-    const msg = 'timeout_secs only applies to mode: sync, which Weir does not support yet (ignored)'
+    const msg = 'timeout_secs only applies to mode: sync (ignored)'
     report(at('timeout_secs'), 'warning', 'trigger-field', msg)
   }
   return {
@@ -170,7 +166,7 @@ export function readTrigger(e: Entry): TriggerDraft | undefined {
   if (!findEntry(list, 'task')) report(e.keyAt, 'error', 'trigger-field', "trigger needs a 'task'")
   const strom = type === 'webhook' && findEntry(list, 'name') !== undefined
   const scheduler = type === 'scheduler' ? readScheduler(at, e, list) : {}
-  const webhook = type === 'webhook' ? readWebhook(at, e, list) : {}
+  const webhook = type === 'webhook' ? readWebhook(at, e) : {}
   const target = type === 'event_source' ? readEventSource(at, e, list, task) : null
   const s = site(e.keyAt)
   const def: TriggerDef = {

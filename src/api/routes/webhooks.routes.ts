@@ -20,6 +20,12 @@ import {
 } from '../../shared/errors.ts'
 import type { TaskDef, TriggerDef, Workspace } from '../../workspace/workspace.ts'
 import type { ApiDeps } from '../api-deps.ts'
+import type { Job } from '../../flow/job.ts'
+import { isTerminalJobStatus } from '../../shared/statuses.ts'
+import { z } from 'zod'
+import { parseJobId } from '../path-ids.ts'
+import { boolParam, intParam } from '../query-params.ts'
+import { parseQuery } from '../zod-issues.ts'
 import { bodyOf } from '../middleware/json-body.ts'
 import {
   findNamedWebhooks,
@@ -157,6 +163,52 @@ export function webhookRoutes(router: Router, deps: ApiDeps): void {
     serveStrom(deps, ctx, () => findStromTrigger(deps, ctx.params.name!))
   router.get('/hooks/:name', strom)
   router.post('/hooks/:name', strom)
+
+  // A job this webhook created, as a sync call would have answered (STROEM-REFERENCE.md §3.6).
+  router.get('/hooks/:name/jobs/:id', async (ctx) => {
+    const hook = await resolveTrigger(
+      deps,
+      () => findStromTrigger(deps, ctx.params.name!),
+      (h) => checkSharedSecret(deps, ctx, h),
+    )
+    const id = parseJobId(ctx.params.id)
+    const q = parseQuery(jobWaitQuery, ctx.query)
+    const job = await deps.jobs.get(id)
+    if (!job || !createdBy(job, hook))
+      throw new NotFoundError(`job '${id}' was not created by webhook '${ctx.params.name}'`)
+    answerWithJob(ctx, hook, q.wait ? await deps.waiter.waitForEnd(id, q.timeout * 1000) : job)
+  })
+}
+
+/** `wait=true` holds the request until the job ends or `timeout` seconds (1–300, default 30); `secret` may sit beside them. */
+const jobWaitQuery = z.object({
+  wait: boolParam('wait', false),
+  timeout: intParam('timeout', 1)
+    .refine((n) => n <= 300, {
+      error: (iss) => `timeout must be at most 300, got ${String(iss.input)}`,
+    })
+    .default(30),
+})
+
+function createdBy(job: Job, hook: NamedWebhook): boolean {
+  return (
+    job.sourceType === 'webhook' &&
+    job.sourceId === `${hook.workspace.name}/${hook.trigger.name}` &&
+    job.workspace === hook.workspace.name
+  )
+}
+
+/** 200 with the job's end once it has ended; 202 with `status: running` while it runs. */
+function answerWithJob(ctx: Context, hook: NamedWebhook, job: Job | undefined): void {
+  const base = { trigger: hook.trigger.name, task: hook.trigger.task }
+  if (!job) throw new NotFoundError('the job is gone')
+  if (isTerminalJobStatus(job.status)) {
+    ctx.status = 200
+    ctx.body = { job_id: job.id, ...base, status: job.status, output: job.output ?? null }
+  } else {
+    ctx.status = 202
+    ctx.body = { job_id: job.id, ...base, status: 'running' }
+  }
 }
 
 /** API.md §10: HMAC signature, declared inputs from body, query and rendered trigger input. */
@@ -220,6 +272,12 @@ async function createWebhookJob(
     source: { type: 'webhook', id: `${workspace.name}/${trigger.name}` },
     idempotencyKey: delivery === null ? null : `webhook:${trigger.name}:${delivery}`,
   })
+  if (trigger.webhookMode === 'sync') {
+    // Held open until the job ends or the trigger's timeout: 200 with its result, else 202.
+    const job = await deps.waiter.waitForEnd(jobId, (trigger.timeoutSecs ?? 30) * 1000)
+    answerWithJob(ctx, { workspace, trigger }, job)
+    return
+  }
   ctx.body = {
     job_id: jobId,
     workspace: workspace.name,
