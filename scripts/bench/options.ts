@@ -1,7 +1,19 @@
 /** Command-line options of `npm run bench` (pure: parsed from argv, no IO). */
 import { parseArgs } from 'node:util'
 
-export const SCENARIO_IDS = ['B1', 'B3', 'B4', 'B5', 'B6', 'B7', 'B10', 'B14', 'baselines'] as const
+export const SCENARIO_IDS = [
+  'B1',
+  'B3',
+  'B4',
+  'B5',
+  'B6',
+  'B7',
+  'B10',
+  'B14',
+  'B15',
+  'B16',
+  'baselines',
+] as const
 export type ScenarioId = (typeof SCENARIO_IDS)[number]
 export type DbKind = 'pg' | 'pglite'
 
@@ -14,6 +26,20 @@ export interface BenchOptions {
 export type ParsedOptions =
   | { readonly ok: true; readonly options: BenchOptions }
   | { readonly ok: false; readonly error: string }
+
+/**
+ * Scenarios that `--quick` with both databases runs on PostgreSQL only: on PGlite they take
+ * seconds each (B14 starts a PGlite server, B15's jobs have 200 steps). `--quick --db pglite`
+ * still runs them there.
+ */
+export const QUICK_PG_ONLY: ReadonlySet<ScenarioId> = new Set(['B14', 'B15'])
+
+/** Whether scenario `id` runs on `db` with these options (selected, and not skipped by --quick). */
+export function runsOn(options: BenchOptions, id: ScenarioId, db: DbKind): boolean {
+  if (!options.only.has(id)) return false
+  const quickSkip = options.quick && options.dbs.length > 1 && db === 'pglite'
+  return !(quickSkip && QUICK_PG_ONLY.has(id))
+}
 
 export const USAGE =
   'usage: npm run bench -- [--quick] [--db pg|pglite|both] [--only B1,B4,...,baselines]'

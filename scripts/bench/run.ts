@@ -12,9 +12,10 @@ import { runPgBossBaseline } from './baselines/pgboss.ts'
 import { runFloors } from './baselines/floors.ts'
 import type { BenchContext, ScenarioResult } from './context.ts'
 import { describeMachine, machineInfo, type MachineInfo } from './machine.ts'
-import { parseBenchArgs, type DbKind, type ScenarioId } from './options.ts'
+import { parseBenchArgs, QUICK_PG_ONLY, runsOn, type DbKind, type ScenarioId } from './options.ts'
 import { ADMIN_URL, freshDatabase, loadPgInfo } from './pg-admin.ts'
 import { formatTable, type Row } from './report.ts'
+import { runB15, runB16 } from './scenarios/composition.ts'
 import { runB6 } from './scenarios/engine-throughput.ts'
 import { runB7 } from './scenarios/db-cost.ts'
 import { runB10 } from './scenarios/log-latency.ts'
@@ -34,6 +35,8 @@ const IN_PROCESS: ReadonlyArray<
   ['B4', runB4],
   ['B10', runB10],
   ['B6', runB6],
+  ['B15', runB15],
+  ['B16', runB16],
   ['B5', runB5],
 ]
 
@@ -98,8 +101,17 @@ async function scenario(
   }
 }
 
+/** Says which selected scenarios --quick skips on this database. */
+function reportQuickSkips(db: DbKind): void {
+  for (const id of QUICK_PG_ONLY) {
+    if (want(id) && !runsOn(options, id, db)) {
+      ctx.progress(`${id} ${db}: skipped with --quick (run --db ${db})`)
+    }
+  }
+}
+
 async function inProcess(db: DbKind): Promise<void> {
-  const chosen = IN_PROCESS.filter(([id]) => want(id))
+  const chosen = IN_PROCESS.filter(([id]) => runsOn(options, id, db))
   if (chosen.length === 0) return
   ctx.progress(`starting Weir in this process on ${db}`)
   const weir = await startWeir({ dbUrl: db === 'pg' ? await freshDatabase('weir_bench') : null })
@@ -120,6 +132,7 @@ if (want('baselines')) {
   }
 }
 for (const db of options.dbs) {
+  reportQuickSkips(db)
   try {
     await inProcess(db)
   } catch (e) {
@@ -128,11 +141,7 @@ for (const db of options.dbs) {
   if (db === 'pg' && want('B7')) {
     await scenario('b7', db, () => runB7(ctx, machine.postgres?.pgStatStatements === 'loaded'))
   }
-  // A PGlite server takes seconds to start and runs fewer executions per second: with --quick and
-  // both databases, B14 runs on PostgreSQL only, to stay within a minute.
-  const skipB14 = options.quick && db === 'pglite' && options.dbs.length > 1
-  if (want('B14') && skipB14) ctx.progress('B14 pglite: skipped with --quick (run --db pglite)')
-  if (want('B14') && !skipB14) {
+  if (runsOn(options, 'B14', db)) {
     await scenario('b14', db, async () =>
       runB14(ctx, db, db === 'pg' ? await freshDatabase('weir_bench_b14') : null),
     )

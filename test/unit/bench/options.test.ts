@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { parseBenchArgs, SCENARIO_IDS } from '../../../scripts/bench/options.ts'
+import { parseBenchArgs, runsOn, SCENARIO_IDS } from '../../../scripts/bench/options.ts'
 
 describe('bench options', () => {
   it('defaults to the full run of every scenario on both databases', () => {
@@ -20,6 +20,13 @@ describe('bench options', () => {
     expect([...r.options.only]).to.deep.equal(['B1', 'B4', 'baselines'])
   })
 
+  it('knows the composed-workflow scenarios B15 and B16', () => {
+    const r = parseBenchArgs(['--quick', '--only', 'b15,B16'])
+    expect(r.ok).to.equal(true)
+    if (!r.ok) return
+    expect([...r.options.only]).to.deep.equal(['B15', 'B16'])
+  })
+
   it('names every unknown scenario at once', () => {
     const r = parseBenchArgs(['--only', 'B1,B2,B99'])
     expect(r).to.deep.include({ ok: false })
@@ -38,5 +45,31 @@ describe('bench options', () => {
     const r = parseBenchArgs(['--fast'])
     expect(r.ok).to.equal(false)
     if (!r.ok) expect(r.error).to.include('usage: npm run bench')
+  })
+
+  describe('runsOn', () => {
+    const options = (argv: string[]) => {
+      const r = parseBenchArgs(argv)
+      if (!r.ok) throw new Error(r.error)
+      return r.options
+    }
+
+    it('runs B14 and B15 on PostgreSQL only with --quick on both databases', () => {
+      const quick = options(['--quick'])
+      for (const id of ['B14', 'B15'] as const) {
+        expect(runsOn(quick, id, 'pg')).to.equal(true)
+        expect(runsOn(quick, id, 'pglite')).to.equal(false)
+      }
+      expect(runsOn(quick, 'B16', 'pglite')).to.equal(true)
+    })
+
+    it('runs them on PGlite in a full run or when PGlite alone is asked for', () => {
+      expect(runsOn(options([]), 'B15', 'pglite')).to.equal(true)
+      expect(runsOn(options(['--quick', '--db', 'pglite']), 'B15', 'pglite')).to.equal(true)
+    })
+
+    it('runs only the scenarios --only names', () => {
+      expect(runsOn(options(['--only', 'B16']), 'B15', 'pg')).to.equal(false)
+    })
   })
 })
