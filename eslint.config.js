@@ -88,6 +88,7 @@ const PURE = {
     'input-values',
     'revision',
     'schema-action',
+    'schema-container',
     'schema-input',
     'schema-reader',
     'schema-retry',
@@ -170,6 +171,13 @@ function importRestrictions(at) {
   }
   if (at.file !== 'src/scheduler/cron.ts') {
     ban('cron-parser', pkg('cron-parser'), 'cron-parser is wrapped by src/scheduler/cron.ts')
+  }
+  if (at.file !== 'src/runner/executors/docker-engine.ts') {
+    ban(
+      'dockerode',
+      pkg('dockerode'),
+      'dockerode is wrapped by src/runner/executors/docker-engine.ts',
+    )
   }
   if (folder === null || folder === 'cli') return out
 
@@ -274,6 +282,16 @@ const importBoundaries = [
       rules: { 'no-restricted-imports': importRule({ folder, factory: true }) },
     },
   ]),
+  // A package's wrapper: its folder's rules, without that package's ban.
+  {
+    files: ['src/runner/executors/docker-engine.ts'],
+    rules: {
+      'no-restricted-imports': importRule({
+        folder: 'runner',
+        file: 'src/runner/executors/docker-engine.ts',
+      }),
+    },
+  },
   ...Object.keys(PURE).flatMap((folder) =>
     pureFiles(folder).map((file) => ({
       files: [file],

@@ -54,6 +54,25 @@ export function toHeartbeatDto(h: HeartbeatResult): Record<string, unknown> {
   }
 }
 
+/**
+ * A container step's fields in a claim: the rendered image (null: the worker's runner image),
+ * `cmd`, `entrypoint`, `command`, `pull_policy`, and `resources` as a number of CPUs and bytes.
+ */
+function containerFields(c: ClaimedRender['rendered']['action']['container']) {
+  if (!c) return {}
+  return {
+    image: c.image,
+    cmd: c.cmd,
+    entrypoint: c.entrypoint,
+    command: c.command,
+    pull_policy: c.pullPolicy,
+    resources: {
+      cpu: c.resources.nanoCpus === null ? null : c.resources.nanoCpus / 1e9,
+      memory: c.resources.memoryBytes,
+    },
+  }
+}
+
 /** A claimed step for a remote worker: the rendered action, input and environment. */
 export function toClaimDto(c: ClaimedRender): Record<string, unknown> {
   const { step, job, rendered } = c
@@ -77,6 +96,7 @@ export function toClaimDto(c: ClaimedRender): Record<string, unknown> {
       source: rendered.action.source,
       args: rendered.action.args,
       runner: a.runner,
+      ...containerFields(rendered.action.container),
     },
     input: rendered.input,
     timeout_secs: step.spec.timeoutSecs,

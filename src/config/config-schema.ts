@@ -4,6 +4,7 @@
  * Unknown keys are kept aside as warnings so a Strøm file with extra sections still loads.
  */
 import { z } from 'zod'
+import { DEFAULT_DOCKER_HOST, parseDockerHost } from '../shared/docker-host.ts'
 
 const positiveInt = z.number().int().positive()
 
@@ -45,6 +46,27 @@ const durationSecs = z.union([positiveInt, z.string()]).transform((v, ctx) => {
 })
 
 export const WORKSPACE_NAME_RE = /^[A-Za-z0-9_-]+$/
+
+/** A Docker Engine address (`unix:///var/run/docker.sock`, `tcp://host:2375`). */
+export const dockerHostSchema = z.string().superRefine((v, ctx) => {
+  const parsed = parseDockerHost(v)
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed })
+})
+
+/** Container steps (type: docker, runner: docker) on a Docker Engine. */
+const dockerSchema = z
+  .object({
+    /** Default: DOCKER_HOST from the environment, else the standard socket. */
+    host: dockerHostSchema.default(DEFAULT_DOCKER_HOST),
+    /** The image a `runner: docker` script runs in when its action names none. */
+    runner_image: z.string().min(1).default('alpine:latest'),
+    /** The containers' network mode (`none`, `host`, `bridge` or a network name); unset: the engine's. */
+    network: z.string().min(1).optional(),
+    /** How often containers whose step is no longer running are removed (also at start). */
+    sweep_interval_secs: positiveInt.max(3600).default(30),
+  })
+  .strict()
+  .prefault({})
 
 export const configSchema = z
   .object({
@@ -117,6 +139,7 @@ export const configSchema = z
       .object({ grace_ms: z.number().int().min(0).max(600_000).default(25_000) })
       .prefault({}),
     metrics: z.object({ token: z.string().min(8).optional() }).prefault({}),
+    docker: dockerSchema,
     /** Present = every /api route needs a bearer token (API.md §12); absent = open, as in Strøm. */
     auth: z
       .object({

@@ -44,6 +44,9 @@ const STRING_KEYS = new Set([
   'auth.jwt_secret',
   'auth.refresh_secret',
   'auth.initial_user.password',
+  'docker.host',
+  'docker.runner_image',
+  'docker.network',
 ])
 
 type Tree = Record<string, unknown>
@@ -124,6 +127,13 @@ function applyEnv(tree: Tree, env: Env, sources: Sources, issues: string[]): voi
     }
     setPath(tree, ['db', 'url'], url)
     sources.set('db.url', 'env DATABASE_URL')
+  }
+  // The Docker Engine address the docker CLI would use, unless the config names one.
+  const dockerHost = env.DOCKER_HOST
+  const docker = tree.docker as Tree | undefined
+  if (dockerHost !== undefined && dockerHost !== '' && docker?.host === undefined) {
+    setPath(tree, ['docker', 'host'], dockerHost)
+    sources.set('docker.host', 'env DOCKER_HOST')
   }
 }
 

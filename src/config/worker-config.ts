@@ -4,6 +4,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { DEFAULT_DOCKER_HOST, parseDockerHost } from '../shared/docker-host.ts'
 
 export type WorkerLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
@@ -16,6 +17,18 @@ export interface WorkerConfig {
   readonly concurrency: number
   readonly tags: ReadonlyArray<string>
   readonly capabilities: ReadonlyArray<string>
+  /**
+   * No capabilities were given: `docker` is added when the Docker Engine answers at start.
+   * Given ones are kept as they are (a listed `docker` without an engine stops the start).
+   */
+  readonly detectDocker: boolean
+  /** The Docker Engine for container steps and the image `runner: docker` scripts default to. */
+  readonly docker: {
+    readonly host: string
+    readonly runnerImage: string
+    /** The containers' network mode; null: the engine's default. */
+    readonly network: string | null
+  }
   /** Folder of the state file `<name>.json` holding the worker id and secret. */
   readonly stateDir: string
   /** Workspace name -> absolute local folder, for steps that run `source:` files. */
@@ -44,7 +57,14 @@ Options (each also from the environment variable shown):
   --concurrency N         steps run at once, 1-64 (default 4)           WEIR_WORKER__CONCURRENCY
   --tags a,b              tags; a step runs here only if its action's tags are among them
                                                                         WEIR_WORKER__TAGS
-  --capabilities script   what this worker runs (only script for now)   WEIR_WORKER__CAPABILITIES
+  --capabilities LIST     what this worker runs: script, docker; default: script, plus docker
+                          when the Docker Engine answers at start       WEIR_WORKER__CAPABILITIES
+  --docker-host ADDR      Docker Engine for container steps; default: $DOCKER_HOST, else
+                          unix:///var/run/docker.sock                   WEIR_WORKER__DOCKER_HOST
+  --runner-image IMAGE    image of runner: docker scripts whose action names none
+                          (default alpine:latest)                       WEIR_WORKER__RUNNER_IMAGE
+  --docker-network NAME   network mode of step containers (none, host, bridge or a network
+                          name); default: the engine's                  WEIR_WORKER__DOCKER_NETWORK
   --state-dir DIR         where <name>.json keeps the worker id and secret (mode 0600);
                           default ~/.weir-worker                        WEIR_WORKER__STATE_DIR
   --workspace-dir WS=DIR  local folder with the files of workspace WS, needed by steps with
@@ -56,7 +76,7 @@ Options (each also from the environment variable shown):
 
 const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/
 const TAG_RE = /^[^\s,]{1,64}$/
-const CAPABILITIES = ['script']
+const CAPABILITIES = ['script', 'docker']
 const LEVELS: ReadonlyArray<WorkerLogLevel> = [
   'fatal',
   'error',
@@ -74,6 +94,9 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   tags: { type: 'string' },
   capabilities: { type: 'string' },
+  'docker-host': { type: 'string' },
+  'runner-image': { type: 'string' },
+  'docker-network': { type: 'string' },
   'state-dir': { type: 'string' },
   'workspace-dir': { type: 'string', multiple: true },
   'grace-secs': { type: 'string' },
@@ -136,6 +159,13 @@ export function loadWorkerConfig(input: WorkerConfigInput): WorkerConfig | null 
     (c) => CAPABILITIES.includes(c),
     `a capability this worker has (${CAPABILITIES.join(', ')})`,
   )
+  const docker = parseDocker(
+    pick('docker-host', 'DOCKER_HOST', values['docker-host']),
+    input.env.DOCKER_HOST,
+    pick('runner-image', 'RUNNER_IMAGE', values['runner-image']),
+    pick('docker-network', 'DOCKER_NETWORK', values['docker-network']),
+    issues,
+  )
   const level = pick('log-level', 'LOG_LEVEL', values['log-level'])
   if (level.v !== undefined && !LEVELS.includes(level.v as WorkerLogLevel)) {
     issues.push(`${level.from}: '${level.v}' is not one of ${LEVELS.join(', ')}`)
@@ -155,6 +185,8 @@ export function loadWorkerConfig(input: WorkerConfigInput): WorkerConfig | null 
     concurrency,
     tags,
     capabilities: caps.length > 0 ? caps : ['script'],
+    detectDocker: caps.length === 0,
+    docker,
     stateDir: stateDir ? resolve(input.cwd, stateDir) : join(input.homeDir, '.weir-worker'),
     workspaceDirs,
     graceSecs,
@@ -195,6 +227,25 @@ function parseServer(p: Picked, issues: string[]): string | undefined {
     return undefined
   }
   return url.toString().replace(/\/+$/, '')
+}
+
+function parseDocker(
+  host: Picked,
+  dockerHostEnv: string | undefined,
+  image: Picked,
+  network: Picked,
+  issues: string[],
+): WorkerConfig['docker'] {
+  const fromEnv = nonEmpty(dockerHostEnv)
+  const h =
+    host.v !== undefined
+      ? host
+      : fromEnv !== undefined
+        ? { v: fromEnv, from: 'DOCKER_HOST' }
+        : { v: DEFAULT_DOCKER_HOST, from: 'default' }
+  const parsed = parseDockerHost(h.v!)
+  if (typeof parsed === 'string') issues.push(`${h.from}: ${parsed}`)
+  return { host: h.v!, runnerImage: image.v ?? 'alpine:latest', network: network.v ?? null }
 }
 
 function intIn(p: Picked, def: number, min: number, max: number, issues: string[]): number {

@@ -1,7 +1,7 @@
 /**
  * The in-process worker of `weir serve`: its `workers` row, recovery of steps an earlier server
- * process left running (embedded database only), the process launcher and the claim loop over
- * the in-process step source.
+ * process left running (embedded database only), the process launcher, the Docker Engine check
+ * (and the sweep of containers left behind), and the claim loop over the in-process step source.
  */
 import { hostname } from 'node:os'
 import type { Config } from '../config/config-schema.ts'
@@ -18,7 +18,35 @@ import { VERSION } from '../shared/version.ts'
 import { stepBaseEnv } from '../runner/base-env.ts'
 import { createDirectLauncher, type ProcessLauncher } from '../runner/executors/process-launcher.ts'
 import { createSpawnerLauncher, probePythonSpawner } from '../runner/executors/spawner-launcher.ts'
-import { Worker } from '../runner/worker.ts'
+import { DockerEngine, engineErrorMessage } from '../runner/executors/docker-engine.ts'
+import { Worker, type ContainerSupport } from '../runner/worker.ts'
+import { coerceError } from '../shared/errors.ts'
+import { ContainerSweep } from './container-sweep.ts'
+
+/** How long the Docker Engine gets to answer at start. */
+const ENGINE_PROBE_MS = 3000
+
+/**
+ * The Docker Engine of the config, when it answers: the embedded worker then runs container
+ * steps. Either way the log says so.
+ */
+async function probeEngine(config: Config, logger: Logger): Promise<DockerEngine | null> {
+  const engine = new DockerEngine(config.docker.host)
+  try {
+    const info = await engine.ping(ENGINE_PROBE_MS)
+    logger.info(
+      { dockerHost: engine.address, engineVersion: info.version },
+      'Docker Engine reachable: the embedded worker runs container steps',
+    )
+    return engine
+  } catch (e) {
+    logger.info(
+      { dockerHost: engine.address, why: engineErrorMessage(e) },
+      'no Docker Engine: container steps wait for a worker that has one',
+    )
+    return null
+  }
+}
 
 export async function startEmbeddedWorker(d: {
   readonly config: Config
@@ -33,12 +61,16 @@ export async function startEmbeddedWorker(d: {
 }): Promise<{ stop(): Promise<void> }> {
   const { config, logger } = d
   const db = d.database.db
+  const engine = await probeEngine(config, logger.child({ component: 'worker' }))
+  const capabilities = engine ? ['script', 'docker'] : ['script']
+  d.source.setCapabilities(capabilities)
   await insertEmbeddedWorker(db, {
     id: d.workerId,
     name: d.workerName,
     hostname: hostname(),
     version: VERSION,
     maxConcurrency: config.embedded_worker.concurrency,
+    capabilities,
   })
   if (d.database.kind !== 'postgres') {
     // The embedded database has one process: running steps of an earlier embedded worker are orphans.
@@ -46,6 +78,31 @@ export async function startEmbeddedWorker(d: {
     if (orphans > 0) {
       logger.warn({ orphans }, 'recovering steps left running by a previous server process')
       await d.sweeper.sweepOnce()
+    }
+  }
+  let sweep: ContainerSweep | null = null
+  let containers: ContainerSupport | null = null
+  if (engine) {
+    sweep = new ContainerSweep({
+      engine,
+      db,
+      logger: logger.child({ component: 'container-sweep' }),
+      intervalMs: config.docker.sweep_interval_secs * 1000,
+    })
+    await sweep
+      .sweepOnce()
+      .catch((e: unknown) =>
+        logger.warn({ err: coerceError(e) }, 'container sweep at start failed; retrying later'),
+      )
+    sweep.start()
+    containers = {
+      engine,
+      settings: {
+        runnerImage: config.docker.runner_image,
+        network: config.docker.network ?? null,
+        workerId: d.workerId,
+        owner: `embedded:${d.workerId}`,
+      },
     }
   }
   const kind = config.embedded_worker.launcher
@@ -65,6 +122,7 @@ export async function startEmbeddedWorker(d: {
     logger: logger.child({ component: 'worker', workerId: d.workerId }),
     heartbeatMs: config.workers.heartbeat_interval_secs * 1000,
     logBatchMs: 0,
+    containers,
   })
   worker.start()
   return {
@@ -73,6 +131,7 @@ export async function startEmbeddedWorker(d: {
       try {
         await worker.stop(config.shutdown.grace_ms)
       } finally {
+        await sweep?.stop()
         await launcher.close()
         await markWorkerRevoked(db, d.workerId)
       }

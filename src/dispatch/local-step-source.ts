@@ -13,6 +13,7 @@ import type { WakeSignal } from '../shared/wake-signal.ts'
 import type { ExecLine } from '../runner/executors/script-executor.ts'
 import type {
   ClaimedStep,
+  ContainerStep,
   StepSource,
   StopReason,
   StopRequest,
@@ -72,8 +73,17 @@ export class LocalStepSource implements StepSource {
   /** The job as each claim of the embedded worker left it, by step id (see finishStep). */
   readonly #snapshots = new Map<string, NonNullable<ClaimedRender['job']['snapshot']>>()
 
+  /** The embedded worker's identity; its capabilities are settled at start (the Docker check). */
+  #worker: ClaimingWorker
+
   constructor(deps: LocalStepSourceDeps) {
     this.#d = deps
+    this.#worker = deps.worker
+  }
+
+  /** What the embedded worker runs: `docker` joins `script` when its engine answered at start. */
+  setCapabilities(capabilities: ReadonlyArray<string>): void {
+    this.#worker = { ...this.#worker, capabilities: [...capabilities] }
   }
 
   /** Wake generation after which the last claim came back short: nothing new can be ready yet. */
@@ -99,7 +109,7 @@ export class LocalStepSource implements StepSource {
 
   /** One claim attempt; null when some claimed steps failed to render (worth trying again at once). */
   async claimNow(max: number, startNow: boolean): Promise<ClaimedStep[] | null> {
-    const claimed = await this.claimFor(this.#d.worker, max, startNow)
+    const claimed = await this.claimFor(this.#worker, max, startNow)
     return claimed === null ? null : claimed.map((c) => this.#toClaimed(c))
   }
 
@@ -177,6 +187,7 @@ export class LocalStepSource implements StepSource {
       attempt: c.step.attempt,
       leaseToken: c.step.leaseToken!,
       action: c.rendered.action,
+      container: containerStepOf(c),
       env: c.rendered.env,
       cwd: c.step.spec.root,
       timeoutSecs: c.step.spec.timeoutSecs,
@@ -277,4 +288,11 @@ export class LocalStepSource implements StepSource {
       }
     }
   }
+}
+
+/** The claimed step's container, if it runs in one. */
+export function containerStepOf(c: ClaimedRender): ContainerStep | null {
+  const container = c.rendered.action.container
+  if (!container) return null
+  return { ...container, mode: c.step.spec.action.type === 'docker' ? 'action' : 'script' }
 }

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../shared/clock.ts'
 import { templateStepName } from '../workspace/workspace.ts'
-import type { ScriptLanguage } from '../workspace/workspace.ts'
+import type { ContainerDef, ScriptLanguage } from '../workspace/workspace.ts'
 import type { StepSpec } from './step-spec.ts'
 import { renderRecord, renderTemplate } from '../templates/render.ts'
 
@@ -29,6 +29,8 @@ export interface RenderedAction {
   readonly script: string | null
   readonly source: string | null
   readonly args: ReadonlyArray<string>
+  /** A container step: its image rendered (null: the worker's runner image), the rest as declared. */
+  readonly container: ContainerDef | null
 }
 
 export interface RenderedStep {
@@ -54,13 +56,18 @@ export function renderStep(spec: StepSpec, ctx: RenderContext): RenderedStep {
   const script = a.script === null ? null : renderTemplate(a.script, bodyCtx, options)
   const source = a.source === null ? null : renderTemplate(a.source, bodyCtx, options)
   const args = a.args.map((x) => renderTemplate(x, bodyCtx, options)).filter((x) => x !== '')
+  const c = a.container ?? null
+  const container =
+    c === null || c.image === null
+      ? c
+      : { ...c, image: renderTemplate(c.image, bodyCtx, options).trim() }
   const actionEnv = renderRecord(a.env, bodyCtx, options)
   const env: Record<string, string> = { PYTHONUNBUFFERED: '1' }
   for (const [k, v] of Object.entries(actionEnv)) env[k] = stringify(v)
   Object.assign(env, identityEnv(ctx), inputEnv(input))
   return {
     input,
-    action: { language: a.language, interpreter: a.interpreter, script, source, args },
+    action: { language: a.language, interpreter: a.interpreter, script, source, args, container },
     env,
   }
 }

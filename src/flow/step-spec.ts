@@ -4,6 +4,7 @@
  */
 import type {
   ActionDef,
+  ContainerDef,
   InputSchema,
   RetryPolicy,
   ScriptLanguage,
@@ -26,6 +27,8 @@ export interface ActionSpec {
   readonly task?: string | null
   /** `type: approval`: the message template shown to approvers. */
   readonly message?: string | null
+  /** A step that runs in a container (`runner: docker`): image (a template), command, limits. */
+  readonly container?: ContainerDef | null
 }
 
 /** A loop instance's place in its loop (`each.*` in its templates). */
@@ -85,6 +88,7 @@ export function toActionSpec(a: ActionDef): ActionSpec {
     tags: a.tags,
     ...(a.task !== null ? { task: a.task } : {}),
     ...(a.message !== null ? { message: a.message } : {}),
+    ...(a.container ? { container: a.container } : {}),
   }
 }
 

@@ -17,6 +17,8 @@ export interface WorkerCredentials {
   readonly heartbeatIntervalSecs: number
   readonly leaseTtlSecs: number
   readonly maxClaimWaitSecs: number
+  /** What the worker registered with (a file from before capabilities were kept: `script`). */
+  readonly capabilities: ReadonlyArray<string>
 }
 
 export interface RegisterRequest {
@@ -42,6 +44,7 @@ const stateFileSchema = z.object({
   heartbeat_interval_secs: z.number().positive(),
   lease_ttl_secs: z.number().positive(),
   max_claim_wait_secs: z.number().positive(),
+  capabilities: z.array(z.string()).default(['script']),
 })
 
 /** `<stateDir>/<name>.json`: one file per worker name, so several workers can share a host. */
@@ -78,6 +81,7 @@ export class CredentialStore {
       heartbeatIntervalSecs: d.heartbeat_interval_secs,
       leaseTtlSecs: d.lease_ttl_secs,
       maxClaimWaitSecs: d.max_claim_wait_secs,
+      capabilities: d.capabilities,
     }
   }
 
@@ -91,6 +95,7 @@ export class CredentialStore {
       heartbeat_interval_secs: c.heartbeatIntervalSecs,
       lease_ttl_secs: c.leaseTtlSecs,
       max_claim_wait_secs: c.maxClaimWaitSecs,
+      capabilities: c.capabilities,
     }
     const tmp = `${this.#path}.${process.pid}.tmp`
     writeFileSync(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 })
@@ -147,6 +152,7 @@ export async function registerWorker(
       heartbeatIntervalSecs: r.heartbeat_interval_secs,
       leaseTtlSecs: r.lease_ttl_secs,
       maxClaimWaitSecs: r.max_claim_wait_secs,
+      capabilities: [...req.capabilities],
     },
   }
 }

@@ -7,7 +7,7 @@
  */
 import { isAbsolute, normalize } from 'node:path'
 import type { ClaimReply } from './remote-wire.ts'
-import type { ClaimedStep } from './step-source.ts'
+import type { ClaimedStep, ContainerStep } from './step-source.ts'
 
 export interface ClaimContext {
   /** Workspace name -> local folder holding its files (absolute paths). */
@@ -16,6 +16,8 @@ export interface ClaimContext {
   readonly scratchDir: string
   /** Used when the claim carries no timeout. */
   readonly defaultTimeoutSecs: number
+  /** This worker reaches a Docker Engine (it runs container steps). */
+  readonly containers: boolean
 }
 
 export type MappedClaim =
@@ -43,14 +45,46 @@ function envOf(env: Readonly<Record<string, unknown>>): Record<string, string> {
   return out
 }
 
-/** Why this worker cannot run the claimed action, or null if it can. */
-function unsupported(claim: ClaimReply, language: string | undefined): string | null {
+/** The claim's container, if the step runs in one. */
+function containerOf(claim: ClaimReply): ContainerStep | null {
   const type = claim.action.type ?? claim.action_type ?? 'script'
-  if (type !== 'script') {
-    return `action type '${type}' is not supported by this worker (it runs script steps)`
-  }
   const runner = claim.action.runner ?? claim.runner ?? 'local'
-  if (runner !== 'local') return `runner '${runner}' is not supported by this worker`
+  if (type !== 'docker' && !(type === 'script' && runner === 'docker')) return null
+  const a = claim.action
+  const cpu = a.resources?.cpu ?? null
+  return {
+    mode: type === 'docker' ? 'action' : 'script',
+    image: a.image,
+    cmd: a.cmd,
+    entrypoint: a.entrypoint ?? null,
+    command: a.command ?? null,
+    pullPolicy: a.pull_policy,
+    resources: {
+      nanoCpus: cpu === null ? null : Math.round(cpu * 1e9),
+      memoryBytes: a.resources?.memory ?? null,
+    },
+  }
+}
+
+const NO_ENGINE =
+  'this worker has no Docker Engine for container steps (give it one with --docker-host, or run it where DOCKER_HOST answers)'
+
+/** Why this worker cannot run the claimed action, or null if it can. */
+function unsupported(
+  claim: ClaimReply,
+  language: string | undefined,
+  ctx: ClaimContext,
+): string | null {
+  const type = claim.action.type ?? claim.action_type ?? 'script'
+  const runner = claim.action.runner ?? claim.runner ?? 'local'
+  if (type === 'docker') return ctx.containers ? null : NO_ENGINE
+  if (type !== 'script') {
+    return `action type '${type}' is not supported by this worker (it runs script and docker steps)`
+  }
+  if (runner === 'docker' && !ctx.containers) return NO_ENGINE
+  if (runner !== 'local' && runner !== 'docker') {
+    return `runner '${runner}' is not supported by this worker`
+  }
   if (language === undefined) {
     return `script language '${claim.action.language}' is not supported by this worker`
   }
@@ -76,12 +110,14 @@ export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
       source,
       args,
     },
+    container: containerOf(claim),
     env: envOf(claim.env),
     cwd: localDir ?? ctx.scratchDir,
     timeoutSecs: claim.timeout_secs ?? ctx.defaultTimeoutSecs,
   }
-  const bad = unsupported(claim, language)
+  const bad = unsupported(claim, language, ctx)
   if (bad !== null) return { ok: false, step, error: bad }
+  if (step.container?.mode === 'action') return { ok: true, step }
   if (script === null && source === null) {
     return { ok: false, step, error: 'the claimed action has neither `script` nor `source`' }
   }

@@ -34,6 +34,19 @@ export const claimActionSchema = z.object({
     .array(z.unknown())
     .catch([])
     .transform((args) => args.filter((a): a is string => typeof a === 'string')),
+  /** Container steps: the image (null: the worker's runner image) and the exec/shell forms. */
+  image: actionText.optional().transform((v) => v ?? null),
+  cmd: actionText.optional().transform((v) => v ?? null),
+  entrypoint: z.array(z.string()).nullish().catch(null),
+  command: z.array(z.string()).nullish().catch(null),
+  pull_policy: z.enum(['if_not_present', 'always', 'never']).catch('if_not_present'),
+  resources: z
+    .object({
+      cpu: z.number().positive().nullish().catch(null),
+      memory: z.number().int().positive().nullish().catch(null),
+    })
+    .nullish()
+    .catch(null),
 })
 
 export const claimReplySchema = z.object({

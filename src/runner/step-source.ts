@@ -23,10 +23,25 @@ export interface ClaimedStep {
     readonly source: string | null
     readonly args: ReadonlyArray<string>
   }
-  /** Variables to set on top of the worker's own environment. */
+  /** Set when the step runs in a container (`type: docker`, or a script with `runner: docker`). */
+  readonly container: ContainerStep | null
+  /** Variables to set on top of the worker's own environment (a container gets these alone). */
   readonly env: Readonly<Record<string, string>>
   readonly cwd: string
   readonly timeoutSecs: number
+}
+
+/** A container step as claimed: the image rendered, the rest as its action declares it. */
+export interface ContainerStep {
+  /** `action`: a `type: docker` action; `script`: the claimed script runs in the image. */
+  readonly mode: 'action' | 'script'
+  /** Null: the worker's runner image (`script` mode only). */
+  readonly image: string | null
+  readonly cmd: string | null
+  readonly entrypoint: ReadonlyArray<string> | null
+  readonly command: ReadonlyArray<string> | null
+  readonly pullPolicy: 'if_not_present' | 'always' | 'never'
+  readonly resources: { readonly nanoCpus: number | null; readonly memoryBytes: number | null }
 }
 
 export interface WorkerOutcome {

@@ -51,6 +51,15 @@ export class WorkerSession {
     if (!this.#triedStore) {
       this.#triedStore = true
       this.#creds = this.#o.store.load(this.#o.http.serverUrl)
+      const wanted = this.#o.registration.capabilities
+      if (this.#creds && !sameSet(this.#creds.capabilities, wanted)) {
+        // The server routes by the registered capabilities: a change needs a new registration.
+        this.#o.logger.info(
+          { saved: this.#creds.capabilities, now: wanted },
+          'capabilities changed since the last registration; registering again',
+        )
+        this.#creds = null
+      }
       if (this.#creds) {
         this.#o.logger.info({ workerId: this.#creds.workerId }, 'using saved worker credentials')
         return Promise.resolve(this.#creds)
@@ -124,4 +133,9 @@ export class WorkerSession {
       this.#o.logger.warn({ why }, 'deregistering failed; the server will mark this worker lost')
     }
   }
+}
+
+function sameSet(a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean {
+  const sa = new Set(a)
+  return sa.size === new Set(b).size && b.every((x) => sa.has(x))
 }

@@ -1,15 +1,34 @@
 /**
  * The claim loop shared by the embedded worker and `weir worker`: claims up to `concurrency`
- * steps from a StepSource, runs each with the script executor, streams its lines, heartbeats its
- * leases, honours stop requests and reports the outcome.
+ * steps from a StepSource, runs each with the script executor (or in a container on the Docker
+ * Engine), streams its lines, heartbeats its leases, honours stop requests and reports the outcome.
  */
 import { resolve } from 'node:path'
 import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
+import {
+  NO_STEP_FOLDERS,
+  planContainer,
+  type ContainerSettings,
+} from './executors/container-command.ts'
+import { runContainer } from './executors/container-executor.ts'
+import type { DockerEngine } from './executors/docker-engine.ts'
 import type { ProcessLauncher } from './executors/process-launcher.ts'
-import { runScript, type ExecResult } from './executors/script-executor.ts'
+import { runScript, startFailure, type ExecResult } from './executors/script-executor.ts'
 import { LogBatcher } from './log-batcher.ts'
-import type { ClaimedStep, StepSource, StopReason, WorkerOutcome } from './step-source.ts'
+import type {
+  ClaimedStep,
+  ContainerStep,
+  StepSource,
+  StopReason,
+  WorkerOutcome,
+} from './step-source.ts'
+
+/** A worker that reaches a Docker Engine runs container steps there. */
+export interface ContainerSupport {
+  readonly engine: DockerEngine
+  readonly settings: ContainerSettings
+}
 
 export interface WorkerOptions {
   readonly source: StepSource
@@ -29,6 +48,8 @@ export interface WorkerOptions {
    * discarded (the server recovers the leases); with a message they are reported as failed.
    */
   readonly shutdownFailureMessage?: string
+  /** The Docker Engine for container steps; without it they fail with a clear message. */
+  readonly containers?: ContainerSupport | null
 }
 
 interface Running {
@@ -149,24 +170,28 @@ export class Worker {
       void this.#o.source
         .start(step)
         .catch((e: unknown) => log.warn({ err: coerceError(e) }, 'start report failed'))
-      const result = await runScript(
-        {
-          language: step.action.language,
-          interpreter: step.action.interpreter,
-          script: step.action.script,
-          sourcePath: step.action.source === null ? null : resolve(step.cwd, step.action.source),
-          args: step.action.args,
-          cwd: step.cwd,
-          env: { ...this.#o.baseEnv, ...step.env },
-          timeoutMs: step.timeoutSecs * 1000,
-          killGraceMs: this.#o.killGraceMs,
-        },
-        {
-          signal: r.abort.signal,
-          onLines: (lines) => batcher.add(lines),
-          launcher: this.#o.launcher,
-        },
-      )
+      const onLines = (lines: Parameters<LogBatcher['add']>[0]) => batcher.add(lines)
+      const result = step.container
+        ? await this.#runContainer(step, step.container, r, onLines)
+        : await runScript(
+            {
+              language: step.action.language,
+              interpreter: step.action.interpreter,
+              script: step.action.script,
+              sourcePath:
+                step.action.source === null ? null : resolve(step.cwd, step.action.source),
+              args: step.action.args,
+              cwd: step.cwd,
+              env: { ...this.#o.baseEnv, ...step.env },
+              timeoutMs: step.timeoutSecs * 1000,
+              killGraceMs: this.#o.killGraceMs,
+            },
+            {
+              signal: r.abort.signal,
+              onLines,
+              launcher: this.#o.launcher,
+            },
+          )
       await batcher.flush()
       if (r.stopReason === 'lease_lost') return
       const outcome = r.shutdown
@@ -188,6 +213,30 @@ export class Worker {
           log.error({ err: coerceError(err) }, 'reporting the failure failed'),
         )
     }
+  }
+
+  async #runContainer(
+    step: ClaimedStep,
+    container: ContainerStep,
+    r: Running,
+    onLines: (lines: Parameters<LogBatcher['add']>[0]) => void,
+  ): Promise<ExecResult> {
+    const support = this.#o.containers
+    if (!support) {
+      return startFailure(
+        'this worker has no Docker Engine for container steps (it was not reachable at start)',
+      )
+    }
+    // Step artifacts and state do not exist yet: no folders to mount (container-command.ts).
+    const plan = await planContainer(step, container, support.settings, NO_STEP_FOLDERS)
+    if (!plan.ok) return startFailure(plan.message)
+    return runContainer(plan.run, {
+      engine: support.engine,
+      signal: r.abort.signal,
+      onLines,
+      timeoutMs: step.timeoutSecs * 1000,
+      killGraceMs: this.#o.killGraceMs,
+    })
   }
 
   #requestStop(stepId: string, reason: StopReason): void {

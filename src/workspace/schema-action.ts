@@ -15,10 +15,22 @@ import {
   site,
 } from './schema-reader.ts'
 import type { Cursor, Entry } from './schema-reader.ts'
+import {
+  DOCKER_KEYS,
+  FOREIGN_DOCKER_KEYS,
+  readDockerAction,
+  readScriptContainer,
+} from './schema-container.ts'
 import { readRetry } from './schema-retry.ts'
 import type { ActionDraft, TemplateUse } from './schema-types.ts'
 import { ACTION_TYPES } from './workspace.ts'
-import type { ActionDef, ActionType, InputSchema, ScriptLanguage } from './workspace.ts'
+import type {
+  ActionDef,
+  ActionType,
+  ContainerDef,
+  InputSchema,
+  ScriptLanguage,
+} from './workspace.ts'
 import { refOf } from './yaml-source.ts'
 import type { Site } from './yaml-source.ts'
 
@@ -43,11 +55,14 @@ export const SCRIPT_KEYS = [
   'runner',
   'dependencies',
   'manifest',
+  'image',
+  'pull_policy',
 ] as const
+/** Fields of a script action that only `runner: docker` gives a meaning. */
+const CONTAINER_SCRIPT_KEYS = ['image', 'pull_policy'] as const
 const FOREIGN_SCRIPT_KEYS: Readonly<Record<string, string>> = {
   cmd: "use 'script'",
   command: "use 'script'",
-  image: 'use an action of type docker',
   entrypoint: 'use an action of type docker',
   task: 'use an action of type task',
   message: 'use an action of type approval',
@@ -118,6 +133,8 @@ interface ScriptParts {
   interpreter: string | null
   args: string[]
   unsupported: string | null
+  /** Set with `runner: docker`. */
+  container: ContainerDef | null
 }
 
 function readBody(spec: ActionSpec, parts: ScriptParts, use: TemplateUse): void {
@@ -161,10 +178,18 @@ function readLanguage(spec: ActionSpec, parts: ScriptParts): void {
   } else parts.interpreter = interpreter ?? null
 }
 
-function readRunner(spec: ActionSpec, parts: ScriptParts): void {
+function readRunner(spec: ActionSpec, parts: ScriptParts, use: TemplateUse): void {
   const e = findEntry(spec.list, 'runner')
   const runner = e ? readChoice(e.value, 'runner', RUNNERS, 'script-field') : undefined
-  if (e && (runner === 'docker' || runner === 'pod')) {
+  if (runner === 'docker') parts.container = readScriptContainer(spec.list, use)
+  else {
+    for (const key of CONTAINER_SCRIPT_KEYS) {
+      const k = findEntry(spec.list, key)
+      const msg = `'${key}' is only valid with runner: docker (or use an action of type docker)`
+      if (k) report(k.keyAt, 'error', 'script-field', msg)
+    }
+  }
+  if (e && runner === 'pod') {
     parts.unsupported ??= `action '${spec.name}' uses runner '${runner}', which Weir does not support yet`
     report(e.value, 'unsupported', 'unsupported', parts.unsupported)
   }
@@ -217,10 +242,11 @@ function readScriptParts(spec: ActionSpec, use: TemplateUse): ScriptParts {
     interpreter: null,
     args: [],
     unsupported: null,
+    container: null,
   }
   readBody(spec, parts, use)
   readLanguage(spec, parts)
-  readRunner(spec, parts)
+  readRunner(spec, parts, use)
   readArgs(spec, parts, use)
   return parts
 }
@@ -281,6 +307,7 @@ export function actionKeys(list: ReadonlyArray<Entry>): ReadonlyArray<string> | 
   const typeEntry = findEntry(list, 'type')
   const type = typeEntry ? plainValue(typeEntry.value) : undefined
   if (type === 'script') return SCRIPT_ACTION_KEYS
+  if (type === 'docker') return DOCKER_ACTION_KEYS
   if (type === 'task' || type === 'approval') {
     return [...COMMON_ACTION_KEYS, ...EXECUTION_KEYS, ...Object.values(SERVER_ACTION_FIELD)]
   }
@@ -303,8 +330,10 @@ export function buildAction(spec: ActionSpec): ActionDraft {
   if (output) readOutputSchema(output.value)
   const parts = type === 'script' ? readScriptParts(spec, use) : null
   const server = type === 'task' || type === 'approval' ? readServerParts(spec, type) : null
+  const container =
+    type === 'docker' ? readDockerAction(spec.at, spec.list, use) : (parts?.container ?? null)
   let unsupported = parts?.unsupported ?? null
-  if (type === 'docker' || type === 'pod' || type === 'agent') {
+  if (type === 'pod' || type === 'agent') {
     unsupported = `action '${spec.name}' has type '${type}', which Weir does not support yet`
     report(findEntry(spec.list, 'type')!.value, 'unsupported', 'unsupported', unsupported)
   }
@@ -324,7 +353,8 @@ export function buildAction(spec: ActionSpec): ActionDraft {
     language: parts?.language ?? 'shell',
     interpreter: parts?.interpreter ?? null,
     args: parts?.args ?? [],
-    runner: 'local',
+    runner: container ? 'docker' : 'local',
+    ...(container ? { container } : {}),
     task: server?.task ?? null,
     message: server?.message ?? null,
     unsupported,
@@ -343,6 +373,13 @@ export const SCRIPT_ACTION_KEYS: ReadonlyArray<string> = [
   ...COMMON_ACTION_KEYS,
   ...SCRIPT_KEYS,
   ...Object.keys(FOREIGN_SCRIPT_KEYS),
+]
+
+/** Keys a docker action may carry (Strøm's script fields are reported as action-field errors). */
+const DOCKER_ACTION_KEYS: ReadonlyArray<string> = [
+  ...COMMON_ACTION_KEYS,
+  ...DOCKER_KEYS,
+  ...Object.keys(FOREIGN_DOCKER_KEYS),
 ]
 
 /** A named action under `actions:`. */

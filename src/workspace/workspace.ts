@@ -66,7 +66,33 @@ export type ScriptLanguage = (typeof SCRIPT_LANGUAGES)[number]
 export const ACTION_TYPES = ['script', 'docker', 'pod', 'task', 'agent', 'approval'] as const
 export type ActionType = (typeof ACTION_TYPES)[number]
 
-/** An action (§3). Only `script` runs in this release; other types load with `unsupported` set. */
+export const PULL_POLICIES = ['if_not_present', 'always', 'never'] as const
+export type PullPolicy = (typeof PULL_POLICIES)[number]
+
+/** `resources` of a container step, as Docker limits; null where the action sets none. */
+export interface ContainerResources {
+  /** CPU limit in billionths of a CPU (`cpu: 0.5` = 500000000). */
+  readonly nanoCpus: number | null
+  readonly memoryBytes: number | null
+}
+
+/**
+ * How a step runs in a container: a `type: docker` action (the image as it is) or a script action
+ * with `runner: docker` (the script inside an image, the workspace mounted at /workspace).
+ */
+export interface ContainerDef {
+  /** The image (a template); null for a script whose worker picks its `docker.runner_image`. */
+  readonly image: string | null
+  /** `type: docker`: a shell command run as `sh -c <cmd>` (exec form `command` wins over it). */
+  readonly cmd: string | null
+  /** `type: docker`: the entrypoint and the command in exec form; null keeps the image's. */
+  readonly entrypoint: ReadonlyArray<string> | null
+  readonly command: ReadonlyArray<string> | null
+  readonly pullPolicy: PullPolicy
+  readonly resources: ContainerResources
+}
+
+/** An action (§3). Types `pod` and `agent` load with `unsupported` set. */
 export interface ActionDef {
   /** Key in `actions`, or `_inline:<task>:<step>` for inline step actions. */
   readonly name: string
@@ -86,7 +112,10 @@ export interface ActionDef {
   readonly interpreter: string | null
   /** Templated command-line arguments. */
   readonly args: ReadonlyArray<string>
-  readonly runner: 'local'
+  /** Where a worker runs it: `docker` for a docker action and a script with `runner: docker`. */
+  readonly runner: 'local' | 'docker'
+  /** Set when the step runs in a container (`runner` is `docker`). */
+  readonly container?: ContainerDef
   /** `type: task`: the task each step of this action runs as a child job (§3.4). */
   readonly task: string | null
   /** `type: approval`: what the approver is asked (a template, §3.5). */

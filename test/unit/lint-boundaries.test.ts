@@ -64,6 +64,16 @@ const CASES: ReadonlyArray<Case> = [
     fires: ['no-restricted-imports', 'cron-parser is wrapped by src/scheduler/cron.ts'],
     passes: [{ file: 'src/scheduler/cron.ts' }],
   },
+  {
+    rule: 'only src/runner/executors/docker-engine.ts imports dockerode',
+    file: 'src/runner/fixture.ts',
+    code: "import Docker from 'dockerode'\nexport const D = Docker\n",
+    fires: [
+      'no-restricted-imports',
+      'dockerode is wrapped by src/runner/executors/docker-engine.ts',
+    ],
+    passes: [{ file: 'src/runner/executors/docker-engine.ts' }],
+  },
 
   // 2. The pure core.
   {

@@ -2,7 +2,7 @@
 import { homedir, hostname } from 'node:os'
 import { loadWorkerConfig, WORKER_USAGE, WorkerConfigError } from '../../config/worker-config.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { createWorkerApp, WorkerRefusedError } from '../../worker-app.ts'
+import { createWorkerApp, WorkerRefusedError, WorkerSetupError } from '../../worker-app.ts'
 import type { Command } from '../index.ts'
 import { onShutdownSignal } from '../signals.ts'
 
@@ -53,7 +53,7 @@ export const workerCommand: Command = {
       return 0
     } catch (e) {
       if (signalled) return 0
-      if (e instanceof WorkerRefusedError) logger.fatal(e.message)
+      if (e instanceof WorkerRefusedError || e instanceof WorkerSetupError) logger.fatal(e.message)
       else logger.fatal({ err: e }, 'weir worker could not start')
       await app.stop()
       return 1

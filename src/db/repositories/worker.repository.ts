@@ -10,7 +10,14 @@ import type { DB, WorkerRow } from '../schema.ts'
 
 export async function insertEmbeddedWorker(
   db: Kysely<DB>,
-  w: { id: string; name: string; hostname: string; version: string; maxConcurrency: number },
+  w: {
+    id: string
+    name: string
+    hostname: string
+    version: string
+    maxConcurrency: number
+    capabilities: ReadonlyArray<string>
+  },
 ): Promise<void> {
   await db
     .insertInto('workers')
@@ -20,7 +27,7 @@ export async function insertEmbeddedWorker(
       kind: 'embedded',
       status: 'active',
       tags: '[]',
-      capabilities: JSON.stringify(['script']),
+      capabilities: JSON.stringify(w.capabilities),
       version: w.version,
       hostname: w.hostname,
       max_concurrency: w.maxConcurrency,

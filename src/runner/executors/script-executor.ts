@@ -4,15 +4,11 @@
  * (SIGTERM, then SIGKILL after the grace). A step failure is returned as data, never thrown.
  */
 import type { Clock } from '../../shared/clock.ts'
-import { systemClock } from '../../shared/clock.ts'
-import { coerceError } from '../../shared/errors.ts'
-import { createLineSplitter } from './line-splitter.ts'
-import type { LineSplitter } from './line-splitter.ts'
-import { createOutputCollector } from './output-protocol.ts'
 import { createDirectLauncher } from './process-launcher.ts'
 import type { LaunchedProcess, ProcessLauncher } from './process-launcher.ts'
 import { describeStartFailure, prepareProgram } from './script-command.ts'
 import type { CommandLine, ExecLanguage } from './script-command.ts'
+import { StepOutput } from './step-output.ts'
 
 export interface ExecRequest {
   readonly language: ExecLanguage
@@ -64,24 +60,17 @@ export interface RunScriptOptions {
 }
 
 export const DEFAULT_KILL_GRACE_MS = 5000
-const STDERR_TAIL_BYTES = 4096
 
 type Ended =
   | { readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null }
   | { readonly kind: 'error'; readonly message: string; readonly code: string | undefined }
 
-function formatSeconds(ms: number): string {
+export function formatSeconds(ms: number): string {
   return String(Math.round(ms) / 1000)
 }
 
-/** Decodes a byte tail, dropping a character cut in half at its start. */
-function decodeTail(tail: Buffer): string {
-  let start = 0
-  while (start < tail.length && start < 3 && (tail[start]! & 0xc0) === 0x80) start += 1
-  return tail.toString('utf8', start)
-}
-
-function startFailure(message: string, aborted = false): ExecResult {
+/** The result of a step that never ran: it could not start, or was cancelled first. */
+export function startFailure(message: string, aborted = false): ExecResult {
   return {
     exitCode: null,
     signal: null,
@@ -95,27 +84,12 @@ function startFailure(message: string, aborted = false): ExecResult {
   }
 }
 
-function execLine(
-  ts: string,
-  stream: 'stdout' | 'stderr',
-  line: string,
-  endsLine: boolean,
-): ExecLine {
-  return endsLine ? { ts, stream, line } : { ts, stream, line, continues: true }
-}
-
 /** One attempt at running a step: output, limits and stop requests across launch candidates. */
 class StepRun {
   readonly #req: ExecRequest
   readonly #opts: RunScriptOptions
   readonly #launcher: ProcessLauncher
-  readonly #output = createOutputCollector()
-  readonly #warnings: string[] = []
-  readonly #stdout: LineSplitter
-  readonly #stderr: LineSplitter
-  #batch: ExecLine[] = []
-  #ts = ''
-  #stderrTail: Buffer = Buffer.alloc(0)
+  readonly #out: StepOutput
   #process: LaunchedProcess | null = null
   #stopped: 'no' | 'timeout' | 'abort' = 'no'
   #timeout: NodeJS.Timeout | undefined
@@ -126,13 +100,7 @@ class StepRun {
     this.#req = req
     this.#opts = opts
     this.#launcher = opts.launcher ?? createDirectLauncher()
-    this.#stdout = createLineSplitter((piece, endsLine) => {
-      this.#batch.push(execLine(this.#ts, 'stdout', piece, endsLine))
-      this.#output.observe(piece, endsLine)
-    })
-    this.#stderr = createLineSplitter((piece, endsLine) => {
-      this.#batch.push(execLine(this.#ts, 'stderr', piece, endsLine))
-    })
+    this.#out = new StepOutput(opts.onLines, opts.clock)
   }
 
   async run(candidates: ReadonlyArray<CommandLine>): Promise<ExecResult> {
@@ -150,7 +118,7 @@ class StepRun {
         ended = await this.#launch(candidate)
         if (ended.kind !== 'error' || ended.code !== 'ENOENT' || this.#stopped !== 'no') break
       }
-      this.#flushSplitters()
+      this.#out.end()
       return this.#result(ended, command)
     } finally {
       this.#opts.signal.removeEventListener('abort', onAbort)
@@ -165,11 +133,8 @@ class StepRun {
     return new Promise<Ended>((resolve) => {
       const spec = { command: cmd.command, args: cmd.args, cwd: this.#req.cwd, env }
       this.#process = this.#launcher.launch(spec, {
-        onStdout: (chunk) => this.#onChunk(this.#stdout, chunk),
-        onStderr: (chunk) => {
-          this.#keepStderrTail(chunk)
-          this.#onChunk(this.#stderr, chunk)
-        },
+        onStdout: (chunk) => this.#out.stdout(chunk),
+        onStderr: (chunk) => this.#out.stderr(chunk),
         onExit: (code, signal) => resolve({ kind: 'exit', code, signal }),
         onError: (message, code) => resolve({ kind: 'error', message, code }),
       })
@@ -178,37 +143,6 @@ class StepRun {
       this.#sweepAfterStop()
       return ended
     })
-  }
-
-  #onChunk(splitter: LineSplitter, chunk: Buffer): void {
-    this.#ts = (this.#opts.clock ?? systemClock).now().toISOString()
-    splitter.push(chunk)
-    this.#deliver()
-  }
-
-  #deliver(): void {
-    if (this.#batch.length === 0) return
-    const lines = this.#batch
-    this.#batch = []
-    try {
-      this.#opts.onLines(lines)
-    } catch (e) {
-      if (this.#warnings.length < 5)
-        this.#warnings.push(`log sink failed: ${coerceError(e).message}`)
-    }
-  }
-
-  #flushSplitters(): void {
-    this.#ts = (this.#opts.clock ?? systemClock).now().toISOString()
-    this.#stdout.end()
-    this.#stderr.end()
-    this.#deliver()
-  }
-
-  #keepStderrTail(chunk: Buffer): void {
-    const joined =
-      chunk.length >= STDERR_TAIL_BYTES ? chunk : Buffer.concat([this.#stderrTail, chunk])
-    this.#stderrTail = Buffer.from(joined.subarray(Math.max(0, joined.length - STDERR_TAIL_BYTES)))
   }
 
   /** SIGTERM to the group now, SIGKILL after the grace unless the process is already gone. */
@@ -233,14 +167,14 @@ class StepRun {
   }
 
   #result(ended: Ended, command: string): ExecResult {
-    const stderrTail = decodeTail(this.#stderrTail)
+    const stderrTail = this.#out.stderrTail
     const started = ended.kind === 'exit'
     const spawnError = started ? null : describeStartFailure(command, ended.message, ended.code)
     return {
       exitCode: started ? ended.code : null,
       signal: started ? ended.signal : null,
-      output: this.#output.value,
-      outputWarnings: [...this.#output.warnings, ...this.#warnings],
+      output: this.#out.value,
+      outputWarnings: this.#out.warnings,
       stderrTail,
       timedOut: this.#stopped === 'timeout',
       aborted: this.#stopped === 'abort',

@@ -30,6 +30,8 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
         concurrency: 2,
         tags: [],
         capabilities: ['script'],
+        detectDocker: false,
+        docker: { host: 'unix:///nonexistent/docker.sock', runnerImage: 'alpine', network: null },
         stateDir,
         workspaceDirs: {},
         graceSecs: 5,

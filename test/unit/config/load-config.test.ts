@@ -31,6 +31,7 @@ describe('loadConfig', () => {
     expect(config.embedded_worker).to.deep.equal(defaults.embedded_worker)
     expect(config.scheduler).to.deep.equal(defaults.scheduler)
     expect(config.workers).to.deep.equal(defaults.workers)
+    expect(config.docker).to.deep.equal(defaults.docker)
     expect(config.workspaces.default).to.deep.equal({
       type: 'folder',
       path: join(ROOT, 'workspaces/default'),
@@ -122,6 +123,27 @@ describe('loadConfig', () => {
     const dir = configIn('recovery: { heartbeat_timeout_secs: 60 }\n')
     expect(loadConfig({ env: {}, cwd: dir }).warnings).to.deep.equal([
       'recovery: unknown configuration section (ignored)',
+    ])
+  })
+
+  it('takes the Docker host from the config, else DOCKER_HOST, else the standard socket', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'weir-empty-'))
+    expect(loadConfig({ env: {}, cwd: empty }).config.docker.host).to.equal(
+      'unix:///var/run/docker.sock',
+    )
+    const env = { DOCKER_HOST: 'tcp://127.0.0.1:2375' }
+    expect(loadConfig({ env, cwd: empty }).config.docker.host).to.equal('tcp://127.0.0.1:2375')
+    const dir = configIn('docker: { host: "unix:///run/other.sock", network: none }\n')
+    const { config } = loadConfig({ env, cwd: dir })
+    expect(config.docker).to.include({ host: 'unix:///run/other.sock', network: 'none' })
+  })
+
+  it('names a Docker host it cannot use and where it came from', () => {
+    const issues = issuesOf(() =>
+      loadConfig({ env: { DOCKER_HOST: 'ssh://me@box' }, cwd: tmpdir() }),
+    )
+    expect(issues).to.deep.equal([
+      "docker.host: 'ssh://me@box' is not a Docker host address (expected unix:///path/to/docker.sock or tcp://host:port) (from env DOCKER_HOST)",
     ])
   })
 

@@ -33,7 +33,7 @@ function issuesOf(argv: string[], env: Record<string, string> = {}): ReadonlyArr
 const REQUIRED = ['--server', 'http://weir:8080/', '--token', 'tok-12345678']
 
 describe('weir worker settings (loadWorkerConfig)', () => {
-  it('applies the defaults: host name, 4 slots, script, ~/.weir-worker, 25 s grace', () => {
+  it('applies the defaults: host name, 4 slots, script (+ docker if found), ~/.weir-worker, 25 s grace', () => {
     expect(load(REQUIRED)).to.deep.equal({
       server: 'http://weir:8080',
       token: 'tok-12345678',
@@ -41,6 +41,8 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       concurrency: 4,
       tags: [],
       capabilities: ['script'],
+      detectDocker: true,
+      docker: { host: 'unix:///var/run/docker.sock', runnerImage: 'alpine:latest', network: null },
       stateDir: '/home/w/.weir-worker',
       workspaceDirs: {},
       graceSecs: 25,
@@ -60,6 +62,9 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       WEIR_WORKER__WORKSPACES: 'default=ws/default,ops=/abs/ops',
       WEIR_WORKER__GRACE_SECS: '0',
       WEIR_WORKER__LOG_LEVEL: 'debug',
+      WEIR_WORKER__DOCKER_HOST: 'tcp://engine:2375',
+      WEIR_WORKER__RUNNER_IMAGE: 'busybox:1',
+      WEIR_WORKER__DOCKER_NETWORK: 'none',
     })
     expect(c).to.deep.equal({
       server: 'https://weir.example/base',
@@ -68,6 +73,8 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       concurrency: 8,
       tags: ['linux', 'gpu'],
       capabilities: ['script'],
+      detectDocker: false,
+      docker: { host: 'tcp://engine:2375', runnerImage: 'busybox:1', network: 'none' },
       stateDir: '/srv/state',
       workspaceDirs: { default: '/srv/ws/default', ops: '/abs/ops' },
       graceSecs: 0,
@@ -97,7 +104,7 @@ describe('weir worker settings (loadWorkerConfig)', () => {
     expect(
       issuesOf(
         ['--concurrency', '0', '--tags', 'a b', '--name', 'bad name', '--workspace-dir', 'nodir'],
-        { WEIR_WORKER__GRACE_SECS: 'soon', WEIR_WORKER__CAPABILITIES: 'docker' },
+        { WEIR_WORKER__GRACE_SECS: 'soon', WEIR_WORKER__CAPABILITIES: 'docker,gpu' },
       ),
     ).to.deep.equal([
       '--server (or WEIR_WORKER__SERVER) is required, e.g. http://weir:8080',
@@ -106,7 +113,7 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       "--concurrency: '0' must be an integer from 1 to 64",
       "WEIR_WORKER__GRACE_SECS: 'soon' must be an integer from 0 to 3600",
       "--tags: 'a b' is not a tag",
-      "WEIR_WORKER__CAPABILITIES: 'docker' is not a capability this worker has (script)",
+      "WEIR_WORKER__CAPABILITIES: 'gpu' is not a capability this worker has (script, docker)",
       "--workspace-dir: 'nodir' must be WORKSPACE=FOLDER, e.g. default=/srv/weir/workspace",
     ])
   })
@@ -119,6 +126,20 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       "--server: 'not a url' is not a URL (e.g. http://weir:8080)",
     ])
     expect(issuesOf(['--bogus'])[0]).to.match(/Unknown option '--bogus'/)
+  })
+
+  it('takes the Docker host from the flag, else DOCKER_HOST, and names a bad one', () => {
+    const env = { DOCKER_HOST: 'unix:///run/user/docker.sock' }
+    expect(load(REQUIRED, env)!.docker.host).to.equal('unix:///run/user/docker.sock')
+    expect(load([...REQUIRED, '--docker-host', 'tcp://e:1'], env)!.docker.host).to.equal(
+      'tcp://e:1',
+    )
+    expect(load([...REQUIRED, '--capabilities', 'script,docker'])).to.include({
+      detectDocker: false,
+    })
+    expect(issuesOf([...REQUIRED, '--docker-host', 'docker.sock'])).to.deep.equal([
+      "--docker-host: 'docker.sock' is not a Docker host address (expected unix:///path/to/docker.sock or tcp://host:port)",
+    ])
   })
 
   it('makes a worker name out of any host name', () => {

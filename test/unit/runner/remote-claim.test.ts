@@ -28,6 +28,7 @@ const ctx: ClaimContext = {
   workspaceDirs: { ops: '/srv/ops' },
   scratchDir: '/tmp/scratch',
   defaultTimeoutSecs: 99,
+  containers: false,
 }
 
 describe('mapping a claim onto a step to run (mapClaim)', () => {
@@ -44,6 +45,7 @@ describe('mapping a claim onto a step to run (mapClaim)', () => {
         attempt: 2,
         leaseToken: 'wlt_abc',
         action: { language: 'shell', interpreter: null, script: 'echo hi', source: null, args: [] },
+        container: null,
         env: { STROEM_JOB_ID: JOB, WEIR_INPUT_NAME: 'World', WEIR_INPUT_COUNT: '3' },
         cwd: '/tmp/scratch',
         timeoutSecs: 1800,
@@ -122,7 +124,15 @@ describe('mapping a claim onto a step to run (mapClaim)', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [
         { action: { type: 'docker', image: 'x' } },
-        "action type 'docker' is not supported by this worker (it runs script steps)",
+        'this worker has no Docker Engine for container steps (give it one with --docker-host, or run it where DOCKER_HOST answers)',
+      ],
+      [
+        { action: { type: 'script', runner: 'docker', script: 'x' } },
+        'this worker has no Docker Engine for container steps (give it one with --docker-host, or run it where DOCKER_HOST answers)',
+      ],
+      [
+        { action: { type: 'agent', prompt: 'x' } },
+        "action type 'agent' is not supported by this worker (it runs script and docker steps)",
       ],
       [{ runner: 'pod' }, "runner 'pod' is not supported by this worker"],
       [
@@ -140,5 +150,43 @@ describe('mapping a claim onto a step to run (mapClaim)', () => {
       expect(m.ok ? '' : m.error, JSON.stringify(over)).to.equal(error)
       expect(m.step.leaseToken).to.equal('wlt_abc')
     }
+  })
+
+  it('maps container steps for a worker with a Docker Engine: the image and its limits', () => {
+    const withEngine = { ...ctx, containers: true }
+    const docker = mapClaim(
+      claim({
+        action_type: 'docker',
+        runner: 'docker',
+        action: {
+          type: 'docker',
+          runner: 'docker',
+          image: 'busybox:1',
+          cmd: 'echo hi',
+          entrypoint: null,
+          command: ['echo', 'exec'],
+          pull_policy: 'never',
+          resources: { cpu: 0.5, memory: 67108864 },
+        },
+      }),
+      withEngine,
+    )
+    expect(docker.ok).to.equal(true)
+    expect(docker.step.container).to.deep.equal({
+      mode: 'action',
+      image: 'busybox:1',
+      cmd: 'echo hi',
+      entrypoint: null,
+      command: ['echo', 'exec'],
+      pullPolicy: 'never',
+      resources: { nanoCpus: 500_000_000, memoryBytes: 67108864 },
+    })
+    const script = mapClaim(
+      claim({ action: { type: 'script', runner: 'docker', script: 'echo in', image: null } }),
+      withEngine,
+    )
+    expect(script.ok).to.equal(true)
+    expect(script.step.container).to.deep.include({ mode: 'script', image: null })
+    expect(script.step.container?.pullPolicy).to.equal('if_not_present')
   })
 })

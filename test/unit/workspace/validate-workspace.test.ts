@@ -173,7 +173,7 @@ secrets: {KEY: k}
 
   describe('unsupported features', () => {
     it('makes a task unavailable when a step or hook runs an unsupported action', () => {
-      const text = `${ECHO}  box: {type: docker, image: alpine}
+      const text = `${ECHO}  box: {type: pod, image: alpine}
 tasks:
   a: {flow: {s: {action: box}}}
   b: {flow: {s: {action: echo}}, on_error: [{action: box}]}
@@ -181,7 +181,7 @@ tasks:
 `
       const result = validate({ 'a.yaml': text })
       expect(result.issues.map((i) => i.severity)).to.deep.equal(['unsupported'])
-      const reason = "action 'box' has type 'docker', which Weir does not support yet"
+      const reason = "action 'box' has type 'pod', which Weir does not support yet"
       expect(result.tasks.get('a')?.unavailable).to.equal(reason)
       expect(result.tasks.get('b')?.unavailable).to.equal(reason)
       expect(result.tasks.get('c')?.unavailable).to.equal(null)
@@ -307,7 +307,7 @@ tasks:
     })
 
     it('makes a task unavailable when a task it starts is', () => {
-      const text = `${ECHO}  box: {type: docker, image: alpine}
+      const text = `${ECHO}  box: {type: pod, image: alpine}
   run-b: {type: task, task: b}
   run-c: {type: task, task: c}
 tasks:
@@ -317,7 +317,7 @@ tasks:
   d: {flow: {s: {action: echo}}, on_error: [{action: run-c}]}
 `
       const result = validate({ 'a.yaml': text })
-      const reason = "action 'box' has type 'docker', which Weir does not support yet"
+      const reason = "action 'box' has type 'pod', which Weir does not support yet"
       expect(result.tasks.get('c')?.unavailable).to.equal(reason)
       expect(result.tasks.get('b')?.unavailable).to.equal(
         `step 's' runs task 'c', which is unavailable: ${reason}`,
