@@ -109,7 +109,7 @@ const PURE = {
     'yaml-source',
   ],
   scheduler: ['cron', 'cron-syntax', 'catch-up', 'fire-plan'],
-  workers: ['lease-chain', 'worker-record'],
+  workers: ['lease-chain', 'worker-record', 'waiting-reason'],
   auth: ['access-rules'],
   logs: ['log-record', 'scrubber'],
   cluster: ['log-notices', 'log-owners'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole CI: install, check, then the README's test command on the embedded database and
-# again on the local PostgreSQL. Any failure fails the run.
+# again on the local PostgreSQL. Any failure fails the run. The container tests need a Docker
+# Engine: one is installed and started here if none answers (CI=true makes a missing one fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CI="${CI:-true}"
@@ -11,6 +12,17 @@ npm ci --no-audit --no-fund
 
 echo "== postgres"
 bash scripts/ensure-postgres.sh
+
+echo "== docker engine (container tests)"
+# A daemon started here is stopped when the run ends, however it ends.
+dockerd_pid=$(bash scripts/ensure-docker.sh 3>&1 >&2)
+stop_dockerd() {
+  if [ -n "$dockerd_pid" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+}
+trap stop_dockerd EXIT
 
 echo "== typecheck"
 npm run typecheck

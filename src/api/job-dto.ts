@@ -101,6 +101,8 @@ export function toJobDetailDto(
   j: Job,
   steps: ReadonlyArray<StepRun>,
   mask: JobMask,
+  /** Why ready steps are not claimed, by step name (workers/waiting-reason.ts). */
+  waiting: ReadonlyMap<string, string> = new Map(),
 ): Record<string, unknown> {
   const input = maskInput(j.input, mask.inputSchema, new Set()) as Record<string, unknown>
   const hidden = new Set(
@@ -118,6 +120,7 @@ export function toJobDetailDto(
     steps: steps.map((s) => ({
       ...toStepDto(s),
       input: maskInput(s.input ?? null, s.spec.action.input, hidden),
+      ...(waiting.has(s.name) ? { waiting_reason: waiting.get(s.name) } : {}),
     })),
   }
   return maskJsonStrings(body, mask.scrubber) as Record<string, unknown>

@@ -9,6 +9,8 @@ import {
   isTerminalJobStatus,
   type JobStatus,
 } from '../../shared/statuses.ts'
+import type { StepRun } from '../../flow/job.ts'
+import { waitingReason } from '../../workers/waiting-reason.ts'
 import type { ApiDeps } from '../api-deps.ts'
 import { toJobDetailDto, toJobSummaryDto } from '../job-dto.ts'
 import { bodyOf } from '../middleware/json-body.ts'
@@ -94,6 +96,22 @@ const approveBodySchema = z.strictObject({
 /** Cancel and retry take no parameters; a body, if sent, is ignored as long as it is an object. */
 const noParamsBodySchema = z.object({})
 
+/** Why the job's ready steps wait, when no connected worker can take them (read only then). */
+async function waitingReasons(
+  deps: ApiDeps,
+  steps: ReadonlyArray<StepRun>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  if (!steps.some((s) => s.status === 'ready')) return out
+  const { workers } = await deps.workers.list({ limit: 500, offset: 0, count: false })
+  const now = deps.clock.now()
+  for (const s of steps) {
+    const reason = waitingReason(s, workers, now)
+    if (reason !== null) out.set(s.name, reason)
+  }
+  return out
+}
+
 export function jobRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/jobs', async (ctx) => {
     const filter = parseQuery(jobListQuerySchema, ctx.query)
@@ -110,7 +128,7 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     const job = await deps.jobs.get(id)
     if (!job) throw new NotFoundError(`job '${id}' not found`)
     const steps = await deps.jobs.steps(id)
-    ctx.body = toJobDetailDto(job, steps, deps.jobMask(job))
+    ctx.body = toJobDetailDto(job, steps, deps.jobMask(job), await waitingReasons(deps, steps))
   })
 
   router.post('/api/jobs/:id/cancel', async (ctx) => {
