@@ -12,6 +12,7 @@ export const SCENARIO_IDS = [
   'B14',
   'B15',
   'B16',
+  'B17',
   'baselines',
 ] as const
 export type ScenarioId = (typeof SCENARIO_IDS)[number]

@@ -15,6 +15,7 @@ import { describeMachine, machineInfo, type MachineInfo } from './machine.ts'
 import { parseBenchArgs, QUICK_PG_ONLY, runsOn, type DbKind, type ScenarioId } from './options.ts'
 import { ADMIN_URL, freshDatabase, loadPgInfo } from './pg-admin.ts'
 import { formatTable, type Row } from './report.ts'
+import { runB17 } from './scenarios/big-lists.ts'
 import { runB15, runB16 } from './scenarios/composition.ts'
 import { runB6 } from './scenarios/engine-throughput.ts'
 import { runB7 } from './scenarios/db-cost.ts'
@@ -141,6 +142,7 @@ for (const db of options.dbs) {
   if (db === 'pg' && want('B7')) {
     await scenario('b7', db, () => runB7(ctx, machine.postgres?.pgStatStatements === 'loaded'))
   }
+  if (db === 'pg' && want('B17')) await scenario('b17', db, () => runB17(ctx))
   if (runsOn(options, 'B14', db)) {
     await scenario('b14', db, async () =>
       runB14(ctx, db, db === 'pg' ? await freshDatabase('weir_bench_b14') : null),

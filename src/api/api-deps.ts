@@ -9,6 +9,7 @@ import type { JobWaiter } from '../jobs/job-waiter.ts'
 import type { RemoteStepCalls } from '../workers/remote-step-calls.ts'
 import type { WorkerLifecycle } from '../workers/worker-lifecycle.ts'
 import type { Metrics } from '../metrics/metrics.ts'
+import type { BoundedCount } from '../shared/bounded-count.ts'
 import type { Clock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { JobStatus } from '../shared/statuses.ts'
@@ -60,7 +61,7 @@ export interface ApiDeps {
   readonly jobs: {
     get(id: string): Promise<Job | undefined>
     steps(id: string): Promise<StepRun[]>
-    list(f: JobListFilter): Promise<{ jobs: Job[]; total: number | null }>
+    list(f: JobListFilter): Promise<{ jobs: Job[]; total: BoundedCount | null }>
   }
   readonly logs: {
     read(

@@ -6,6 +6,7 @@
  */
 import type { Context } from 'koa'
 import type { AuditEntry, AuditFilter, ActorType, NewAuditEntry } from '../shared/accounts.ts'
+import type { BoundedCount } from '../shared/bounded-count.ts'
 import { coerceError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
 import { principalOf } from './middleware/auth.ts'
@@ -25,13 +26,13 @@ export interface AuditRecorder {
   record(ctx: Context, r: AuditRecord): Promise<void>
   /** The entry `record` would write, for writing it with the action itself (execute). */
   entry(ctx: Context, r: AuditRecord): NewAuditEntry
-  list(f: AuditFilter): Promise<{ entries: AuditEntry[]; total: number | null }>
+  list(f: AuditFilter): Promise<{ entries: AuditEntry[]; total: BoundedCount | null }>
 }
 
 export function createAuditRecorder(
   store: {
     recordAudit(e: NewAuditEntry): Promise<void>
-    listAudit(f: AuditFilter): Promise<{ entries: AuditEntry[]; total: number | null }>
+    listAudit(f: AuditFilter): Promise<{ entries: AuditEntry[]; total: BoundedCount | null }>
   },
   logger: Logger,
 ): AuditRecorder {

@@ -49,12 +49,24 @@ export function cursorParam<T>(decode: (raw: string) => T | undefined) {
   })
 }
 
-/** `limit` (1–500, default 50; above 500 counts as 500), `offset` (default 0) and `count`. */
+/**
+ * Largest `offset`: skipping rows costs reading them, so a deep offset into a million jobs takes
+ * as long as reading them all. Beyond this the keyset cursor (X-Next-Cursor) pages in constant time.
+ */
+export const MAX_OFFSET = 10_000
+
+/** `limit` (1–500, default 50; above 500 counts as 500), `offset` (0–10,000) and `count`. */
 export const pageParams = {
   limit: intParam('limit', 1)
     .transform((n) => Math.min(n, MAX_LIMIT))
     .default(50),
-  offset: intParam('offset', 0).default(0),
+  offset: intParam('offset', 0)
+    .refine((n) => n <= MAX_OFFSET, {
+      error: (iss) =>
+        `offset must be at most ${MAX_OFFSET}, got ${String(iss.input)}: ` +
+        "page further with the cursor parameter, taking each page's X-Next-Cursor header",
+    })
+    .default(0),
   count: boolParam('count', true),
 }
 

@@ -31,6 +31,7 @@ import type {
   User,
   UserSummary,
 } from '../shared/accounts.ts'
+import type { BoundedCount } from '../shared/bounded-count.ts'
 import type { Clock } from '../shared/clock.ts'
 import { NotFoundError } from '../shared/errors.ts'
 import { newApiKey } from './credentials.ts'
@@ -165,7 +166,7 @@ export class AccountService {
     await insertAuditEntry(this.#db, e)
   }
 
-  listAudit(f: AuditFilter): Promise<{ entries: AuditEntry[]; total: number | null }> {
+  listAudit(f: AuditFilter): Promise<{ entries: AuditEntry[]; total: BoundedCount | null }> {
     return listAuditEntries(this.#db, f)
   }
 }

@@ -6,6 +6,7 @@ import type Router from '@koa/router'
 import { z } from 'zod'
 import { toAuditDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
+import { setTotalCount } from '../list-headers.ts'
 import { cursorExcludesOffset, cursorParam, pageParams, timeParam } from '../query-params.ts'
 import { parseQuery } from '../zod-issues.ts'
 
@@ -44,7 +45,7 @@ export function auditRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/audit', async (ctx) => {
     const filter = parseQuery(auditListQuerySchema, ctx.query)
     const { entries, total } = await deps.audit.list(filter)
-    if (total !== null) ctx.set('X-Total-Count', String(total))
+    setTotalCount(ctx, total)
     const last = entries[entries.length - 1]
     if (last && entries.length === filter.limit)
       ctx.set('X-Next-Cursor', Buffer.from(last.id).toString('base64url'))

@@ -12,6 +12,7 @@ import {
 import type { StepRun } from '../../flow/job.ts'
 import { waitingReason } from '../../workers/waiting-reason.ts'
 import type { ApiDeps } from '../api-deps.ts'
+import { setTotalCount } from '../list-headers.ts'
 import { toJobDetailDto, toJobSummaryDto } from '../job-dto.ts'
 import { bodyOf } from '../middleware/json-body.ts'
 import { parseJobId } from '../path-ids.ts'
@@ -116,7 +117,7 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/jobs', async (ctx) => {
     const filter = parseQuery(jobListQuerySchema, ctx.query)
     const { jobs, total } = await deps.jobs.list(filter)
-    if (total !== null) ctx.set('X-Total-Count', String(total))
+    setTotalCount(ctx, total)
     const last = jobs[jobs.length - 1]
     if (last && jobs.length === filter.limit)
       ctx.set('X-Next-Cursor', encodeJobCursor(last.createdAt, last.id))

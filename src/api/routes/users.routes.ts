@@ -8,6 +8,7 @@ import { MAX_PASSWORD_LENGTH } from '../../auth/password.ts'
 import { ROLES } from '../../shared/accounts.ts'
 import { toUserDto } from '../account-dto.ts'
 import type { ApiDeps } from '../api-deps.ts'
+import { setTotalCount } from '../list-headers.ts'
 import { bodyOf } from '../middleware/json-body.ts'
 import { parseUserId } from '../path-ids.ts'
 import { cursorExcludesOffset, cursorParam, pageParams } from '../query-params.ts'
@@ -59,7 +60,7 @@ export function userRoutes(router: Router, deps: ApiDeps): void {
       afterEmail: cursor,
       count,
     })
-    if (total !== null) ctx.set('X-Total-Count', String(total))
+    setTotalCount(ctx, total)
     const last = users[users.length - 1]
     if (last && users.length === limit)
       ctx.set('X-Next-Cursor', Buffer.from(last.email.toLowerCase()).toString('base64url'))

@@ -2,6 +2,7 @@
 import type Router from '@koa/router'
 import { z } from 'zod'
 import type { ApiDeps } from '../api-deps.ts'
+import { setTotalCount } from '../list-headers.ts'
 import { bodyOf } from '../middleware/json-body.ts'
 import { parseWorkerId } from '../path-ids.ts'
 import { pageParams } from '../query-params.ts'
@@ -16,7 +17,7 @@ export function workerRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/workers', async (ctx) => {
     const { limit, offset, count } = parseQuery(workerListQuerySchema, ctx.query)
     const { workers, total } = await deps.workers.list({ limit, offset, count })
-    if (total !== null) ctx.set('X-Total-Count', String(total))
+    setTotalCount(ctx, total)
     ctx.body = workers.map(toWorkerDto)
   })
 

@@ -2,6 +2,8 @@
 import type { Kysely } from 'kysely'
 import type { AuditEntry, AuditFilter, NewAuditEntry } from '../../shared/accounts.ts'
 import type { AuditLogRow, DB } from '../schema.ts'
+import type { BoundedCount } from '../../shared/bounded-count.ts'
+import { boundedCount } from '../queries/bounded-count.ts'
 
 function toAuditEntry(r: AuditLogRow): AuditEntry {
   return {
@@ -44,7 +46,7 @@ export function auditRow(e: NewAuditEntry) {
 export async function listAuditEntries(
   db: Kysely<DB>,
   f: AuditFilter,
-): Promise<{ entries: AuditEntry[]; total: number | null }> {
+): Promise<{ entries: AuditEntry[]; total: BoundedCount | null }> {
   let q = db.selectFrom('audit_log')
   if (f.actor !== undefined) q = q.where('actor', '=', f.actor)
   if (f.action !== undefined) q = q.where('action', '=', f.action)
@@ -55,9 +57,6 @@ export async function listAuditEntries(
   let page = q.selectAll().orderBy('id', 'desc').limit(f.limit)
   if (f.beforeId !== undefined) page = page.where('id', '<', f.beforeId)
   else if (f.offset > 0) page = page.offset(f.offset)
-  const [rows, total] = await Promise.all([
-    page.execute(),
-    f.count ? q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst() : undefined,
-  ])
-  return { entries: rows.map(toAuditEntry), total: total ? Number(total.n) : null }
+  const [rows, total] = await Promise.all([page.execute(), f.count ? boundedCount(db, q) : null])
+  return { entries: rows.map(toAuditEntry), total }
 }

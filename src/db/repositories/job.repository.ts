@@ -4,6 +4,8 @@ import type { JobChanges } from '../../flow/move-effects.ts'
 import type { Job, JobListFilter, StepRun } from '../../flow/job.ts'
 import type { StepSpec } from '../../flow/step-spec.ts'
 import { NotFoundError } from '../../shared/errors.ts'
+import type { BoundedCount } from '../../shared/bounded-count.ts'
+import { boundedCount } from '../queries/bounded-count.ts'
 import type { DB, JobRow, StepRunRow } from '../schema.ts'
 
 const json = (v: unknown): string => JSON.stringify(v ?? null)
@@ -162,7 +164,7 @@ export async function setJobLogLastSeqs(
 export async function listJobs(
   db: Kysely<DB>,
   f: JobListFilter,
-): Promise<{ jobs: Job[]; total: number | null }> {
+): Promise<{ jobs: Job[]; total: BoundedCount | null }> {
   let q = db.selectFrom('jobs')
   if (f.workspace !== undefined) q = q.where('workspace', '=', f.workspace)
   if (f.taskName !== undefined) q = q.where('task_name', '=', f.taskName)
@@ -182,9 +184,6 @@ export async function listJobs(
   } else if (f.offset > 0) {
     page = page.offset(f.offset)
   }
-  const [rows, total] = await Promise.all([
-    page.execute(),
-    f.count ? q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst() : undefined,
-  ])
-  return { jobs: rows.map(toJob), total: total ? Number(total.n) : null }
+  const [rows, total] = await Promise.all([page.execute(), f.count ? boundedCount(db, q) : null])
+  return { jobs: rows.map(toJob), total }
 }

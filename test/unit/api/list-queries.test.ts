@@ -55,6 +55,11 @@ describe('list query strings', () => {
       [{ limit: 'x' }, "limit must be an integer, got 'x'", 'limit'],
       [{ limit: '1.5' }, "limit must be an integer, got '1.5'", 'limit'],
       [{ offset: '-1' }, 'offset must be at least 0, got -1', 'offset'],
+      [
+        { offset: '10001' },
+        "offset must be at most 10000, got 10001: page further with the cursor parameter, taking each page's X-Next-Cursor header",
+        'offset',
+      ],
       [{ count: 'maybe' }, "count must be true or false, got 'maybe'", 'count'],
       [{ task_name: 'x' }, 'task_name requires workspace', 'task_name'],
       [
