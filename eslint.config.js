@@ -179,6 +179,7 @@ function importRestrictions(at) {
       'dockerode is wrapped by src/runner/executors/docker-engine.ts',
     )
   }
+  ban('ui', '^(\\./|(\\.\\./)+)ui(/|$)', 'the server must not import the web UI (src/ui)')
   if (folder === null || folder === 'cli') return out
 
   // The boundary table.
@@ -357,12 +358,76 @@ function homes(files, home = []) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The web UI (src/ui): a browser app built by Vite. It talks to the server over HTTP only, so it
+// imports nothing from the server's folders (nor they from it: the `ui` ban above). The browser's
+// clock is its own; process.env, signals and the console stay out.
+// ---------------------------------------------------------------------------------------------
+
+const UI_FILES = ['src/ui/**/*.ts', 'src/ui/**/*.tsx']
+const uiBoundaries = {
+  files: UI_FILES,
+  languageOptions: {
+    globals: Object.fromEntries(
+      [
+        'window',
+        'document',
+        'location',
+        'history',
+        'navigator',
+        'fetch',
+        'Headers',
+        'Response',
+        'URL',
+        'URLSearchParams',
+        'WebSocket',
+        'EventSource',
+        'MessageEvent',
+        'Event',
+        'MouseEvent',
+        'KeyboardEvent',
+        'HTMLElement',
+        'HTMLInputElement',
+        'HTMLDivElement',
+        'ResizeObserver',
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'getComputedStyle',
+      ].map((g) => [g, 'readonly']),
+    ),
+  },
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...[...FOLDERS, 'app.ts', 'worker-app.ts', 'main.ts'].map((f) => ({
+            regex: `^(\\.\\./)+\\.\\./${esc(f)}(/|$)`,
+            message: 'the web UI talks to the server over HTTP only: it imports nothing from src/',
+          })),
+          ...[...IO_PACKAGES, ...IO_PACKAGES_ALSO, 'cron-parser'].map((p) => ({
+            regex: pkg(p),
+            message: 'a server package has no place in the browser bundle',
+          })),
+          {
+            regex: '^node:',
+            message: 'the web UI runs in the browser: no node built-ins',
+          },
+        ],
+      },
+    ],
+  },
+}
+
 const singleHomes = [
   homes(['src/**/*.ts']),
   homes(['src/main.ts', 'src/config/**/*.ts'], ['env']),
   homes(['src/shared/clock.ts'], ['clock']),
   homes(['src/cli/**/*.ts'], ['lazy', 'console']),
   homes(['src/cli/signals.ts'], ['lazy', 'console', 'listeners']),
+  homes(UI_FILES, ['clock']),
 ]
 
 export default tseslint.config(
@@ -402,6 +467,12 @@ export default tseslint.config(
   // (test/unit/lint-boundaries.test.ts checks that every src file keeps them on).
   ...singleHomes,
   ...importBoundaries,
+  uiBoundaries,
+  // Vite's config runs in node at build time, not in the browser.
+  {
+    files: ['src/ui/vite.config.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [] }] },
+  },
   { files: ['scripts/**/*.ts'], rules: { 'no-console': 'off' } },
   {
     files: ['**/*.mjs'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole CI: install, check, then the README's test command on the embedded database and
-# again on the local PostgreSQL. Any failure fails the run. The container tests need a Docker
+# The whole CI: install, check, build, then the README's test command (unit, integration and the
+# web UI in Chromium) on the embedded database and again on the local PostgreSQL. Any failure
+# fails the run. The container tests need a Docker
 # Engine: one is installed and started here if none answers (CI=true makes a missing one fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,12 @@ npm ci --no-audit --no-fund
 
 echo "== postgres"
 bash scripts/ensure-postgres.sh
+
+echo "== chromium (the web UI's browser tests)"
+command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+echo "== build (server and web UI)"
+npm run build
 
 echo "== docker engine (container tests)"
 # A daemon started here is stopped when the run ends, however it ends.

@@ -61,6 +61,7 @@ function approvalFields(s: StepRun): Record<string, unknown> {
         {
           type: f.type,
           required: f.required,
+          ...(f.name !== null ? { name: f.name } : {}),
           ...(f.description !== null ? { description: f.description } : {}),
           ...(f.options !== null ? { options: f.options } : {}),
           ...(f.default !== undefined ? { default: f.default } : {}),

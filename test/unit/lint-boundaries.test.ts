@@ -296,6 +296,26 @@ const CASES: ReadonlyArray<Case> = [
       },
     ],
   },
+  // The web UI and the server never import each other.
+  {
+    rule: 'the server does not import the web UI',
+    file: 'src/api/fixture.ts',
+    code: "import { parseAnsi } from '../ui/lib/ansi.ts'\nexport const p = parseAnsi\n",
+    fires: ['no-restricted-imports', 'the server must not import the web UI'],
+    passes: [
+      {
+        file: 'src/ui/lib/fixture.ts',
+        code: "import { parseAnsi } from './ansi.ts'\nexport const p = parseAnsi\n",
+      },
+    ],
+  },
+  {
+    rule: 'the web UI does not import the server',
+    file: 'src/ui/lib/fixture.ts',
+    code: "import { isUuid } from '../../shared/ids.ts'\nexport const u = isUuid\n",
+    fires: ['no-restricted-imports', 'the web UI talks to the server over HTTP only'],
+    passes: [{ code: "import { parseAnsi } from './ansi.ts'\nexport const p = parseAnsi\n" }],
+  },
 ]
 
 /** Every .ts file under `dir`, relative to the repository root. */
