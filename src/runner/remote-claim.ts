@@ -29,6 +29,8 @@ const LANGUAGES: Record<string, ClaimedStep['action']['language']> = {
   python: 'python',
   javascript: 'javascript',
   js: 'javascript',
+  typescript: 'typescript',
+  ts: 'typescript',
 }
 
 /** Identifies one attempt on this worker: a retry of the same step is a different entry. */

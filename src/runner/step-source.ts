@@ -16,7 +16,7 @@ export interface ClaimedStep {
   readonly attempt: number
   readonly leaseToken: string
   readonly action: {
-    readonly language: 'shell' | 'python' | 'javascript'
+    readonly language: 'shell' | 'python' | 'javascript' | 'typescript'
     readonly interpreter: string | null
     readonly script: string | null
     /** Path relative to `cwd` (the workspace root). */

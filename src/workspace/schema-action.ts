@@ -101,7 +101,12 @@ export const ACTION_KEY_HINTS: Readonly<Record<string, string>> = {
   timeout: "ignored; actions have no timeout, set 'timeout' on the steps that use it",
 }
 const LANGUAGES = ['shell', 'python', 'javascript', 'js', 'typescript', 'ts', 'go'] as const
-const LATER_LANGUAGES = ['typescript', 'ts', 'go']
+const LATER_LANGUAGES = ['go']
+/** Spellings of the same language. */
+const LANGUAGE_ALIASES: Readonly<Record<string, ScriptLanguage>> = {
+  js: 'javascript',
+  ts: 'typescript',
+}
 const RUNNERS = ['local', 'docker', 'pod'] as const
 const INTERPRETER = /^[A-Za-z0-9._/+-]+$/
 
@@ -168,8 +173,7 @@ function readLanguage(spec: ActionSpec, parts: ScriptParts): void {
   if (e && language && LATER_LANGUAGES.includes(language)) {
     parts.unsupported ??= `action '${spec.name}' uses language '${language}', which Weir does not support yet`
     report(e.value, 'unsupported', 'unsupported', parts.unsupported)
-  } else if (language)
-    parts.language = language === 'js' ? 'javascript' : (language as ScriptLanguage)
+  } else if (language) parts.language = LANGUAGE_ALIASES[language] ?? (language as ScriptLanguage)
   const interp = findEntry(spec.list, 'interpreter')
   const interpreter = interp ? readString(interp.value, 'interpreter') : undefined
   if (interp && interpreter !== undefined && !INTERPRETER.test(interpreter)) {

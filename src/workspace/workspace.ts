@@ -60,7 +60,7 @@ export interface RetryPolicy {
   readonly jitter: boolean
 }
 
-export const SCRIPT_LANGUAGES = ['shell', 'python', 'javascript'] as const
+export const SCRIPT_LANGUAGES = ['shell', 'python', 'javascript', 'typescript'] as const
 export type ScriptLanguage = (typeof SCRIPT_LANGUAGES)[number]
 
 export const ACTION_TYPES = ['script', 'docker', 'pod', 'task', 'agent', 'approval'] as const

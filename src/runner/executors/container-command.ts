@@ -97,7 +97,8 @@ async function isExecutable(p: string): Promise<boolean> {
   )
 }
 
-const BINARIES = { shell: 'sh', python: 'python3', javascript: 'node' } as const
+/** In the image: TypeScript needs an image that has tsx (or an `interpreter` that runs .ts). */
+const BINARIES = { shell: 'sh', python: 'python3', javascript: 'node', typescript: 'tsx' } as const
 
 /** The script's command line inside the container (paths under /workspace). */
 async function scriptCommand(step: ClaimedStep): Promise<string[] | string> {
@@ -107,8 +108,8 @@ async function scriptCommand(step: ClaimedStep): Promise<string[] | string> {
   }
   const binary = interpreter ?? BINARIES[language]
   if (script !== null) {
-    // Inline programs travel as an argument: sh -c, python3 -c, node -e.
-    const flag = language === 'javascript' ? '-e' : '-c'
+    // Inline programs travel as an argument: sh -c, python3 -c, node -e, tsx -e.
+    const flag = language === 'javascript' || language === 'typescript' ? '-e' : '-c'
     return language === 'shell'
       ? [binary, '-c', script, 'sh', ...args]
       : [binary, flag, script, ...args]

@@ -1,7 +1,8 @@
 /**
  * How a script step is started (WORKSPACE-FORMAT.md §3.3): the command lines to try, in order,
- * and the temporary program file for inline python/javascript. Temp files live in the OS temp
- * dir, never in the workspace, which may be a shared read-only snapshot.
+ * and the temporary program file for inline python/javascript/typescript. Temp files live in the
+ * OS temp dir, never in the workspace, which may be a shared read-only snapshot. TypeScript runs
+ * on this Node with tsx's loader (a dependency of Weir), so it needs nothing installed.
  */
 import { constants } from 'node:fs'
 import { access, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
@@ -11,7 +12,7 @@ import { monotonicMs } from '../../shared/clock.ts'
 import { assertNever, coerceError } from '../../shared/errors.ts'
 import type { ExecRequest } from './script-executor.ts'
 
-export type ExecLanguage = 'shell' | 'python' | 'javascript'
+export type ExecLanguage = 'shell' | 'python' | 'javascript' | 'typescript'
 
 /** What a command line is built from: the execution request without its environment. */
 export type CommandRequest = Pick<
@@ -34,13 +35,23 @@ export type PrepareResult =
   | { readonly ok: true; readonly program: PreparedProgram }
   | { readonly ok: false; readonly message: string }
 
-const DEFAULT_BINARIES: Record<Exclude<ExecLanguage, 'shell'>, ReadonlyArray<string>> = {
-  python: ['python3', 'python'],
-  javascript: ['node'],
+/** tsx's loader, as `node --import` takes it (resolved from Weir's own dependencies). */
+const TSX_LOADER = import.meta.resolve('tsx')
+
+/** The command lines a program file is handed to, without the file and its arguments. */
+const DEFAULT_COMMANDS: Record<Exclude<ExecLanguage, 'shell'>, ReadonlyArray<CommandLine>> = {
+  python: [
+    { command: 'python3', args: [] },
+    { command: 'python', args: [] },
+  ],
+  javascript: [{ command: 'node', args: [] }],
+  typescript: [{ command: process.execPath, args: ['--import', TSX_LOADER] }],
 }
+/** Inline TypeScript is an ES module, so top-level await and import work as in a .ts file. */
 const EXTENSIONS: Record<Exclude<ExecLanguage, 'shell'>, string> = {
   python: '.py',
   javascript: '.js',
+  typescript: '.mts',
 }
 
 /**
@@ -72,20 +83,37 @@ async function isExecutable(p: string): Promise<boolean> {
   )
 }
 
-function withFile(binaries: ReadonlyArray<string>, file: string, args: ReadonlyArray<string>) {
-  return binaries.map((command) => ({ command, args: [file, ...args] }))
+/** `interpreter` when the action names one, else the language's default commands. */
+function commandsFor(
+  language: Exclude<ExecLanguage, 'shell'>,
+  interpreter: string | null,
+): ReadonlyArray<CommandLine> {
+  return interpreter !== null ? [{ command: interpreter, args: [] }] : DEFAULT_COMMANDS[language]
+}
+
+function withFile(
+  commands: ReadonlyArray<CommandLine>,
+  file: string,
+  args: ReadonlyArray<string>,
+): CommandLine[] {
+  return commands.map((c) => ({ command: c.command, args: [...c.args, file, ...args] }))
 }
 
 async function sourceCandidates(req: CommandRequest, file: string): Promise<CommandLine[]> {
   const { language, interpreter, args } = req
-  if (interpreter !== null) return withFile([interpreter], file, args)
   switch (language) {
     case 'shell':
+      if (interpreter !== null) return withFile([{ command: interpreter, args: [] }], file, args)
       if (await isExecutable(file)) return [{ command: file, args: [...args] }]
-      return withFile(['bash', 'sh'], file, args)
+      return withFile(
+        ['bash', 'sh'].map((command) => ({ command, args: [] })),
+        file,
+        args,
+      )
     case 'python':
     case 'javascript':
-      return withFile(DEFAULT_BINARIES[language], file, args)
+    case 'typescript':
+      return withFile(commandsFor(language, interpreter), file, args)
     default:
       return assertNever(language, 'script language')
   }
@@ -106,8 +134,7 @@ async function inlineProgram(req: CommandRequest, script: string): Promise<Prepa
     await cleanup()
     throw coerceError(e)
   }
-  const binaries = interpreter !== null ? [interpreter] : DEFAULT_BINARIES[language]
-  return { candidates: withFile(binaries, file, args), cleanup }
+  return { candidates: withFile(commandsFor(language, interpreter), file, args), cleanup }
 }
 
 /** Checks the request, writes the temp program if needed, and lists the commands to try. */

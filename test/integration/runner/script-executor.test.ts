@@ -86,6 +86,37 @@ for (const kind of launcherKinds) {
       expect(existsSync(file)).to.equal(false)
     })
 
+    it('runs inline typescript as an ES module (types, top-level await, node: imports)', async () => {
+      const { result, stdout } = await execute(launcher, {
+        language: 'typescript',
+        script: [
+          "import { basename } from 'node:path'",
+          'interface Greeting { readonly to: string }',
+          'const g: Greeting = { to: process.argv[2] ?? "nobody" }',
+          'const n: number = await Promise.resolve(42)',
+          'console.log(JSON.stringify([g.to, n, process.cwd(), basename(import.meta.filename)]))',
+          'console.log(`OUTPUT: {"answer": ${n}}`)',
+        ].join('\n'),
+        args: ['ts'],
+        cwd: dir,
+      })
+      expect(result.errorMessage).to.equal(null)
+      expect(result.exitCode).to.equal(0)
+      expect(JSON.parse(stdout[0]!)).to.deep.equal(['ts', 42, dir, 'step.mts'])
+      expect(result.output).to.deep.equal({ answer: 42 })
+    })
+
+    it('reports a TypeScript syntax error as a failed step with the message on stderr', async () => {
+      const { result, lines } = await execute(launcher, {
+        language: 'typescript',
+        script: 'const x: number = = 1',
+        cwd: dir,
+      })
+      expect(result.exitCode).to.equal(1)
+      const stderr = lines.filter((l) => l.stream === 'stderr').map((l) => l.line)
+      expect(stderr.join('\n')).to.match(/Transform failed|Unexpected "="/)
+    })
+
     it('executes an executable source file directly and a plain one with bash', async () => {
       const exe = path.join(dir, 'exe.sh')
       await writeFile(exe, '#!/bin/sh\necho "exe $1"\n')
@@ -117,6 +148,26 @@ for (const kind of launcherKinds) {
       })
       expect(a.stdout).to.deep.equal(['py p'])
       expect(b.stdout).to.deep.equal(['js j'])
+    })
+
+    it('runs a typescript source file that imports another one', async () => {
+      await writeFile(
+        path.join(dir, 'lib.ts'),
+        'export const twice = (n: number): number => n * 2\n',
+      )
+      const main = path.join(dir, 'main.ts')
+      await writeFile(
+        main,
+        "import { twice } from './lib.ts'\nconsole.log('ts', twice(Number(process.argv[2])))\n",
+      )
+      const { result, stdout } = await execute(launcher, {
+        language: 'typescript',
+        sourcePath: main,
+        args: ['21'],
+        cwd: dir,
+      })
+      expect(result.errorMessage).to.equal(null)
+      expect(stdout).to.deep.equal(['ts 42'])
     })
 
     it('keeps the last valid OUTPUT: line, warns about invalid ones, never scans stderr', async () => {

@@ -188,6 +188,27 @@ tasks:
       expect(result.actions.get('box')?.unsupported).to.equal(reason)
     })
 
+    it('runs typescript (ts) actions and keeps go unsupported', () => {
+      const text = `actions:
+  a: {type: script, language: typescript, script: 'const n: number = 1'}
+  b: {type: script, language: ts, source: tool.ts}
+  c: {type: script, language: go, script: 'package main'}
+tasks:
+  t: {flow: {s: {action: a}, u: {action: b}}}
+  g: {flow: {s: {action: c}}}
+`
+      const result = validate({ 'a.yaml': text }, { files: new Set(['tool.ts']) })
+      expect(result.issues.map(formatIssue)).to.deep.equal([
+        "a.yaml:4:31 actions.c.language: action 'c' uses language 'go', which Weir does not support yet  [unsupported]",
+      ])
+      const languageOf = (name: string) => {
+        const action = result.actions.get(name)
+        return action?.type === 'script' ? action.language : undefined
+      }
+      expect([languageOf('a'), languageOf('b')]).to.deep.equal(['typescript', 'typescript'])
+      expect(result.tasks.get('t')?.unavailable).to.equal(null)
+    })
+
     it('treats a declared connection type as unsupported and any other type as an error', () => {
       const text = `connection_types: {postgres: {}}
 ${ECHO}tasks:
