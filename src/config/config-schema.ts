@@ -70,7 +70,10 @@ const dockerSchema = z
 
 export const configSchema = z
   .object({
-    listen: listenSchema.default('0.0.0.0:8080'),
+    /** Default: 127.0.0.1:8080 without `auth`, 0.0.0.0:8080 with it (load-config.ts). */
+    listen: listenSchema.optional(),
+    /** `auto`: human-readable on a terminal, JSON lines otherwise. */
+    log_format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     log_level: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -173,7 +176,9 @@ export type ConfigInput = z.input<typeof configSchema>
 export type ParsedConfig = z.output<typeof configSchema>
 
 /** The resolved, frozen configuration handed to the composition root. */
-export interface Config extends ParsedConfig {
+export interface Config extends Omit<ParsedConfig, 'listen'> {
+  /** host:port; the default depends on whether `auth` is configured. */
+  readonly listen: string
   /** Folder of the config file (or the working directory without one): base of relative paths. */
   readonly baseDir: string
   /** Absolute path of the config file in use, or null when running on defaults. */

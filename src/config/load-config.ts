@@ -90,7 +90,8 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     checkWorkspaces(parsed.data.workspaces, issues)
   }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues)
-  const config = resolvePaths({ ...parsed.data, baseDir, configFile })
+  const listen = parsed.data.listen ?? defaultListen(parsed.data)
+  const config = resolvePaths({ ...parsed.data, listen, baseDir, configFile })
   return { config: deepFreeze(config), warnings }
 }
 
@@ -171,6 +172,20 @@ function checkWorkspaces(ws: Config['workspaces'], issues: string[]): void {
       issues.push(`workspaces.${name}.url: a git workspace needs a url`)
     }
   }
+}
+
+/**
+ * Where the server listens when the config does not say: without `auth` anyone who can reach it
+ * can run the workspaces' scripts, so only this machine; with `auth`, every interface.
+ */
+export function defaultListen(c: { readonly auth?: unknown }): string {
+  return c.auth === undefined ? '127.0.0.1:8080' : '0.0.0.0:8080'
+}
+
+/** True when `listen` binds only the loopback interface. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '')
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
 function resolvePaths(c: Config): Config {

@@ -1,7 +1,7 @@
 /** `weir serve`: the server (API, scheduler, embedded worker) until SIGTERM/SIGINT. */
 import { createApp } from '../../app.ts'
-import { redactConfig } from '../../config/load-config.ts'
-import { createLogger } from '../../shared/logger.ts'
+import { isLoopbackListen, redactConfig } from '../../config/load-config.ts'
+import { createLogger, resolveLogFormat } from '../../shared/logger.ts'
 import { loadConfigFromArgs } from '../config-args.ts'
 import type { Command } from '../index.ts'
 import { onShutdownSignal } from '../signals.ts'
@@ -13,7 +13,10 @@ export const serveCommand: Command = {
     const loaded = loadConfigFromArgs(ctx)
     if (!loaded) return 1
     const { config } = loaded
-    const logger = createLogger({ level: config.log_level })
+    const logger = createLogger({
+      level: config.log_level,
+      format: resolveLogFormat(config.log_format),
+    })
     logger.info({ config: redactConfig(config) }, 'starting weir')
     try {
       const app = await createApp(config, { logger, env: ctx.env })
@@ -26,6 +29,13 @@ export const serveCommand: Command = {
         (msg) => logger.info(msg),
       )
       await app.listen()
+      if (!config.auth && !isLoopbackListen(config.listen)) {
+        logger.warn(
+          { listen: config.listen },
+          `listening on ${config.listen} without an auth section: anyone who can reach this ` +
+            "address can run the workspaces' scripts (add auth, or listen on 127.0.0.1)",
+        )
+      }
       try {
         await app.ready
       } catch (e) {

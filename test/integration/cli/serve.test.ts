@@ -35,13 +35,14 @@ describe('weir serve as a process', function () {
   this.timeout(60000)
 
   it('serves, becomes ready, and stops gracefully on SIGTERM with exit code 0', async () => {
+    // Every interface and no auth section: the server says who can run its scripts.
     // Its own database: never the shared one, whose state other runs may have changed.
     const own: TestDatabase | null = usingPostgres ? await createTestDb() : null
     const dataDir = usingPostgres
       ? 'memory'
       : join(mkdtempSync(join(tmpdir(), 'weir-serve-')), 'pgdata')
     const { child, output } = startServer({
-      WEIR__LISTEN: '127.0.0.1:0',
+      WEIR__LISTEN: '0.0.0.0:0',
       WEIR__DB__DATA_DIR: dataDir,
       WEIR__LOG_STORAGE__LOCAL_DIR: mkdtempSync(join(tmpdir(), 'weir-serve-logs-')),
       WEIR__SCHEDULER__ENABLED: 'false',
@@ -67,6 +68,9 @@ describe('weir serve as a process', function () {
         timeoutMs: 40000,
         what: 'readiness',
       })
+      expect(output()).to.match(
+        /"level":40,.*"msg":"listening on 0\.0\.0\.0:0 without an auth section: anyone who can reach this address can run the workspaces' scripts/,
+      )
       const res = await fetch(`http://127.0.0.1:${port}/api/workspaces`)
       expect(res.status).to.equal(200)
       expect(((await res.json()) as Array<{ name: string }>)[0]!.name).to.equal('default')

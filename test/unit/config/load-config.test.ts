@@ -2,7 +2,12 @@ import { expect } from 'chai'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { ConfigError, loadConfig, redactConfig } from '../../../src/config/load-config.ts'
+import {
+  ConfigError,
+  isLoopbackListen,
+  loadConfig,
+  redactConfig,
+} from '../../../src/config/load-config.ts'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
 
@@ -38,6 +43,34 @@ describe('loadConfig', () => {
     })
     expect(config.db.url).to.equal(undefined)
     expect(config.db.data_dir).to.equal(join(ROOT, '.weir/pgdata'))
+  })
+
+  it('listens on loopback by default without auth, on every interface with it', () => {
+    const open = loadConfig({ env: {}, cwd: configIn('log_level: info\n') }).config
+    expect(open.listen).to.equal('127.0.0.1:8080')
+    const secured = loadConfig({
+      env: {},
+      cwd: configIn('auth: { jwt_secret: a-secret-of-sixteen-chars }\n'),
+    }).config
+    expect(secured.listen).to.equal('0.0.0.0:8080')
+    const told = loadConfig({ env: { WEIR__LISTEN: '0.0.0.0:9000' }, cwd: configIn('') }).config
+    expect(told.listen).to.equal('0.0.0.0:9000')
+  })
+
+  it('tells loopback addresses from the others', () => {
+    for (const l of ['127.0.0.1:8080', '127.0.0.2:1', 'localhost:80', '[::1]:8080'])
+      expect(isLoopbackListen(l), l).to.equal(true)
+    for (const l of ['0.0.0.0:8080', ':8080', '[::]:8080', '10.0.0.5:8080', 'example.com:80'])
+      expect(isLoopbackListen(l), l).to.equal(false)
+  })
+
+  it('takes log_format auto, json or pretty (auto by default)', () => {
+    expect(loadConfig({ env: {}, cwd: configIn('') }).config.log_format).to.equal('auto')
+    const json = loadConfig({ env: { WEIR__LOG_FORMAT: 'json' }, cwd: configIn('') }).config
+    expect(json.log_format).to.equal('json')
+    expect(
+      issuesOf(() => loadConfig({ env: {}, cwd: configIn('log_format: xml\n') })),
+    ).to.have.length(1)
   })
 
   it('resolves relative paths against the config file folder', () => {
