@@ -14,15 +14,46 @@ const listenSchema = z.string().refine((s) => {
   return m !== null && Number(m[2]) <= 65535
 }, 'expected host:port with a port of 0..65535, e.g. 0.0.0.0:8080')
 
+/** How git reaches a remote (STROEM-REFERENCE.md §11.2): a token over HTTPS, or an SSH key. */
+const gitAuthSchema = z
+  .object({
+    type: z.enum(['token', 'ssh_key']),
+    /** `token`: sent as HTTP basic auth with `username`. */
+    token: z.string().min(1).optional(),
+    username: z.string().min(1).default('x-access-token'),
+    /** `ssh_key`: a private key file, or the key itself; neither: ssh's own keys and agent. */
+    key_path: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.type === 'token' && a.token === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'a token auth needs a token' })
+    }
+    if (a.type === 'ssh_key' && a.key_path !== undefined && a.key !== undefined) {
+      const message = 'set one of key_path and key, not both'
+      ctx.addIssue({ code: 'custom', path: ['key'], message })
+    }
+  })
+
+/** A git source's `auth`: the name of a `git_auth` entry, or the settings themselves. */
+const gitAuthRefSchema = z.union([z.string().min(1), gitAuthSchema])
+
 const workspaceSourceSchema = z
   .object({
     type: z.enum(['folder', 'git']),
     path: z.string().min(1).optional(),
-    url: z.string().optional(),
-    ref: z.string().optional(),
-    poll_interval_secs: positiveInt.optional(),
+    url: z.string().min(1).optional(),
+    /** `git`: the branch, tag or full ref to follow (default `main`). */
+    ref: z.string().min(1).optional(),
+    /** `git`: how often the remote is asked for a new commit (default 60). */
+    poll_interval_secs: positiveInt.max(86_400).optional(),
+    auth: gitAuthRefSchema.optional(),
   })
   .strict()
+
+/** A library (STROEM-REFERENCE.md §1.1): its actions and tasks are imported as `<name>.<item>`. */
+const librarySourceSchema = workspaceSourceSchema
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 }
 
@@ -99,6 +130,16 @@ export const configSchema = z
       .default({ default: { type: 'folder', path: 'workspaces/default' } }),
     /** Reload a workspace when its files change (a slow poll backs the file watcher up). */
     workspace_watch: z.boolean().default(true),
+    libraries: z
+      .record(
+        z.string().regex(WORKSPACE_NAME_RE, 'library names use letters, digits, _ and -'),
+        librarySourceSchema,
+      )
+      .default({}),
+    /** Named credentials for git workspaces and libraries (`auth: <name>`). */
+    git_auth: z.record(z.string().min(1), gitAuthSchema).default({}),
+    /** Clones and checkouts of git sources, and the archives sent to remote workers. */
+    workspace_cache_dir: z.string().min(1).default('.weir/workspaces'),
     worker_token: z.string().min(8, 'worker_token must be at least 8 characters').optional(),
     embedded_worker: z
       .object({

@@ -87,7 +87,7 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
       issues.push(`${path}: ${issue.message}${from}`)
     }
   } else {
-    checkWorkspaces(parsed.data.workspaces, issues)
+    checkSources(parsed.data, issues)
   }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues)
   const listen = parsed.data.listen ?? defaultListen(parsed.data)
@@ -117,7 +117,8 @@ function applyEnv(tree: Tree, env: Env, sources: Sources, issues: string[]): voi
     if (!name.startsWith('WEIR__') || raw === undefined) continue
     const path = name.slice('WEIR__'.length).toLowerCase().split('__')
     const key = path.join('.')
-    setPath(tree, path, STRING_KEYS.has(key) ? raw : parseScalar(raw))
+    const text = STRING_KEYS.has(key) || key.startsWith('git_auth.')
+    setPath(tree, path, text ? raw : parseScalar(raw))
     sources.set(key, `env ${name}`)
   }
   const url = env.DATABASE_URL
@@ -163,13 +164,39 @@ function sourceOf(path: string, sources: Sources, file: string | null): string {
   return file ? ` (in ${file})` : ''
 }
 
-function checkWorkspaces(ws: Config['workspaces'], issues: string[]): void {
-  for (const [name, source] of Object.entries(ws)) {
+type SourceConfig = Config['workspaces'][string]
+
+/** Folder sources need a path, git ones a url; `auth` names a `git_auth` entry; names are unique. */
+function checkSources(
+  c: Pick<Config, 'workspaces' | 'libraries' | 'git_auth'>,
+  issues: string[],
+): void {
+  const check = (key: string, source: SourceConfig) => {
     if (source.type === 'folder' && !source.path) {
-      issues.push(`workspaces.${name}.path: a folder workspace needs a path`)
+      issues.push(
+        `${key}.path: a folder ${key.split('.')[0] === 'libraries' ? 'library' : 'workspace'} needs a path`,
+      )
     }
     if (source.type === 'git' && !source.url) {
-      issues.push(`workspaces.${name}.url: a git workspace needs a url`)
+      issues.push(
+        `${key}.url: a git ${key.split('.')[0] === 'libraries' ? 'library' : 'workspace'} needs a url`,
+      )
+    }
+    if (source.type === 'folder' && source.auth !== undefined) {
+      issues.push(`${key}.auth: only git sources take auth`)
+    }
+    if (typeof source.auth === 'string' && !Object.hasOwn(c.git_auth, source.auth)) {
+      const known = Object.keys(c.git_auth)
+      const list = known.length > 0 ? `: git_auth has ${known.join(', ')}` : ' (git_auth is empty)'
+      issues.push(`${key}.auth: no git_auth entry named '${source.auth}'${list}`)
+    }
+  }
+  for (const [name, source] of Object.entries(c.workspaces)) check(`workspaces.${name}`, source)
+  for (const [name, source] of Object.entries(c.libraries)) {
+    check(`libraries.${name}`, source)
+    // `x.action` would name both the library's action and the workspace's.
+    if (Object.hasOwn(c.workspaces, name)) {
+      issues.push(`libraries.${name}: a workspace has the same name; rename one of them`)
     }
   }
 }
@@ -190,14 +217,22 @@ export function isLoopbackListen(listen: string): boolean {
 
 function resolvePaths(c: Config): Config {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(c.baseDir, p))
-  const workspaces = Object.fromEntries(
-    Object.entries(c.workspaces).map(([name, s]) => [
-      name,
-      s.path ? { ...s, path: abs(s.path) } : s,
-    ]),
-  )
+  const keyPath = <A extends { key_path?: string }>(a: A): A =>
+    a.key_path ? { ...a, key_path: abs(a.key_path) } : a
+  const source = (s: SourceConfig): SourceConfig => ({
+    ...s,
+    ...(s.path ? { path: abs(s.path) } : {}),
+    ...(typeof s.auth === 'object' ? { auth: keyPath(s.auth) } : {}),
+  })
+  const sources = <T extends Record<string, SourceConfig>>(all: T): T =>
+    Object.fromEntries(Object.entries(all).map(([name, s]) => [name, source(s)])) as T
+  const workspaces = sources(c.workspaces)
+  const gitAuth = Object.fromEntries(Object.entries(c.git_auth).map(([n, a]) => [n, keyPath(a)]))
   return {
     ...c,
+    libraries: sources(c.libraries),
+    git_auth: gitAuth,
+    workspace_cache_dir: abs(c.workspace_cache_dir),
     db: { ...c.db, data_dir: c.db.data_dir === 'memory' ? 'memory' : abs(c.db.data_dir) },
     log_storage: { ...c.log_storage, local_dir: abs(c.log_storage.local_dir) },
     workspaces,
@@ -212,13 +247,30 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+const mask = (v: string | undefined) => (v === undefined ? undefined : '******')
+const maskAuth = <A extends { token?: string; key?: string }>(a: A): A => ({
+  ...a,
+  token: mask(a.token),
+  key: mask(a.key),
+})
+function maskSources<T extends Record<string, SourceConfig>>(all: T): T {
+  return Object.fromEntries(
+    Object.entries(all).map(([n, s]) => [
+      n,
+      typeof s.auth === 'object' ? { ...s, auth: maskAuth(s.auth) } : s,
+    ]),
+  ) as T
+}
+
 /** A copy of the config safe to print or log: secrets replaced by a mask. */
 export function redactConfig(c: Config): unknown {
-  const mask = (v: string | undefined) => (v === undefined ? undefined : '******')
   return {
     ...c,
     db: { ...c.db, url: c.db.url?.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:******@') },
     worker_token: mask(c.worker_token),
+    git_auth: Object.fromEntries(Object.entries(c.git_auth).map(([n, a]) => [n, maskAuth(a)])),
+    workspaces: maskSources(c.workspaces),
+    libraries: maskSources(c.libraries),
     metrics: { token: mask(c.metrics.token) },
     auth: c.auth
       ? {
