@@ -21,13 +21,15 @@ const MAY_IMPORT = {
   flow: { runtime: ['shared', 'templates', 'workspace'] },
   db: { runtime: ['shared'], types: ['config', 'flow', 'workers'] },
   jobs: { runtime: ['shared', 'workspace', 'flow', 'db'], types: ['config', 'logs'] },
+  artifacts: { runtime: ['shared', 'db'], types: ['config'] },
+  state: { runtime: ['shared', 'db', 'artifacts'], types: ['config'] },
   dispatch: {
     runtime: ['shared', 'workspace', 'flow', 'db', 'jobs', 'runner'],
-    types: ['config', 'logs'],
+    types: ['config', 'logs', 'artifacts', 'state'],
   },
   workers: {
     runtime: ['shared', 'workspace', 'flow', 'db', 'jobs', 'dispatch'],
-    types: ['config'],
+    types: ['config', 'artifacts', 'state'],
   },
   runner: { runtime: ['shared'], types: ['config'] },
   logs: { runtime: ['shared'], types: ['config', 'flow'] },
@@ -41,7 +43,10 @@ const MAY_IMPORT = {
   // Repositories reach routes through ApiDeps: db/ for types only, and never db/queries/.
   api: {
     runtime: ['shared', 'templates', 'workspace', 'flow', 'scheduler', 'auth', 'workers'],
-    types: ['config', 'db', 'jobs', 'dispatch', 'events', 'logs', 'cluster', 'metrics'],
+    types: [
+      ...['config', 'db', 'jobs', 'dispatch', 'events', 'logs', 'cluster', 'metrics'],
+      ...['artifacts', 'state'],
+    ],
   },
   metrics: { runtime: ['shared'] },
 }
@@ -111,6 +116,8 @@ const PURE = {
   scheduler: ['cron', 'cron-syntax', 'catch-up', 'fire-plan'],
   workers: ['lease-chain', 'worker-record', 'waiting-reason'],
   auth: ['access-rules'],
+  artifacts: ['artifact-names'],
+  state: ['state-values'],
   logs: ['log-record', 'scrubber'],
   cluster: ['log-notices', 'log-owners'],
 }
@@ -129,7 +136,7 @@ const PURE_GLOBALS = [
 /** Folders holding IO: a pure module imports nothing from them, not even types. */
 const IO_FOLDERS = [
   ...['db', 'logs', 'jobs', 'dispatch', 'runner', 'api'],
-  ...['cluster', 'events', 'auth', 'metrics', 'cli'],
+  ...['cluster', 'events', 'auth', 'metrics', 'cli', 'artifacts', 'state'],
 ]
 const IO_PACKAGES = ['kysely', 'pg', '@electric-sql/pglite', 'koa', '@koa/router', 'koa-body']
 const IO_PACKAGES_ALSO = ['ws', 'pino', 'prom-client', 'jose']

@@ -49,6 +49,10 @@ import type { Logger } from './shared/logger.ts'
 import { Releasers } from './shared/releasers.ts'
 import { renderTemplate } from './templates/render.ts'
 import { createWorkers, type Workers } from './workers/create-workers.ts'
+import { createArtifacts, type Artifacts } from './artifacts/create-artifacts.ts'
+import { createRetention } from './retention/create-retention.ts'
+import type { RetentionReport } from './retention/retention-policy.ts'
+import { createState, type State } from './state/create-state.ts'
 import { loadWorkspace } from './workspace/load-workspace.ts'
 import { WorkspaceRegistry } from './workspace/workspace-registry.ts'
 import { WorkspaceWatcher } from './workspace/workspace-watcher.ts'
@@ -88,6 +92,9 @@ export interface Services {
   readonly jobs: Jobs
   readonly dispatch: Dispatch
   readonly workers: Workers
+  readonly artifacts: Artifacts
+  /** Null: task state is off (no `state_storage`). */
+  readonly state: State | null
 }
 
 export interface App {
@@ -272,6 +279,11 @@ async function buildServices(root: Root): Promise<Built> {
   if (!opts.database) releasers.add('database', () => database.close())
   await migrateToLatest(database.db, logger)
   const auth = await createAuth({ db: database.db, config, clock, logger })
+  const artifacts = await createArtifacts({ config, database, clock, logger })
+  releasers.add('artifacts', () => artifacts.stop())
+  const state = await createState({ config, database, blobs: artifacts.blobs, clock, logger })
+  if (state) releasers.add('state', () => state.stop())
+  const files = { artifacts: artifacts.store, state: state?.store ?? null }
   const secrets = new JobSecrets(workspaceFor)
   const logs = createLogs({
     config,
@@ -318,8 +330,9 @@ async function buildServices(root: Root): Promise<Built> {
     workspaceFor,
     env: opts.env ?? {},
     launcherOverride: opts.launcherOverride,
+    files,
   })
-  const workers = createWorkers({ config, database, logger, jobs, dispatch, ready })
+  const workers = createWorkers({ config, database, logger, jobs, dispatch, ready, ...files })
   releasers.add('worker claims', () => workers.stop())
   const scheduler = createScheduler({
     config,
@@ -329,7 +342,10 @@ async function buildServices(root: Root): Promise<Built> {
     clock,
     logger,
   })
-  const services: Services = { database, auth, logs, events, jobs, dispatch, workers }
+  const services: Services = {
+    ...{ database, auth, logs, events, jobs, dispatch, workers },
+    ...{ artifacts, state },
+  }
   return { services, api: createApi(apiDepsOf(root, services), [], root.ui), scheduler, ready }
 }
 
@@ -366,9 +382,30 @@ async function startServices(root: Root, b: Built): Promise<void> {
   runLeaderLoops(root, database, () => [
     ...b.scheduler.leaderLoops(),
     events.retention(),
+    createRetention({
+      config: root.config,
+      database,
+      clock: root.clock,
+      logger,
+      logStore: logs.store,
+      artifacts: b.services.artifacts.store,
+      onDeleted: (r) => countRetention(root.metrics, r),
+    }),
     ...(logs.cluster ? [logs.cluster.createTakeover()] : []),
   ])
   await dispatch.start()
+}
+
+/** What a retention pass deleted, as counters. */
+function countRetention(metrics: Metrics, r: RetentionReport): void {
+  const kinds = {
+    jobs: r.jobs,
+    steps: r.steps,
+    log_files: r.logFiles,
+    artifact_jobs: r.artifactJobs,
+    workers: r.workers,
+  }
+  for (const [kind, n] of Object.entries(kinds)) if (n > 0) metrics.retentionDeleted(kind, n)
 }
 
 /** While this replica holds the leader lock it runs a fresh set of loops; losing it stops them. */

@@ -19,6 +19,7 @@ import { createDirectLauncher } from './runner/executors/process-launcher.ts'
 import { createSpawnerLauncher, probePythonSpawner } from './runner/executors/spawner-launcher.ts'
 import { HttpStepSource } from './runner/http-step-source.ts'
 import { CredentialStore, stateFilePath } from './runner/registration.ts'
+import { StepFiles } from './runner/step-files.ts'
 import { WorkerHttp } from './runner/worker-http.ts'
 import { Worker } from './runner/worker.ts'
 
@@ -146,6 +147,8 @@ export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
       logBatchMs: 25,
       heartbeatWhenIdle: true,
       shutdownFailureMessage: 'worker shutting down',
+      // Each attempt's $ARTIFACTS_DIR and state folders, under the scratch folder.
+      stepFiles: new StepFiles(join(scratchDir, '.steps'), logger),
       containers: caps.includes('docker')
         ? {
             engine,

@@ -6,7 +6,10 @@ import type { Job, JobListFilter, StepRun, TaskStats } from '../flow/job.ts'
 import type { EventStreamRequest } from '../events/event-stream.ts'
 import type { Orchestrator } from '../jobs/orchestrator.ts'
 import type { JobWaiter } from '../jobs/job-waiter.ts'
+import type { ArtifactStore } from '../artifacts/artifact-store.ts'
+import type { StateStore } from '../state/state-store.ts'
 import type { RemoteStepCalls } from '../workers/remote-step-calls.ts'
+import type { RemoteStepFiles } from '../workers/remote-step-files.ts'
 import type { WorkerLifecycle } from '../workers/worker-lifecycle.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { BoundedCount } from '../shared/bounded-count.ts'
@@ -32,6 +35,8 @@ export interface WorkerProtocolApi {
     'register' | 'authenticate' | 'heartbeat' | 'drainSelf' | 'undrainSelf' | 'deregister'
   >
   readonly steps: Pick<RemoteStepCalls, 'claim' | 'start' | 'logs' | 'cancelCheck' | 'complete'>
+  /** Artifacts and task state of a step (streamed bodies). */
+  readonly files: RemoteStepFiles
 }
 
 /** The filters of GET /api/events (API.md §8). */
@@ -44,6 +49,10 @@ export interface EventStreamOpener {
 
 export interface ApiDeps {
   readonly registry: WorkspaceRegistry
+  /** Jobs' artifacts (list, download). */
+  readonly artifacts: Pick<ArtifactStore, 'list' | 'find' | 'read'>
+  /** Task state uploads; null when state is off (no `state_storage`). */
+  readonly state: Pick<StateStore, 'upload'> | null
   readonly clock: Clock
   readonly logger: Logger
   readonly readiness: () => Promise<ReadinessReport>

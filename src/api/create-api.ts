@@ -24,6 +24,10 @@ import { authRoutes } from './routes/auth.routes.ts'
 import { userRoutes } from './routes/users.routes.ts'
 import { auditRoutes } from './routes/audit.routes.ts'
 import { statsRoutes } from './routes/stats.routes.ts'
+import { openApiRoutes } from './routes/openapi.routes.ts'
+import { artifactRoutes } from './routes/artifacts.routes.ts'
+import { stateRoutes } from './routes/state.routes.ts'
+import { workerFileRoutes } from './routes/worker-files.routes.ts'
 
 export type RouteRegistrar = (router: Router, deps: ApiDeps) => void
 
@@ -39,6 +43,9 @@ export const ROUTES: ReadonlyArray<RouteRegistrar> = [
   workerRoutes,
   workerProtocolRoutes,
   workerStepRoutes,
+  workerFileRoutes,
+  artifactRoutes,
+  stateRoutes,
   authRoutes,
   userRoutes,
   auditRoutes,

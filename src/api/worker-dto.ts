@@ -101,5 +101,14 @@ export function toClaimDto(c: ClaimedRender): Record<string, unknown> {
     input: rendered.input,
     timeout_secs: step.spec.timeoutSecs,
     env: rendered.env,
+    state: job.state && {
+      task: snapshotDto(job.state.task),
+      global: snapshotDto(job.state.global),
+    },
   }
+}
+
+/** A state snapshot a claimed step starts from: its values and whether it has files to fetch. */
+function snapshotDto(s: NonNullable<ClaimedRender['job']['state']>['task']) {
+  return s && { snapshot_id: s.id, values: s.state, has_files: s.filesKey !== null }
 }

@@ -56,6 +56,7 @@ export function isPublicApiRoute(method: string, path: string): boolean {
 const SEGMENT = '[^/]+'
 const WRITE_RULES: ReadonlyArray<readonly [string, RegExp, Permission]> = [
   ['POST', new RegExp(`^/api/workspaces/${SEGMENT}/tasks/${SEGMENT}/execute$`), 'operate'],
+  ['POST', new RegExp(`^/api/workspaces/${SEGMENT}/tasks/${SEGMENT}/state$`), 'operate'],
   ['POST', new RegExp(`^/api/workspaces/${SEGMENT}/refresh$`), 'operate'],
   ['POST', new RegExp(`^/api/jobs/${SEGMENT}/(cancel|retry)$`), 'operate'],
   ['POST', new RegExp(`^/api/jobs/${SEGMENT}/steps/${SEGMENT}/approve$`), 'operate'],
@@ -76,11 +77,16 @@ export function requiredPermission(method: string, path: string): Permission {
 }
 
 /**
- * Streams a browser opens with WebSocket or EventSource cannot send headers, so these take the
- * token as `?access_token=` too (it is removed before anything logs the URL).
+ * Streams a browser opens with WebSocket or EventSource, and artifacts it shows or downloads
+ * through a link or an image, cannot send headers, so these take the token as `?access_token=`
+ * too (it is removed before anything logs the URL).
  */
 export function acceptsQueryToken(method: string, path: string): boolean {
   if (method !== 'GET') return false
   const p = normalizePath(path)
-  return p === '/api/events' || new RegExp(`^/api/jobs/${SEGMENT}/logs/stream$`).test(p)
+  return (
+    p === '/api/events' ||
+    new RegExp(`^/api/jobs/${SEGMENT}/logs/stream$`).test(p) ||
+    new RegExp(`^/api/jobs/${SEGMENT}/artifacts/.+$`).test(p)
+  )
 }

@@ -99,6 +99,50 @@ const dockerSchema = z
   .strict()
   .prefault({})
 
+/** A storage prefix: relative folders ending in `/` (or empty), no `..`. */
+const storagePrefix = z
+  .string()
+  .refine(
+    (p) =>
+      p === '' || (/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(p) && !/(^|\/)\.\.?\//.test(p)),
+    "expected relative folders ending in '/' (e.g. 'artifacts/'), without '.' or '..'",
+  )
+
+/** Where artifacts and state files rest: a local folder (Strøm's `archive`, local type only). */
+const archiveSchema = z
+  .object({
+    type: z
+      .literal('local', { error: "only archives of type 'local' are supported" })
+      .default('local'),
+    path: z.string().min(1),
+  })
+  .strict()
+
+/** Files steps leave in $ARTIFACTS_DIR (STROEM-REFERENCE.md §11.2). */
+const artifactStorageSchema = z
+  .object({
+    prefix: storagePrefix.default('artifacts/'),
+    archive: archiveSchema.default({ type: 'local', path: '.weir' }),
+    max_file_bytes: positiveInt.default(104_857_600),
+    max_job_bytes: positiveInt.default(1_073_741_824),
+  })
+  .strict()
+  .prefault({})
+
+/** Task state (STROEM-REFERENCE.md §7.9, §11.2); absent: state is off. */
+const stateStorageSchema = z
+  .object({
+    prefix: storagePrefix.default('state/'),
+    /** Snapshots kept per task; older ones are deleted. */
+    max_snapshots: positiveInt.max(1000).default(5),
+    /** Snapshots kept per workspace (global state); default: max_snapshots. */
+    global_max_snapshots: positiveInt.max(1000).optional(),
+    /** Default: artifact_storage.archive. */
+    archive: archiveSchema.optional(),
+  })
+  .strict()
+  .optional()
+
 export const configSchema = z
   .object({
     /** Default: 127.0.0.1:8080 without `auth`, 0.0.0.0:8080 with it (load-config.ts). */
@@ -184,6 +228,8 @@ export const configSchema = z
       .prefault({}),
     metrics: z.object({ token: z.string().min(8).optional() }).prefault({}),
     docker: dockerSchema,
+    artifact_storage: artifactStorageSchema,
+    state_storage: stateStorageSchema,
     /** Present = every /api route needs a bearer token (API.md §12); absent = open, as in Strøm. */
     auth: z
       .object({

@@ -39,6 +39,12 @@ const STRING_KEYS = new Set([
   'db.url',
   'db.data_dir',
   'log_storage.local_dir',
+  'artifact_storage.prefix',
+  'artifact_storage.archive.type',
+  'artifact_storage.archive.path',
+  'state_storage.prefix',
+  'state_storage.archive.type',
+  'state_storage.archive.path',
   'worker_token',
   'metrics.token',
   'auth.jwt_secret',
@@ -235,6 +241,17 @@ function resolvePaths(c: Config): Config {
     workspace_cache_dir: abs(c.workspace_cache_dir),
     db: { ...c.db, data_dir: c.db.data_dir === 'memory' ? 'memory' : abs(c.db.data_dir) },
     log_storage: { ...c.log_storage, local_dir: abs(c.log_storage.local_dir) },
+    artifact_storage: {
+      ...c.artifact_storage,
+      archive: { ...c.artifact_storage.archive, path: abs(c.artifact_storage.archive.path) },
+    },
+    state_storage: c.state_storage && {
+      ...c.state_storage,
+      archive: c.state_storage.archive && {
+        ...c.state_storage.archive,
+        path: abs(c.state_storage.archive.path),
+      },
+    },
     workspaces,
   }
 }

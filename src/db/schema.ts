@@ -204,6 +204,29 @@ export interface AuditLogTable {
   details: NullableJson
 }
 
+export interface ArtifactsTable {
+  id: string
+  job_id: string
+  step_name: string
+  name: string
+  content_type: string
+  /** bigint: pg returns it as a string. */
+  size_bytes: ColumnType<string | number, number, number>
+  storage_key: string
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
+export interface StateSnapshotsTable {
+  id: string
+  workspace: string
+  /** Null: the workspace's global state. */
+  task_name: string | null
+  job_id: string | null
+  state: Json
+  files_key: string | null
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>
+}
+
 export interface DB {
   jobs: JobsTable
   step_runs: StepRunsTable
@@ -218,6 +241,8 @@ export interface DB {
   api_keys: ApiKeysTable
   refresh_tokens: RefreshTokensTable
   audit_log: AuditLogTable
+  artifacts: ArtifactsTable
+  state_snapshots: StateSnapshotsTable
 }
 
 export type JobRow = Selectable<JobsTable>
@@ -234,6 +259,8 @@ export type UserRow = Selectable<UsersTable>
 export type ApiKeyRow = Selectable<ApiKeysTable>
 export type RefreshTokenRow = Selectable<RefreshTokensTable>
 export type AuditLogRow = Selectable<AuditLogTable>
+export type ArtifactRow = Selectable<ArtifactsTable>
+export type StateSnapshotRow = Selectable<StateSnapshotsTable>
 
 /**
  * Lists every key of T exactly once, or fails to compile: `columnsOf<T>()([...])`.
@@ -409,5 +436,24 @@ export const TABLE_COLUMNS = {
     'address',
     'outcome',
     'details',
+  ]),
+  artifacts: columnsOf<ArtifactsTable>()([
+    'id',
+    'job_id',
+    'step_name',
+    'name',
+    'content_type',
+    'size_bytes',
+    'storage_key',
+    'created_at',
+  ]),
+  state_snapshots: columnsOf<StateSnapshotsTable>()([
+    'id',
+    'workspace',
+    'task_name',
+    'job_id',
+    'state',
+    'files_key',
+    'created_at',
   ]),
 } as const satisfies { [K in keyof DB]: ReadonlyArray<string> }

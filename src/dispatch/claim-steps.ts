@@ -54,6 +54,7 @@ export async function claimAndRender(
     tags: ReadonlyArray<string>
     capabilities: ReadonlyArray<string>
     startNow: boolean
+    withState?: boolean
   },
   deps: ClaimRenderDeps,
 ): Promise<ClaimBatch> {
@@ -75,6 +76,8 @@ export async function claimAndRender(
         jobInput: job.input,
         secret: ws?.secrets ?? {},
         outputs: job.outputs,
+        state: job.state?.task?.state,
+        globalState: job.state?.global?.state,
         clock: deps.clock,
       })
       const secrets = [...jobSecretValues(ws, job), ...stepSecretValues(step.spec, rendered.input)]

@@ -15,7 +15,7 @@ import type { ProcessLauncher } from '../runner/executors/process-launcher.ts'
 import type { Workspace } from '../workspace/workspace.ts'
 import { startEmbeddedWorker } from './embedded-worker.ts'
 import { LeaseSweeper } from './lease-sweeper.ts'
-import { LocalStepSource } from './local-step-source.ts'
+import { LocalStepSource, type LocalStepSourceDeps } from './local-step-source.ts'
 import type { ReadySignal } from './ready-signal.ts'
 
 export interface Dispatch {
@@ -41,6 +41,8 @@ export function createDispatch(d: {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Replaces the configured launcher (benchmarks only). */
   readonly launcherOverride?: (configured: ProcessLauncher) => ProcessLauncher
+  /** Where steps' artifacts and task state go (state null: off). */
+  readonly files?: LocalStepSourceDeps['files']
 }): Dispatch {
   const { config, database, logger, jobs } = d
   const embeddedWorkerId = newWorkerId()
@@ -58,6 +60,7 @@ export function createDispatch(d: {
     safetyPollMs: 2000,
     logger: logger.child({ component: 'worker' }),
     clock: d.clock,
+    files: d.files,
   })
   jobs.onStop((jobId, reason) => source.stopJob(jobId, reason))
   const sweeper = new LeaseSweeper({

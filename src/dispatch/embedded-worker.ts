@@ -4,6 +4,7 @@
  * (and the sweep of containers left behind), and the claim loop over the in-process step source.
  */
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import type { Config } from '../config/config-schema.ts'
 import type { Database } from '../db/create-db.ts'
 import {
@@ -19,6 +20,7 @@ import { stepBaseEnv } from '../runner/base-env.ts'
 import { createDirectLauncher, type ProcessLauncher } from '../runner/executors/process-launcher.ts'
 import { createSpawnerLauncher, probePythonSpawner } from '../runner/executors/spawner-launcher.ts'
 import { DockerEngine, engineErrorMessage } from '../runner/executors/docker-engine.ts'
+import { clearStepFiles, StepFiles } from '../runner/step-files.ts'
 import { Worker, type ContainerSupport } from '../runner/worker.ts'
 import { coerceError } from '../shared/errors.ts'
 import { ContainerSweep } from './container-sweep.ts'
@@ -46,6 +48,13 @@ async function probeEngine(config: Config, logger: Logger): Promise<DockerEngine
     )
     return null
   }
+}
+
+/** Each attempt's folders, under the artifact archive (so a stored artifact is a local copy). */
+function stepFiles(config: Config, workerId: string, logger: Logger): StepFiles {
+  const root = join(config.artifact_storage.archive.path, '.steps', workerId)
+  clearStepFiles(root)
+  return new StepFiles(root, logger)
 }
 
 export async function startEmbeddedWorker(d: {
@@ -114,6 +123,7 @@ export async function startEmbeddedWorker(d: {
       ? createDirectLauncher()
       : createSpawnerLauncher({ pythonPath: pythonPath ?? undefined, logger })
   const launcher = d.launcherOverride ? d.launcherOverride(configured) : configured
+  const files = d.source.files ? stepFiles(config, d.workerId, logger) : null
   const worker = new Worker({
     source: d.source,
     concurrency: config.embedded_worker.concurrency,
@@ -123,6 +133,7 @@ export async function startEmbeddedWorker(d: {
     heartbeatMs: config.workers.heartbeat_interval_secs * 1000,
     logBatchMs: 0,
     containers,
+    stepFiles: files,
   })
   worker.start()
   return {
@@ -132,6 +143,7 @@ export async function startEmbeddedWorker(d: {
         await worker.stop(config.shutdown.grace_ms)
       } finally {
         await sweep?.stop()
+        files?.close()
         await launcher.close()
         await markWorkerRevoked(db, d.workerId)
       }

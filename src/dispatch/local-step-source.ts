@@ -13,6 +13,9 @@ import type { WakeSignal } from '../shared/wake-signal.ts'
 import type { ExecLine } from '../runner/executors/script-executor.ts'
 import type {
   ClaimedStep,
+  ClaimedStepState,
+  StepFileSource,
+  StepSnapshot,
   ContainerStep,
   StepSource,
   StopReason,
@@ -21,6 +24,9 @@ import type {
 } from '../runner/step-source.ts'
 import type { Workspace } from '../workspace/workspace.ts'
 import type { AfterCommit } from '../flow/after-commit.ts'
+import type { ArtifactStore } from '../artifacts/artifact-store.ts'
+import type { ClaimedState, SnapshotRef } from '../db/queries/claim-ready-steps.ts'
+import type { StateStore } from '../state/state-store.ts'
 import { claimAndRender, type ClaimedRender } from './claim-steps.ts'
 import type { JobLogs } from '../logs/job-logs.ts'
 import type { Orchestrator } from '../jobs/orchestrator.ts'
@@ -62,6 +68,16 @@ export interface LocalStepSourceDeps {
   readonly logger: Logger
   /** Behind the templates' `now()` when claimed steps render. */
   readonly clock: Pick<Clock, 'now'>
+  /** Where steps' artifacts and task state go (state null: off, claims read no snapshots). */
+  readonly files?: { readonly artifacts: ArtifactStore; readonly state: StateStore | null }
+}
+
+/** A claimed step's snapshots as the step sees them. */
+function stepStateOf(s: ClaimedState | null): ClaimedStepState | null {
+  if (!s) return null
+  const of = (r: SnapshotRef | null): StepSnapshot | null =>
+    r && { id: r.id, values: r.state, hasFiles: r.filesKey !== null }
+  return { task: of(s.task), global: of(s.global) }
 }
 
 export class LocalStepSource implements StepSource {
@@ -72,13 +88,18 @@ export class LocalStepSource implements StepSource {
   readonly #inputWrites = new Map<string, Promise<void>>()
   /** The job as each claim of the embedded worker left it, by step id (see finishStep). */
   readonly #snapshots = new Map<string, NonNullable<ClaimedRender['job']['snapshot']>>()
+  /** The state snapshots each claimed step starts from, by step id (where their files are). */
+  readonly #states = new Map<string, ClaimedState>()
 
   /** The embedded worker's identity; its capabilities are settled at start (the Docker check). */
   #worker: ClaimingWorker
 
+  readonly files: StepFileSource | undefined
+
   constructor(deps: LocalStepSourceDeps) {
     this.#d = deps
     this.#worker = deps.worker
+    this.files = deps.files ? this.#fileSource(deps.files) : undefined
   }
 
   /** What the embedded worker runs: `docker` joins `script` when its engine answered at start. */
@@ -135,6 +156,7 @@ export class LocalStepSource implements StepSource {
         tags: worker.tags,
         capabilities: worker.capabilities,
         startNow,
+        withState: d.files?.state != null,
       },
       {
         workspaceFor: d.workspaceFor,
@@ -175,6 +197,13 @@ export class LocalStepSource implements StepSource {
         this.#snapshots.delete(oldest)
       }
     }
+    if (c.job.state && (c.job.state.task || c.job.state.global)) {
+      this.#states.set(c.step.id, c.job.state)
+      for (const oldest of this.#states.keys()) {
+        if (this.#states.size <= 1000) break
+        this.#states.delete(oldest)
+      }
+    }
     let set = this.#byJob.get(c.job.id)
     if (!set) this.#byJob.set(c.job.id, (set = new Set()))
     set.add(c.step.id)
@@ -191,6 +220,34 @@ export class LocalStepSource implements StepSource {
       env: c.rendered.env,
       cwd: c.step.spec.root,
       timeoutSecs: c.step.spec.timeoutSecs,
+      state: stepStateOf(c.job.state),
+    }
+  }
+
+  /** Artifacts and state go straight into their stores (files copied, never held in memory). */
+  #fileSource(f: NonNullable<LocalStepSourceDeps['files']>): StepFileSource {
+    const fence = (step: ClaimedStep) => ({
+      jobId: step.jobId,
+      stepName: step.stepName,
+      attempt: step.attempt,
+      workerId: this.#worker.id,
+      workspace: step.workspace,
+    })
+    return {
+      loadState: async (step, scope, snapshot, dir) => {
+        const ref = this.#states.get(step.stepId)?.[scope]
+        if (!f.state || !ref || ref.id !== snapshot.id)
+          throw new Error(`state snapshot ${snapshot.id} is not one this claim handed out`)
+        await f.state.fill(ref, dir)
+      },
+      putArtifact: async (step, file) => {
+        await f.artifacts.put(fence(step), file.name, { path: file.path })
+      },
+      discardArtifacts: (step) => f.artifacts.discardStep(step.jobId, step.stepName),
+      saveState: async (step, scope, values, dir) => {
+        if (!f.state) throw new Error('task state is off on this server')
+        await f.state.saveFromFolder(fence(step), scope, values, dir)
+      },
     }
   }
 
@@ -256,6 +313,7 @@ export class LocalStepSource implements StepSource {
     if (set?.size === 0) this.#byJob.delete(step.jobId)
     const snapshot = this.#snapshots.get(step.stepId)
     this.#snapshots.delete(step.stepId)
+    this.#states.delete(step.stepId)
     const res = await this.#d.orchestrator.finishStep(
       step.stepId,
       step.jobId,

@@ -31,7 +31,28 @@ export interface HookContext {
     error_message: string | null
     continue_on_failure: boolean
   }>
-  artifacts: []
+  artifacts: Array<{
+    name: string
+    content_type: string
+    size_bytes: number
+    step_name: string
+    created_at: string
+    url: string
+  }>
+}
+
+/** An artifact of the ended job, as the IO layer loads it for the hook context. */
+export interface HookArtifact {
+  readonly name: string
+  readonly contentType: string
+  readonly sizeBytes: number
+  readonly stepName: string
+  readonly createdAt: Date
+}
+
+/** The relative URL an artifact is downloaded from (each segment of its name encoded). */
+export function artifactUrl(jobId: string, name: string): string {
+  return `/api/jobs/${jobId}/artifacts/${name.split('/').map(encodeURIComponent).join('/')}`
 }
 
 export interface HookJob {
@@ -52,7 +73,11 @@ function durationSecs(startedAt: Date | null, completedAt: Date | null): number 
 }
 
 /** The `hook.*` template variables for a finished job (WORKSPACE-FORMAT.md §5.6). */
-export function buildHookContext(job: HookJob, steps: ReadonlyArray<StepSnapshot>): HookContext {
+export function buildHookContext(
+  job: HookJob,
+  steps: ReadonlyArray<StepSnapshot>,
+  artifacts: ReadonlyArray<HookArtifact> = [],
+): HookContext {
   return {
     workspace: job.workspace,
     task_name: job.taskName,
@@ -73,7 +98,14 @@ export function buildHookContext(job: HookJob, steps: ReadonlyArray<StepSnapshot
         error_message: s.errorMessage,
         continue_on_failure: s.continueOnFailure,
       })),
-    artifacts: [],
+    artifacts: artifacts.map((a) => ({
+      name: a.name,
+      content_type: a.contentType,
+      size_bytes: a.sizeBytes,
+      step_name: a.stepName,
+      created_at: a.createdAt.toISOString(),
+      url: artifactUrl(job.id, a.name),
+    })),
   }
 }
 
@@ -105,6 +137,7 @@ function isTopLevel(sourceType: SourceType): boolean {
       return true
     case 'hook':
     case 'task':
+    case 'upload':
       return false
     default:
       return assertNever(sourceType, 'source type')
@@ -146,6 +179,8 @@ export interface HookPlanParams {
   readonly newStepId: () => string
   readonly defaultStepTimeoutSecs: number
   readonly defaultJobTimeoutSecs?: number | null
+  /** The job's artifacts (`hook.artifacts`). */
+  readonly artifacts?: ReadonlyArray<HookArtifact>
 }
 
 export interface HookPlan {
@@ -154,7 +189,7 @@ export interface HookPlan {
   readonly problems: string[]
 }
 
-type JobsOfHooks = Omit<HookPlanParams, 'job' | 'steps' | 'taskHooks'> & {
+type JobsOfHooks = Omit<HookPlanParams, 'job' | 'steps' | 'taskHooks' | 'artifacts'> & {
   readonly job: { readonly id: string }
 }
 
@@ -162,7 +197,7 @@ type JobsOfHooks = Omit<HookPlanParams, 'job' | 'steps' | 'taskHooks'> & {
 export function planHookJobs(p: HookPlanParams): HookPlan {
   const hooks = selectHooks(p.job.status, p.job.sourceType, p.taskHooks, p.workspace.hooks)
   if (hooks.length === 0) return { jobs: [], problems: [] }
-  return jobsOfHooks(hooks, buildHookContext(p.job, p.steps), p)
+  return jobsOfHooks(hooks, buildHookContext(p.job, p.steps, p.artifacts), p)
 }
 
 /** The `hook.*` variables of an `on_suspended` hook (Strøm's context). */

@@ -19,6 +19,9 @@ export interface RenderContext {
   readonly secret: Readonly<Record<string, unknown>>
   /** Outputs of completed steps of the job, by step name. */
   readonly outputs: ReadonlyMap<string, unknown>
+  /** The values of the task's and the workspace's newest state snapshots (none: `{}`). */
+  readonly state?: Readonly<Record<string, unknown>>
+  readonly globalState?: Readonly<Record<string, unknown>>
   /** Behind the templates' `now()`. */
   readonly clock: Pick<Clock, 'now'>
 }
@@ -43,9 +46,10 @@ export interface RenderedStep {
 
 export function renderStep(spec: StepSpec, ctx: RenderContext): RenderedStep {
   // A loop instance sees `each` (its item, index and the loop's size) everywhere.
+  const state = { state: ctx.state ?? {}, global_state: ctx.globalState ?? {} }
   const upstream = spec.each
-    ? { ...outputsContext(ctx.outputs), each: spec.each }
-    : outputsContext(ctx.outputs)
+    ? { ...state, ...outputsContext(ctx.outputs), each: spec.each }
+    : { ...state, ...outputsContext(ctx.outputs) }
   const options = { clock: ctx.clock }
   const stepInput = spec.inputIsLiteral
     ? { ...spec.input }

@@ -9,7 +9,7 @@ import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { Workspace } from '../workspace/workspace.ts'
 import { AfterCommit } from './after-commit.ts'
 import { advanceSteps } from './advance-steps.ts'
-import { NO_TASK_HOOKS, planHookJobs } from './hooks.ts'
+import { NO_TASK_HOOKS, planHookJobs, type HookArtifact } from './hooks.ts'
 import type { Job, StepRun } from './job.ts'
 import { deriveJobStatus, failedStepsMessage, jobOutput, type StepSnapshot } from './job-status.ts'
 import {
@@ -41,6 +41,11 @@ export interface SettleContext {
   readonly newJobId: () => string
   readonly newStepId: () => string
   readonly defaults: { readonly stepTimeoutSecs: number; readonly jobTimeoutSecs: number | null }
+  /**
+   * The job's artifacts for `hook.artifacts`. The IO layer loads them only once a settle has
+   * planned hook jobs for the job's end, and settles again with them (apply-settlement.ts).
+   */
+  readonly artifacts?: ReadonlyArray<HookArtifact>
 }
 
 export interface Settlement {
@@ -305,6 +310,7 @@ function hooks(
     newStepId: ctx.newStepId,
     defaultStepTimeoutSecs: ctx.defaults.stepTimeoutSecs,
     defaultJobTimeoutSecs: ctx.defaults.jobTimeoutSecs,
+    artifacts: ctx.artifacts,
   })
   for (const problem of plan.problems) fx.line(job.id, problem, 'stderr')
   for (const h of plan.jobs) fx.line(job.id, `hook job ${h.id} created (${h.taskName})`)

@@ -9,6 +9,7 @@ import { listStepsOfJob, lockJobForUpdate, updateJob } from '../db/repositories/
 import { applyStepChanges } from '../db/repositories/step-run.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { AfterCommit } from '../flow/after-commit.ts'
+import type { HookArtifact } from '../flow/hooks.ts'
 import type { Job, StepRun } from '../flow/job.ts'
 import type { JobChanges, StepStatusChange } from '../flow/move-effects.ts'
 import type { PlannedJob, PlannedStep } from '../flow/plan-job.ts'
@@ -33,6 +34,8 @@ export interface SettleDeps {
    */
   readonly insertJobs: (jobs: ReadonlyArray<PlannedJob>) => Promise<AfterCommit>
   readonly insertSteps: (jobId: string, steps: ReadonlyArray<PlannedStep>) => Promise<void>
+  /** The job's artifacts for its hooks (without a transaction it throws NeedsTransaction). */
+  readonly artifactsOf: (jobId: string) => Promise<ReadonlyArray<HookArtifact>>
 }
 
 /** Thrown by insertJobs when there is no transaction: take the locked path. */
@@ -74,7 +77,13 @@ export async function settleAndWrite(
   fx: AfterCommit,
   writes?: JobWriteSet,
 ): Promise<JobStatus> {
-  const s = settleJob(job, steps, contextOf(deps, job))
+  const ctx = contextOf(deps, job)
+  let s = settleJob(job, steps, ctx)
+  // Hooks of the job's end see its artifacts: loaded only when the end planned hooks.
+  if (s.newJobs.some((j) => j.source.type === 'hook' && j.source.id === job.id)) {
+    const artifacts = await deps.artifactsOf(job.id)
+    if (artifacts.length > 0) s = settleJob(job, steps, { ...ctx, artifacts })
+  }
   fx.merge(s.fx)
   // New steps first: the changes decided with them may already move them.
   if (s.newSteps.length > 0) await deps.insertSteps(job.id, s.newSteps)

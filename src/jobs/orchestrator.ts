@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from 'kysely'
 import { insertPlannedJobs, insertStepRuns } from '../db/queries/insert-planned-jobs.ts'
 import { readJobsWithSteps } from '../db/queries/lock-job-with-steps.ts'
 import { StepSpecCache } from '../db/queries/step-spec-cache.ts'
+import { listArtifacts } from '../db/repositories/artifact.repository.ts'
 import { insertAuditEntry } from '../db/repositories/audit.repository.ts'
 import { insertEvents } from '../db/repositories/event.repository.ts'
 import { findJobIdByIdempotencyKey } from '../db/repositories/job.repository.ts'
@@ -313,6 +314,10 @@ export class Orchestrator {
       insertSteps: async (jobId, steps) => {
         if (!trx) throw new NeedsTransaction()
         await insertStepRuns(trx, jobId, steps)
+      },
+      artifactsOf: async (jobId) => {
+        if (!trx) throw new NeedsTransaction()
+        return listArtifacts(trx, jobId)
       },
     }
   }

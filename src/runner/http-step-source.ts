@@ -11,6 +11,7 @@ import { monotonicMs, systemClock } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'
 import { backoffDelayMs, pause, RECONNECT_BACKOFF } from './backoff.ts'
 import type { ExecLine } from './executors/script-executor.ts'
+import { HttpStepFiles } from './http-step-files.ts'
 import { LeaseLink } from './lease-link.ts'
 import { chunkLines } from './log-chunks.ts'
 import { mapClaim, type ClaimContext } from './remote-claim.ts'
@@ -58,10 +59,17 @@ export class HttpStepSource implements StepSource {
   readonly #links = new Map<string, LeaseLink>()
   readonly #listeners = new Set<(req: StopRequest) => void>()
   #status = 'active'
+  /** Artifacts and task state, streamed over /worker with each step's lease. */
+  readonly files: HttpStepFiles
 
   constructor(opts: HttpStepSourceOptions) {
     this.#o = opts
     this.#clock = opts.clock ?? systemClock
+    this.files = new HttpStepFiles({
+      http: opts.http,
+      secret: () => this.#session.credentials?.workerSecret ?? null,
+      link: (step) => this.#links.get(step.stepId),
+    })
     this.#session = new WorkerSession({
       ...opts,
       // A refused secret means the server ended every lease held under it.

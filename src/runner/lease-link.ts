@@ -62,6 +62,11 @@ export class LeaseLink {
     this.#token = step.leaseToken
   }
 
+  /** The token of the lease as it stands (calls outside the chain, like file uploads, send it). */
+  get token(): string {
+    return this.#token
+  }
+
   /** True until the lease was refused or given up; the heartbeat lists only live leases. */
   get alive(): boolean {
     return this.#gone === null && !this.#finished

@@ -7,7 +7,7 @@
  */
 import { isAbsolute, normalize } from 'node:path'
 import type { ClaimReply } from './remote-wire.ts'
-import type { ClaimedStep, ContainerStep } from './step-source.ts'
+import type { ClaimedStep, ClaimedStepState, ContainerStep } from './step-source.ts'
 
 export interface ClaimContext {
   /** Workspace name -> local folder holding its files (absolute paths). */
@@ -93,6 +93,13 @@ function unsupported(
   return null
 }
 
+function stateOf(s: ClaimReply['state']): ClaimedStepState | null {
+  if (!s) return null
+  type Wire = NonNullable<ClaimReply['state']>['task']
+  const of = (x: Wire) => x && { id: x.snapshot_id, values: x.values, hasFiles: x.has_files }
+  return { task: of(s.task), global: of(s.global) }
+}
+
 export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
   const { language: languageName, interpreter, script, source, args } = claim.action
   const language = LANGUAGES[languageName ?? 'shell']
@@ -116,6 +123,7 @@ export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
     env: envOf(claim.env),
     cwd: localDir ?? ctx.scratchDir,
     timeoutSecs: claim.timeout_secs ?? ctx.defaultTimeoutSecs,
+    state: stateOf(claim.state),
   }
   const bad = unsupported(claim, language, ctx)
   if (bad !== null) return { ok: false, step, error: bad }

@@ -49,6 +49,13 @@ export const claimActionSchema = z.object({
     .catch(null),
 })
 
+/** A state snapshot a claim names (see remote-claim.ts). */
+const snapshotSchema = z.object({
+  snapshot_id: z.string().min(1),
+  values: z.record(z.string(), z.unknown()).default({}),
+  has_files: z.boolean().default(false),
+})
+
 export const claimReplySchema = z.object({
   lease: z.object({ token: z.string().min(1), expires_at: z.string().nullish() }),
   job_id: z.string().min(1),
@@ -64,6 +71,11 @@ export const claimReplySchema = z.object({
   input: z.unknown().optional(),
   timeout_secs: z.number().positive().nullish(),
   env: z.record(z.string(), z.unknown()).default({}),
+  /** Absent or null: the server keeps no task state. */
+  state: z
+    .object({ task: snapshotSchema.nullable(), global: snapshotSchema.nullable() })
+    .nullish()
+    .catch(null),
 })
 export type ClaimReply = z.infer<typeof claimReplySchema>
 

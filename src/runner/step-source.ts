@@ -29,6 +29,51 @@ export interface ClaimedStep {
   readonly env: Readonly<Record<string, string>>
   readonly cwd: string
   readonly timeoutSecs: number
+  /** The task state the step starts from; null or absent when the server keeps no state. */
+  readonly state?: ClaimedStepState | null
+}
+
+/** A state snapshot as a step receives it: its values (state.json), and whether it has files. */
+export interface StepSnapshot {
+  readonly id: string
+  readonly values: Readonly<Record<string, unknown>>
+  readonly hasFiles: boolean
+}
+
+/** The newest snapshots of the step's task and of its workspace as of the claim. */
+export interface ClaimedStepState {
+  readonly task: StepSnapshot | null
+  readonly global: StepSnapshot | null
+}
+
+export type StateScope = 'task' | 'global'
+
+/**
+ * The files around a step (runner/step-files.ts): its state folders are filled before it runs,
+ * and what it left in $ARTIFACTS_DIR and its state output folders is stored once it succeeded.
+ */
+export interface StepFileSource {
+  /** Fills an empty folder with a snapshot: its files and state.json. */
+  loadState(
+    step: ClaimedStep,
+    scope: StateScope,
+    snapshot: StepSnapshot,
+    dir: string,
+  ): Promise<void>
+  /** Stores one artifact (a file of $ARTIFACTS_DIR, `name` relative to it with `/`). */
+  putArtifact(
+    step: ClaimedStep,
+    file: { name: string; path: string; sizeBytes: number },
+  ): Promise<void>
+  /** Removes the artifacts the step stored (a later one, or its state, could not be stored). */
+  discardArtifacts(step: ClaimedStep): Promise<void>
+  /** Stores a new snapshot: `values` for state.json, and the files of `dir` but its state.json. */
+  saveState(
+    step: ClaimedStep,
+    scope: StateScope,
+    values: Readonly<Record<string, unknown>>,
+    dir: string,
+  ): Promise<void>
 }
 
 /** A container step as claimed: the image rendered, the rest as its action declares it. */
@@ -71,4 +116,6 @@ export interface StepSource {
   complete(step: ClaimedStep, outcome: WorkerOutcome): Promise<void>
   /** Stop requests pushed as they happen (in-process sources); returns an unsubscribe. */
   onStop(listener: (req: StopRequest) => void): () => void
+  /** Artifacts and task state; absent: the source keeps no step files. */
+  readonly files?: StepFileSource
 }

@@ -3,6 +3,7 @@
  * parsed body, or `status: null` when no answer came (refused, reset, timed out, aborted). The
  * callers decide what a missing answer means; nothing here retries.
  */
+import { Readable } from 'node:stream'
 import { coerceError } from '../shared/errors.ts'
 
 export type HttpReply =
@@ -55,7 +56,51 @@ export class WorkerHttp {
       return { status: null, body: null, error: why }
     }
   }
+
+  /**
+   * A request whose body (sent) or answer (received) is a stream of bytes: an artifact or a state
+   * archive. `body`, when given, is streamed with `Content-Length` if known, never buffered.
+   * A 2xx answer's body is returned as a stream; any other answer is read as JSON.
+   */
+  async stream(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    opts: PostOptions & {
+      readonly body?: AsyncIterable<Uint8Array>
+      readonly contentLength?: number
+      readonly contentType?: string
+    },
+  ): Promise<StreamReply> {
+    const headers: Record<string, string> = { authorization: `Bearer ${opts.bearer}` }
+    if (opts.leaseToken !== undefined) headers['x-lease-token'] = opts.leaseToken
+    if (opts.body !== undefined)
+      headers['content-type'] = opts.contentType ?? 'application/octet-stream'
+    if (opts.contentLength !== undefined) headers['content-length'] = String(opts.contentLength)
+    const timeout = AbortSignal.timeout(opts.timeoutMs)
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
+    try {
+      // A streamed body needs `duplex: 'half'`, which the DOM typings of RequestInit lack.
+      const init: RequestInit & { duplex?: 'half' } = { method, headers, signal }
+      if (opts.body !== undefined) {
+        init.body = Readable.from(opts.body)
+        init.duplex = 'half'
+      }
+      const res = await this.#fetch(`${this.#base}${path}`, init)
+      if (res.status >= 200 && res.status < 300 && res.body) {
+        return { status: res.status, body: null, stream: Readable.fromWeb(res.body as never) }
+      }
+      return { status: res.status, body: parseBody(await res.text()), stream: null }
+    } catch (e) {
+      const err = coerceError(e)
+      const why = timeout.aborted ? `no answer within ${opts.timeoutMs} ms` : describe(err)
+      return { status: null, body: null, stream: null, error: why }
+    }
+  }
 }
+
+export type StreamReply =
+  | { readonly status: number; readonly body: unknown; readonly stream: Readable | null }
+  | { readonly status: null; readonly body: null; readonly stream: null; readonly error: string }
 
 function parseBody(text: string): unknown {
   if (text === '') return null

@@ -16,6 +16,7 @@ import type { DockerEngine } from './executors/docker-engine.ts'
 import type { ProcessLauncher } from './executors/process-launcher.ts'
 import { runScript, startFailure, type ExecResult } from './executors/script-executor.ts'
 import { LogBatcher } from './log-batcher.ts'
+import type { AttemptFiles, StepFiles } from './step-files.ts'
 import type {
   ClaimedStep,
   ContainerStep,
@@ -50,6 +51,8 @@ export interface WorkerOptions {
   readonly shutdownFailureMessage?: string
   /** The Docker Engine for container steps; without it they fail with a clear message. */
   readonly containers?: ContainerSupport | null
+  /** Makes each attempt's artifact and state folders (used when the source keeps step files). */
+  readonly stepFiles?: StepFiles | null
 }
 
 interface Running {
@@ -166,13 +169,19 @@ export class Worker {
       onStop: (reason) => this.#requestStop(step.stepId, reason),
       onError: (e) => log.warn({ err: coerceError(e) }, 'pushing log lines failed; retrying'),
     })
+    const fileSource = this.#o.source.files
+    let files: AttemptFiles | null = null
     try {
       void this.#o.source
         .start(step)
         .catch((e: unknown) => log.warn({ err: coerceError(e) }, 'start report failed'))
-      const onLines = (lines: Parameters<LogBatcher['add']>[0]) => batcher.add(lines)
+      if (this.#o.stepFiles && fileSource) files = await this.#o.stepFiles.open(step, fileSource)
+      const onLines = (lines: Parameters<LogBatcher['add']>[0]) => {
+        files?.observe(lines)
+        batcher.add(lines)
+      }
       const result = step.container
-        ? await this.#runContainer(step, step.container, r, onLines)
+        ? await this.#runContainer(step, step.container, r, onLines, files)
         : await runScript(
             {
               language: step.action.language,
@@ -182,7 +191,7 @@ export class Worker {
                 step.action.source === null ? null : resolve(step.cwd, step.action.source),
               args: step.action.args,
               cwd: step.cwd,
-              env: { ...this.#o.baseEnv, ...step.env },
+              env: { ...this.#o.baseEnv, ...step.env, ...files?.env },
               timeoutMs: step.timeoutSecs * 1000,
               killGraceMs: this.#o.killGraceMs,
             },
@@ -197,7 +206,7 @@ export class Worker {
       const outcome = r.shutdown
         ? shutdownOutcome(result, this.#o.shutdownFailureMessage ?? 'worker shutting down')
         : toOutcome(result, r.stopReason)
-      await this.#o.source.complete(step, outcome)
+      await this.#o.source.complete(step, files ? await files.finish(outcome) : outcome)
     } catch (e) {
       log.error({ err: coerceError(e) }, 'step execution failed')
       await batcher.flush().catch(() => undefined)
@@ -212,6 +221,8 @@ export class Worker {
         .catch((err: unknown) =>
           log.error({ err: coerceError(err) }, 'reporting the failure failed'),
         )
+    } finally {
+      files?.dispose()
     }
   }
 
@@ -220,6 +231,7 @@ export class Worker {
     container: ContainerStep,
     r: Running,
     onLines: (lines: Parameters<LogBatcher['add']>[0]) => void,
+    files: AttemptFiles | null,
   ): Promise<ExecResult> {
     const support = this.#o.containers
     if (!support) {
@@ -227,8 +239,8 @@ export class Worker {
         'this worker has no Docker Engine for container steps (it was not reachable at start)',
       )
     }
-    // Step artifacts and state do not exist yet: no folders to mount (container-command.ts).
-    const plan = await planContainer(step, container, support.settings, NO_STEP_FOLDERS)
+    const folders = files?.folders ?? NO_STEP_FOLDERS
+    const plan = await planContainer(step, container, support.settings, folders)
     if (!plan.ok) return startFailure(plan.message)
     return runContainer(plan.run, {
       engine: support.engine,

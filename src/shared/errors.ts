@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'lease_expired',
   'lease_token_used',
   'payload_too_large',
+  'range_not_satisfiable',
   'unsupported_media_type',
   'upgrade_required',
   'too_many_requests',
@@ -78,6 +79,12 @@ export class ConflictError extends AppError {
     code: 'conflict' | 'lease_expired' | 'lease_token_used' = 'conflict',
   ) {
     super(message, { code, status: 409 })
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string) {
+    super(message, { code: 'payload_too_large', status: 413 })
   }
 }
 

@@ -26,7 +26,16 @@ export const TERMINAL_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([
   'cancelled',
 ])
 
-export const SOURCE_TYPES = ['api', 'user', 'trigger', 'webhook', 'hook', 'task', 'rerun'] as const
+export const SOURCE_TYPES = [
+  'api',
+  'user',
+  'trigger',
+  'webhook',
+  'hook',
+  'task',
+  'rerun',
+  'upload',
+] as const
 export type SourceType = (typeof SOURCE_TYPES)[number]
 
 export const WORKER_STATUSES = ['active', 'draining', 'lost', 'revoked'] as const

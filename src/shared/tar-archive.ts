@@ -425,8 +425,9 @@ export async function unpackArchive(
     }
   } catch (err) {
     const e = coerceError(err)
-    const why =
-      e instanceof TarFormatError ? e.message : `not a readable gzip tar archive (${e.message})`
+    const zlib = /^Z_/.test(String((e as { code?: unknown }).code))
+    if (!(e instanceof TarFormatError) && !zlib) throw e
+    const why = zlib ? `not a readable gzip tar archive (${e.message})` : e.message
     throw new TarArchiveError([...u.problems, why])
   } finally {
     gunzip.destroy()

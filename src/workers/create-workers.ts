@@ -10,12 +10,17 @@ import type { ReadySignal } from '../dispatch/ready-signal.ts'
 import type { Jobs } from '../jobs/create-jobs.ts'
 import { monotonicMs } from '../shared/clock.ts'
 import type { Logger } from '../shared/logger.ts'
+import type { ArtifactStore } from '../artifacts/artifact-store.ts'
+import type { StateStore } from '../state/state-store.ts'
 import { RemoteStepCalls } from './remote-step-calls.ts'
+import { RemoteStepFiles } from './remote-step-files.ts'
 import { WorkerLifecycle } from './worker-lifecycle.ts'
 
 export interface Workers {
   readonly lifecycle: WorkerLifecycle
   readonly steps: RemoteStepCalls
+  /** Artifacts and task state of remote workers' steps. */
+  readonly files: RemoteStepFiles
   /** Waiting long-poll claims answer "no work" at once, and new ones do not wait. */
   stop(): void
 }
@@ -27,6 +32,8 @@ export function createWorkers(d: {
   readonly jobs: Jobs
   readonly dispatch: Pick<Dispatch, 'source'>
   readonly ready: ReadySignal
+  readonly artifacts: ArtifactStore
+  readonly state: StateStore | null
 }): Workers {
   const { config, database, logger, jobs } = d
   const lifecycle = new WorkerLifecycle({
@@ -47,5 +54,10 @@ export function createWorkers(d: {
     logger: logger.child({ component: 'worker-protocol' }),
     monotonicMs,
   })
-  return { lifecycle, steps, stop: () => steps.close() }
+  const files = new RemoteStepFiles({
+    db: database.db,
+    artifacts: d.artifacts,
+    state: d.state,
+  })
+  return { lifecycle, steps, files, stop: () => steps.close() }
 }

@@ -38,7 +38,8 @@ interface Problem {
   readonly message: string
 }
 
-const LATER_ROOTS = ['state', 'global_state']
+/** Task state (STROEM-REFERENCE.md §2.1): what a worker step renders with at claim. */
+const STATE_ROOTS = ['state', 'global_state']
 const EACH_KEYS = ['item', 'index', 'total']
 const EACH_ONLY_IN_LOOPS = "'each' is only available in steps with for_each"
 
@@ -66,6 +67,8 @@ interface RefContext {
   readonly input: InputView
   /** Why `each` is not available here, or null when it is (§5.7). */
   readonly eachDenied: string | null
+  /** Why `state` / `global_state` are not available here (null: they are: a worker step). */
+  readonly stateDenied: string | null
 }
 
 function problem(severity: IssueSeverity, code: string, message: string): Problem {
@@ -83,9 +86,6 @@ function elsewhere(root: string): Problem | null {
   if (root === 'webhook') {
     const msg = "'webhook' is only available in webhook trigger inputs"
     return problem('error', 'template-unknown-variable', msg)
-  }
-  if (LATER_ROOTS.includes(root)) {
-    return problem('unsupported', 'unsupported', `uses '${root}', which Weir does not support yet`)
   }
   return null
 }
@@ -110,6 +110,11 @@ function checkStepRef(ref: Ref, ctx: RefContext): Problem | null {
   if (ref.root === 'input') return checkInputRef(ref, input)
   if (ref.root === 'secret') return null
   if (ref.root === 'each') return checkEachRef(ref, ctx.eachDenied)
+  if (STATE_ROOTS.includes(ref.root)) {
+    if (ctx.stateDenied === null) return null
+    const msg = `'${ref.root}' is not available ${ctx.stateDenied}`
+    return problem('error', 'template-unknown-variable', msg)
+  }
   const other = elsewhere(ref.root)
   if (other) return other
   if (view === null) return null
@@ -122,15 +127,17 @@ function checkStepRef(ref: Ref, ctx: RefContext): Problem | null {
         : `references step '${ref.root}' which is not upstream of '${self}'; add it to depends_on`
     return problem('error', 'template-not-upstream', msg)
   }
-  const known = ['input', 'secret', ...(ctx.eachDenied === null ? ['each'] : []), ...view.upstream]
+  const known = [
+    ...['input', 'secret', ...(ctx.eachDenied === null ? ['each'] : [])],
+    ...(ctx.stateDenied === null ? STATE_ROOTS : []),
+    ...view.upstream,
+  ]
   const msg = `unknown variable '${ref.root}'${didYouMean(ref.root, known)}`
   return problem('error', 'template-unknown-variable', msg)
 }
 
 function onlyThese(ref: Ref, allowed: ReadonlyArray<string>, where: string): Problem | null {
   if (allowed.includes(ref.root)) return null
-  const later = LATER_ROOTS.includes(ref.root) ? elsewhere(ref.root) : null
-  if (later) return later
   const msg = `'${ref.root}' is not available in ${where} (only ${allowed.join(' and ')})`
   return problem('error', 'template-unknown-variable', msg)
 }
@@ -145,6 +152,22 @@ function eachDeniedInStep(part: 'input' | 'when' | 'for_each', step: StepDraft):
     case 'input':
       return step.def.forEach !== null ? null : EACH_ONLY_IN_LOOPS
   }
+}
+
+const STATE_IN_MESSAGE = 'in an approval message (only worker steps see task state)'
+
+/** Task state is rendered at claim, for worker steps only (Strøm's contexts, §2.1). */
+function stateDeniedInStep(
+  part: 'input' | 'when' | 'for_each',
+  step: StepDraft,
+  scope: TemplateScope,
+): string | null {
+  if (part === 'when') return 'in when (only in the input and action of a worker step)'
+  if (part === 'for_each') return 'in for_each (only in the input and action of a worker step)'
+  const type = scope.actions.get(step.def.action)?.def.type
+  if (type === 'task' || type === 'approval')
+    return `in the input of a ${type} step (only worker steps see task state)`
+  return null
 }
 
 /** Why an action body cannot read `each` when this (non-loop) step runs it. */
@@ -227,12 +250,18 @@ class Views {
         view: this.step(task, step),
         input: message ? stepInput : input,
         eachDenied: step.def.forEach !== null ? null : eachDeniedFor(name, task, step),
+        stateDenied: message ? STATE_IN_MESSAGE : null,
       })
     })
     if (users.length === 0) {
       const unknown = { owner: input.owner, known: null }
       out.push(
-        checkStepRef(ref, { view: null, input: message ? unknown : input, eachDenied: null }),
+        checkStepRef(ref, {
+          view: null,
+          input: message ? unknown : input,
+          eachDenied: null,
+          stateDenied: message ? STATE_IN_MESSAGE : null,
+        }),
       )
     }
     if (this.hookInputs.has(name) && !['input', 'secret'].includes(ref.root)) {
@@ -262,7 +291,10 @@ function problemsOf(site: TemplateSite, ref: Ref, views: Views, scope: TemplateS
       if (!task || !step) return []
       const view = views.step(task, step)
       const eachDenied = eachDeniedInStep(use.part, step)
-      return listOf(checkStepRef(ref, { view, input: views.taskInput(task), eachDenied }))
+      const stateDenied = stateDeniedInStep(use.part, step, scope)
+      return listOf(
+        checkStepRef(ref, { view, input: views.taskInput(task), eachDenied, stateDenied }),
+      )
     }
     case 'action':
       return views.actionProblems(use.action, ref, false)

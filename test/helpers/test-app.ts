@@ -45,6 +45,8 @@ export async function buildTestApp(
   const workspaces = opts.workspaces ?? { default: EXAMPLE_WORKSPACE }
   const env: Record<string, string> = {
     WEIR__LOG_STORAGE__LOCAL_DIR: logDir,
+    // Artifacts and state files beside the logs: shared with a replica, removed with the logs.
+    WEIR__ARTIFACT_STORAGE__ARCHIVE__PATH: join(logDir, '.storage'),
     WEIR__LISTEN: opts.listen ?? '127.0.0.1:0',
     WEIR__EMBEDDED_WORKER__ENABLED: String(opts.worker ?? true),
     WEIR__SHUTDOWN__GRACE_MS: '2000',

@@ -5,6 +5,7 @@
 import type { Context, Next } from 'koa'
 import { HttpMethodEnum, koaBody } from 'koa-body'
 import { AppError } from '../../shared/errors.ts'
+import { hasStreamedBody } from '../streamed-body.ts'
 
 const parser = koaBody({
   json: true,
@@ -29,6 +30,10 @@ function hasBody(ctx: Context): boolean {
 }
 
 export async function jsonBody(ctx: Context, next: Next): Promise<void> {
+  if (hasStreamedBody(ctx)) {
+    await next()
+    return
+  }
   if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method) && hasBody(ctx) && !ctx.is('json')) {
     throw new AppError(
       `request body must be JSON (Content-Type: application/json), got '${ctx.get('Content-Type') || 'none'}'`,

@@ -20,7 +20,8 @@ import {
 
 const STEP_PATH = '/worker/jobs/:jobId/steps/:step'
 
-function stepCall(ctx: Context & { params: Record<string, string | undefined> }): StepCall {
+/** The step call a request makes: its worker, job, step and lease token. */
+export function stepCall(ctx: Context & { params: Record<string, string | undefined> }): StepCall {
   const jobId = parseJobId(ctx.params.jobId)
   const token = ctx.get('X-Lease-Token')
   if (token === '')

@@ -5,6 +5,7 @@ import * as m0002 from './0002_event_ids.ts'
 import * as m0003 from './0003_auth.ts'
 import * as m0004 from './0004_worker_protocol.ts'
 import * as m0005 from './0005_composed_workflows.ts'
+import * as m0006 from './0006_artifacts_state.ts'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_init': m0001,
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_auth': m0003,
   '0004_worker_protocol': m0004,
   '0005_composed_workflows': m0005,
+  '0006_artifacts_state': m0006,
 }

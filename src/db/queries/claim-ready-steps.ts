@@ -15,6 +15,24 @@ export interface ClaimRequest {
   readonly capabilities: ReadonlyArray<string>
   /** In-process workers start the process right away: record started_at with the claim. */
   readonly startNow: boolean
+  /**
+   * Task state is on (config `state_storage`): also return the newest snapshot of each claimed
+   * job's task and of its workspace. Off, the statement is the same as without state.
+   */
+  readonly withState?: boolean
+}
+
+/** A state snapshot as a claim hands it to the step: its values and where its files are. */
+export interface SnapshotRef {
+  readonly id: string
+  readonly state: Readonly<Record<string, unknown>>
+  readonly filesKey: string | null
+}
+
+/** The state a claimed step starts from (null: state is off). */
+export interface ClaimedState {
+  readonly task: SnapshotRef | null
+  readonly global: SnapshotRef | null
 }
 
 /**
@@ -56,6 +74,29 @@ export interface ClaimedJobInfo {
    * instead of reading (its write is fenced on the version, so a stale snapshot costs a retry).
    */
   readonly snapshot: { job: Job; steps: StepRun[]; version: string } | null
+  /** The newest task and workspace state as of the claim; null when the claim did not ask. */
+  readonly state: ClaimedState | null
+}
+
+/**
+ * The newest snapshots of the claimed job's task and workspace (state_snapshots_latest), when
+ * task state is on: two index probes inside the claim statement, no statement of their own.
+ */
+const stateColumns = sql`,
+        (SELECT json_build_object('id', t.id, 'state', t.state, 'files_key', t.files_key)
+          FROM state_snapshots t WHERE t.workspace = j.workspace AND t.task_name = j.task_name
+          ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AS j_task_state,
+        (SELECT json_build_object('id', g.id, 'state', g.state, 'files_key', g.files_key)
+          FROM state_snapshots g WHERE g.workspace = j.workspace AND g.task_name IS NULL
+          ORDER BY g.created_at DESC, g.id DESC LIMIT 1) AS j_global_state`
+
+function snapshotRef(v: unknown): SnapshotRef | null {
+  const o = (typeof v === 'string' ? JSON.parse(v) : v) as {
+    id: string
+    state: Record<string, unknown> | null
+    files_key: string | null
+  } | null
+  return o ? { id: o.id, state: o.state ?? {}, filesKey: o.files_key } : null
 }
 
 export async function claimReadySteps(
@@ -75,6 +116,8 @@ export async function claimReadySteps(
       j_version: string
       j_row: unknown
       j_steps: unknown
+      j_task_state?: unknown
+      j_global_state?: unknown
     }
   >`
     WITH picked AS (
@@ -124,7 +167,7 @@ export async function claimReadySteps(
         CASE WHEN runnable.n = 1 THEN row_to_json(j) END AS j_row,
         CASE WHEN runnable.n = 1 THEN (
           SELECT json_agg(r ORDER BY r.position, r.loop_index NULLS FIRST) FROM step_runs r WHERE r.job_id = c.job_id
-        ) END AS j_steps
+        ) END AS j_steps${req.withState ? stateColumns : sql``}
       FROM claimed c JOIN jobs j ON j.id = c.job_id LEFT JOIN flipped f ON f.id = c.job_id
       CROSS JOIN LATERAL (
         SELECT count(*) AS n FROM step_runs r
@@ -180,6 +223,9 @@ export async function claimReadySteps(
         started: r.j_started,
         outputs: new Map(Object.entries(outputs)),
         snapshot,
+        state: req.withState
+          ? { task: snapshotRef(r.j_task_state), global: snapshotRef(r.j_global_state) }
+          : null,
       },
     }
   })

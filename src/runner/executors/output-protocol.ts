@@ -18,9 +18,17 @@ export type OutputLine =
 
 /** Classifies one complete stdout line. */
 export function parseOutputLine(line: string): OutputLine {
-  if (!line.startsWith(OUTPUT_PREFIX)) return { kind: 'none' }
-  const skip = line.charAt(OUTPUT_PREFIX.length) === ' ' ? 1 : 0
-  const json = line.slice(OUTPUT_PREFIX.length + skip)
+  return parsePrefixedLine(line, OUTPUT_PREFIX)
+}
+
+/**
+ * Classifies one complete stdout line of a `<PREFIX>: <json>` protocol (OUTPUT:, and STATE: /
+ * GLOBAL_STATE: for task state): the prefix in column 1, one optional space, then JSON.
+ */
+export function parsePrefixedLine(line: string, prefix: string): OutputLine {
+  if (!line.startsWith(prefix)) return { kind: 'none' }
+  const skip = line.charAt(prefix.length) === ' ' ? 1 : 0
+  const json = line.slice(prefix.length + skip)
   const bytes = Buffer.byteLength(json)
   if (bytes > MAX_OUTPUT_BYTES) {
     return { kind: 'invalid', reason: `${bytes} bytes of JSON, over the 1 MiB limit` }
