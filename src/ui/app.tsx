@@ -1,6 +1,6 @@
 /** The shell: starting and sign-in states, the navigation, and the page for the current path. */
 import { useEffect } from 'preact/hooks'
-import { closeEventStream, eventStreamState } from './data/event-stream.ts'
+import { closeEventStream, eventStreamState, openEventStream } from './data/event-stream.ts'
 import { logout, session, type Session } from './data/session.ts'
 import { match, useLocation } from './lib/router.ts'
 import { useStore } from './lib/store.ts'
@@ -82,6 +82,7 @@ export function App() {
 
   useEffect(() => {
     if (s.kind === 'signed-out') closeEventStream()
+    if (s.kind === 'open' || s.kind === 'signed-in') openEventStream()
   }, [s.kind])
 
   if (s.kind === 'loading') return <p class="boot muted">Loading…</p>

@@ -3,12 +3,18 @@
  * TEST_DATABASE_URL is set) and Debian's Chromium driven by playwright-core. The UI must be built
  * first (`npm run build:ui`, which `npm run test:browser` runs).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { adminQuery, TEST_DATABASE_URL, withDatabase } from '../helpers/test-db.ts'
+import {
+  adminQuery,
+  pgliteDumpPath,
+  TEMPLATE_DB,
+  TEST_DATABASE_URL,
+  withDatabase,
+} from '../helpers/test-db.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -58,12 +64,19 @@ let counter = 0
 export async function startServer(opts: ServerOptions = {}): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-browser-'))
   const workspaces = opts.workspaces ?? { default: EXAMPLE_WORKSPACE, ui: UI_WORKSPACE }
-  let dbLine = `db: { data_dir: ${JSON.stringify(join(dir, 'pgdata'))} }`
+  // A migrated database from the global setup (test/setup/global.ts): creating and migrating
+  // an embedded one takes seconds, many more on a loaded machine.
+  const pgdata = join(dir, 'pgdata')
+  let dbLine = `db: { data_dir: ${JSON.stringify(pgdata)} }`
   let dbName: string | null = null
   if (TEST_DATABASE_URL) {
     dbName = `weir_browser_${process.pid}_${++counter}`
-    await adminQuery(`CREATE DATABASE ${dbName}`)
+    await adminQuery(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`)
     dbLine = `db: { url: ${JSON.stringify(withDatabase(TEST_DATABASE_URL, dbName))} }`
+  } else {
+    mkdirSync(pgdata)
+    const untar = spawnSync('tar', ['-xzf', pgliteDumpPath(), '-C', pgdata])
+    if (untar.status !== 0) throw new Error(`tar: ${String(untar.stderr)}`)
   }
   const config = [
     'log_level: info',

@@ -2,7 +2,10 @@ import { expect } from 'chai'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import type { Page } from 'playwright-core'
+import WebSocket from 'ws'
+import { waitFor } from '../helpers/wait-for.ts'
 import {
   EXAMPLE_WORKSPACE,
   UI_WORKSPACE,
@@ -14,6 +17,9 @@ import {
   type Browser,
   type Server,
 } from './harness.ts'
+
+/** The benchmark's log: its page reports time to first render and to the last line. */
+const LINES = 100_000
 
 const BROKEN_YAML = `tasks:
   broken:
@@ -161,5 +167,57 @@ describe('web UI in Chromium', function () {
     } finally {
       await page.emulateMedia({ colorScheme: 'light' })
     }
+  })
+
+  it('benchmark (reported, not asserted): time to first render and to the last line of a 100,000-line log', async function () {
+    this.timeout(180_000)
+    const id = await execute(server, 'ui', 'many-lines', { lines: LINES })
+    await waitFor(
+      async () => {
+        const res = await fetch(`${server.url}/api/jobs/${id}`)
+        return ((await res.json()) as { status: string }).status === 'completed'
+      },
+      { timeoutMs: 120_000, intervalMs: 200, what: 'the 100,000-line job to finish' },
+    )
+    // The same backfill read by a plain WebSocket client, for comparison.
+    const wsStart = performance.now()
+    const received = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/jobs/${id}/logs/stream`)
+      let n = 0
+      ws.on('message', () => n++)
+      ws.on('close', () => resolve(n))
+      ws.on('error', reject)
+    })
+    const wsBackfill = performance.now() - wsStart
+    expect(received).to.equal(LINES + 5)
+
+    const start = performance.now()
+    await page.goto(`${server.url}/jobs/${id}`)
+    await page.locator('.page-head .badge[data-status="completed"]').waitFor()
+    const firstRender = performance.now() - start
+    await page.locator('.log-row', { hasText: `line ${LINES}` }).waitFor({ timeout: 120_000 })
+    const lastLine = performance.now() - start
+    const lines = await page.locator('.log-view[aria-label="Job log"]').getAttribute('data-lines')
+    expect(Number(lines)).to.equal(LINES)
+    const rows = await page.locator('.log-view[aria-label="Job log"] .log-row').count()
+    expect(rows).to.be.below(200)
+
+    // Responsiveness: jump to the top of the virtualised list.
+    const jumpStart = performance.now()
+    await page.locator('.log-view[aria-label="Job log"]').evaluate((el) => el.scrollTo(0, 0))
+    await page
+      .locator('.log-view[aria-label="Job log"] .log-text', { hasText: /^line 1$/ })
+      .waitFor()
+    const jumpTop = performance.now() - jumpStart
+
+    const report = {
+      lines: LINES,
+      ws_client_backfill_ms: Math.round(wsBackfill),
+      first_render_ms: Math.round(firstRender),
+      last_line_ms: Math.round(lastLine),
+      scroll_to_top_ms: Math.round(jumpTop),
+      rows_in_dom: rows,
+    }
+    process.stdout.write(`      benchmark: ${JSON.stringify(report)}\n`)
   })
 })

@@ -74,6 +74,11 @@ async function connect(): Promise<void> {
   })
 }
 
+/** Opens the stream now (the shell does, so its indicator is right on every page). */
+export function openEventStream(): void {
+  ensureOpen()
+}
+
 function ensureOpen(): void {
   if (source || timer) return
   void connect()

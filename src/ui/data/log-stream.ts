@@ -1,23 +1,25 @@
 /**
- * A job's log over the WebSocket (API.md §6.3): backfill, then live lines, then the end marker.
+ * A job's log: what is stored already in one read (GET /api/jobs/{id}/logs: a 100,000-line log
+ * is one response, where the WebSocket would send 100,000 messages, each a task for the page),
+ * then the WebSocket (API.md §6.3) from the last seq read: live lines, then the end marker.
  * After any drop other than the end (server restart, network), it reconnects with `after_seq` =
  * the last seq received, so every line arrives once, in order; lines at or below that seq are
  * dropped should they come twice.
  */
-import { enc, withQuery } from './client.ts'
+import { enc, get, withQuery } from './client.ts'
 import { freshToken } from './session.ts'
 import type { LogLine } from './types.ts'
 
 export type LogStreamState = 'connecting' | 'live' | 'reconnecting' | 'ended'
 
 export interface LogStreamHandlers {
-  /** New lines, in seq order, in batches (one per ~50 ms while lines flow). */
+  /** New lines, in seq order, in batches (one per ~100 ms while lines flow). */
   onLines(lines: LogLine[]): void
   onEnd(status: string): void
   onState(state: LogStreamState): void
 }
 
-const FLUSH_MS = 50
+const FLUSH_MS = 100
 
 export function openLogStream(jobId: string, h: LogStreamHandlers): () => void {
   let lastSeq = 0
@@ -37,7 +39,29 @@ export function openLogStream(jobId: string, h: LogStreamHandlers): () => void {
     h.onLines(lines)
   }
 
+  /** Reads the stored lines once; on failure the WebSocket's own backfill takes over. */
+  const readStored = async () => {
+    try {
+      const stored = await get<{ logs: string }>(`/api/jobs/${enc(jobId)}/logs`)
+      if (disposed) return
+      const lines: LogLine[] = []
+      for (const text of stored.logs.split('\n')) {
+        if (text === '') continue
+        const line = JSON.parse(text) as LogLine
+        if (line.seq > lastSeq) {
+          lines.push(line)
+          lastSeq = line.seq
+        }
+      }
+      if (lines.length > 0) h.onLines(lines)
+    } catch {
+      // The stream's backfill covers what this read could not.
+    }
+  }
+
   const connect = async () => {
+    if (disposed) return
+    if (lastSeq === 0) await readStored()
     if (disposed) return
     const token = await freshToken()
     if (disposed) return

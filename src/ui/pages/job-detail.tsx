@@ -2,6 +2,7 @@
  * One job, live: its DAG coloured by step status and its steps (updated on every step and job
  * event of /api/events), its log streamed over the WebSocket, approvals, lineage and actions.
  */
+import type { Ref } from 'preact'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { enc, get, post } from '../data/client.ts'
 import { onServerEvent, onStreamOpen } from '../data/event-stream.ts'
@@ -223,6 +224,78 @@ function useJobLog(jobId: string): LogState {
   return { output: output.current, server: server.current, version, stream }
 }
 
+/**
+ * The log cards, apart from the page so that a batch of lines re-renders only them (a big log
+ * arrives in thousands of batches).
+ */
+function JobLog(props: {
+  jobId: string
+  stepNames: ReadonlyArray<string>
+  stepFilter: string
+  onStepFilter: (step: string) => void
+  logRef: Ref<HTMLDivElement>
+}) {
+  const { stepFilter, stepNames } = props
+  const log = useJobLog(props.jobId)
+  const visible = useMemo(
+    () => (stepFilter === ALL ? log.output : log.output.filter((l) => l.step === stepFilter)),
+    [log.version, log.output, stepFilter],
+  )
+  return (
+    <>
+      <div ref={props.logRef}>
+        <Card
+          title="Log"
+          labelledBy="log-title"
+          actions={
+            <>
+              <span
+                class={`stream-state stream-${log.stream}`}
+                data-testid="log-stream-state"
+                role="status"
+              >
+                {log.stream === 'live' ? 'live' : log.stream === 'ended' ? 'complete' : log.stream}
+              </span>
+              <label>
+                Step{' '}
+                <select
+                  value={stepFilter}
+                  onChange={(ev) => props.onStepFilter(ev.currentTarget.value)}
+                >
+                  <option value={ALL}>All steps</option>
+                  {stepNames.map((n) => (
+                    <option key={n} value={n}>
+                      {n}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </>
+          }
+        >
+          <LogView
+            lines={visible}
+            version={log.version}
+            label={stepFilter === ALL ? 'Job log' : `Log of step ${stepFilter}`}
+            showStep={stepFilter === ALL}
+          />
+        </Card>
+      </div>
+      <Card title="Server events" labelledBy="server-title">
+        <div class="server-log">
+          <LogView
+            lines={log.server}
+            version={log.version}
+            label="Server events"
+            showStep={false}
+            empty="No server events yet."
+          />
+        </div>
+      </Card>
+    </>
+  )
+}
+
 export function JobDetailPage({ id }: { id: string }) {
   const now = useNow()
   const job = useLoad(
@@ -237,16 +310,10 @@ export function JobDetailPage({ id }: { id: string }) {
       }
     },
   )
-  const log = useJobLog(id)
   const [stepFilter, setStepFilter] = useState<string>(ALL)
   const [actionError, setActionError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
   const logRef = useRef<HTMLDivElement>(null)
-
-  const visible = useMemo(
-    () => (stepFilter === ALL ? log.output : log.output.filter((l) => l.step === stepFilter)),
-    [log.version, log.output, stepFilter],
-  )
 
   const showLog = (name: string) => {
     setStepFilter(name)
@@ -362,52 +429,13 @@ export function JobDetailPage({ id }: { id: string }) {
       <Card title="Steps" labelledBy="steps-title">
         <StepsTable steps={j.steps} now={now} onShowLog={showLog} />
       </Card>
-      <div ref={logRef}>
-        <Card
-          title="Log"
-          labelledBy="log-title"
-          actions={
-            <>
-              <span
-                class={`stream-state stream-${log.stream}`}
-                data-testid="log-stream-state"
-                role="status"
-              >
-                {log.stream === 'live' ? 'live' : log.stream === 'ended' ? 'complete' : log.stream}
-              </span>
-              <label>
-                Step{' '}
-                <select value={stepFilter} onChange={(ev) => setStepFilter(ev.currentTarget.value)}>
-                  <option value={ALL}>All steps</option>
-                  {stepNames.map((n) => (
-                    <option key={n} value={n}>
-                      {n}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            </>
-          }
-        >
-          <LogView
-            lines={visible}
-            version={log.version}
-            label={stepFilter === ALL ? 'Job log' : `Log of step ${stepFilter}`}
-            showStep={stepFilter === ALL}
-          />
-        </Card>
-      </div>
-      <Card title="Server events" labelledBy="server-title">
-        <div class="server-log">
-          <LogView
-            lines={log.server}
-            version={log.version}
-            label="Server events"
-            showStep={false}
-            empty="No server events yet."
-          />
-        </div>
-      </Card>
+      <JobLog
+        jobId={j.job_id}
+        stepNames={stepNames}
+        stepFilter={stepFilter}
+        onStepFilter={setStepFilter}
+        logRef={logRef}
+      />
       <Artifacts job={j} />
       <div class="grid-2">
         <Card title="Input" labelledBy="input-title">
