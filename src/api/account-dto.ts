@@ -1,10 +1,32 @@
-/** Users, API keys and audit entries as snake_case JSON (API.md §7.1, §12). */
-import type { ApiKeyInfo, AuditEntry, UserSummary } from '../shared/accounts.ts'
+/** Users, API keys and audit entries as snake_case JSON (API.md §7.1, §12), with their schemas. */
+import { z } from 'zod'
+import {
+  ACTOR_TYPES,
+  AUDIT_OUTCOMES,
+  ROLES,
+  type ApiKeyInfo,
+  type AuditEntry,
+  type UserSummary,
+} from '../shared/accounts.ts'
+import { jsonDto, timestampDto } from './dto.ts'
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
 
-export function toUserDto(u: UserSummary) {
-  const authMethods: string[] = []
+export const userDto = z.object({
+  user_id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  is_admin: z.boolean(),
+  role: z.enum(ROLES),
+  auth_methods: z.array(z.enum(['password', 'api_key'])),
+  disabled: z.boolean(),
+  disabled_at: timestampDto.nullable(),
+  created_at: timestampDto,
+  last_login_at: timestampDto.nullable(),
+})
+
+export function toUserDto(u: UserSummary): z.output<typeof userDto> {
+  const authMethods: Array<'password' | 'api_key'> = []
   if (u.hasPassword) authMethods.push('password')
   if (u.hasActiveApiKey) authMethods.push('api_key')
   return {
@@ -21,7 +43,16 @@ export function toUserDto(u: UserSummary) {
   }
 }
 
-export function toApiKeyDto(k: ApiKeyInfo) {
+export const apiKeyDto = z.object({
+  prefix: z.string(),
+  name: z.string(),
+  created_at: timestampDto,
+  expires_at: timestampDto.nullable(),
+  last_used_at: timestampDto.nullable(),
+  revoked_at: timestampDto.nullable(),
+})
+
+export function toApiKeyDto(k: ApiKeyInfo): z.output<typeof apiKeyDto> {
   return {
     prefix: k.prefix,
     name: k.name,
@@ -32,7 +63,20 @@ export function toApiKeyDto(k: ApiKeyInfo) {
   }
 }
 
-export function toAuditDto(e: AuditEntry) {
+export const auditDto = z.object({
+  id: z.int(),
+  at: timestampDto,
+  actor_type: z.enum(ACTOR_TYPES),
+  actor: z.string().nullable(),
+  action: z.string(),
+  target_type: z.string().nullable(),
+  target_id: z.string().nullable(),
+  address: z.string().nullable(),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  details: z.record(z.string(), jsonDto).nullable(),
+})
+
+export function toAuditDto(e: AuditEntry): z.output<typeof auditDto> {
   return {
     id: Number(e.id),
     at: e.at.toISOString(),
@@ -43,6 +87,6 @@ export function toAuditDto(e: AuditEntry) {
     target_id: e.targetId,
     address: e.address,
     outcome: e.outcome,
-    details: e.details,
+    details: e.details === null ? null : { ...e.details },
   }
 }

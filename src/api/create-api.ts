@@ -9,6 +9,7 @@ import { httpMetrics } from './middleware/http-metrics.ts'
 import { jsonBody } from './middleware/json-body.ts'
 import { requestId } from './middleware/request-id.ts'
 import { requestLog } from './middleware/request-log.ts'
+import { storableInput } from './middleware/storable-input.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { metricsRoutes } from './routes/metrics.routes.ts'
 import { workspaceRoutes } from './routes/workspaces.routes.ts'
@@ -50,6 +51,7 @@ export const ROUTES: ReadonlyArray<RouteRegistrar> = [
   userRoutes,
   auditRoutes,
   statsRoutes,
+  openApiRoutes,
 ]
 
 export function createApi(
@@ -71,6 +73,8 @@ export function createApi(
   // Every /api request is authenticated here (when auth is configured), before body parsing.
   if (deps.auth) app.use(authMiddleware(deps.auth))
   app.use(jsonBody)
+  // Text PostgreSQL cannot store is refused here, once for every route (path, query, headers, body).
+  app.use(storableInput(router))
   app.use(async (ctx, next) => {
     await next()
     if (ctx.body !== undefined && ctx.body !== null) return

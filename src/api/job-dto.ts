@@ -1,11 +1,30 @@
-/** Jobs and steps as API.md §5.1/§5.2 show them. */
+/** Jobs and steps as API.md §5.1/§5.2 show them, with their schemas (see dto.ts). */
+import { z } from 'zod'
 import type { Job, StepRun } from '../flow/job.ts'
 import { maskSecretInputs } from '../flow/secret-values.ts'
 import { maskJsonStrings, SECRET_MASK, type Scrubber } from '../shared/secret-mask.ts'
-import type { InputSchema } from '../workspace/workspace.ts'
-import { iso } from './dto.ts'
+import { JOB_STATUSES, SOURCE_TYPES, STEP_STATUSES } from '../shared/statuses.ts'
+import { INPUT_TYPES, type InputSchema } from '../workspace/workspace.ts'
+import { iso, jsonDto, timestampDto } from './dto.ts'
 
-export function toJobSummaryDto(j: Job): Record<string, unknown> {
+export const jobSummaryDto = z.object({
+  job_id: z.string(),
+  workspace: z.string(),
+  task_name: z.string(),
+  mode: z.string(),
+  status: z.enum(JOB_STATUSES),
+  source_type: z.enum(SOURCE_TYPES),
+  source_id: z.string().nullable(),
+  created_at: timestampDto,
+  started_at: timestampDto.nullable(),
+  completed_at: timestampDto.nullable(),
+  retry_of_job_id: z.string().nullable(),
+  parent_job_id: z.string().nullable(),
+  parent_step_name: z.string().nullable(),
+  source_job_id: z.string().nullable(),
+})
+
+export function toJobSummaryDto(j: Job): z.output<typeof jobSummaryDto> {
   return {
     job_id: j.id,
     workspace: j.workspace,
@@ -14,7 +33,7 @@ export function toJobSummaryDto(j: Job): Record<string, unknown> {
     status: j.status,
     source_type: j.sourceType,
     source_id: j.sourceId,
-    created_at: iso(j.createdAt),
+    created_at: j.createdAt.toISOString(),
     started_at: iso(j.startedAt),
     completed_at: iso(j.completedAt),
     retry_of_job_id: j.retryOfJobId,
@@ -24,7 +43,46 @@ export function toJobSummaryDto(j: Job): Record<string, unknown> {
   }
 }
 
-export function toStepDto(s: StepRun): Record<string, unknown> {
+const approvalFieldDto = z.object({
+  type: z.enum(INPUT_TYPES),
+  required: z.boolean(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  options: z.array(jsonDto).optional(),
+  default: jsonDto.optional(),
+})
+
+export const stepDto = z.object({
+  step_name: z.string(),
+  action_name: z.string(),
+  action_type: z.string(),
+  runner: z.string(),
+  input: jsonDto,
+  output: jsonDto,
+  status: z.enum(STEP_STATUSES),
+  worker_id: z.string().nullable(),
+  started_at: timestampDto.nullable(),
+  completed_at: timestampDto.nullable(),
+  error_message: z.string().nullable(),
+  depends_on: z.array(z.string()),
+  attempt: z.int(),
+  exit_code: z.int().nullable(),
+  /** A for_each instance: its loop step, index and the loop's size. */
+  loop_source: z.string().nullable().optional(),
+  loop_index: z.int().nullable().optional(),
+  loop_total: z.int().nullable().optional(),
+  /** A sub-task step: the child job it started. */
+  child_job_id: z.string().optional(),
+  /** An approval step: since when it waits, what it asks and the fields an approver fills in. */
+  suspended_at: timestampDto.nullable().optional(),
+  approval_message: z.string().nullable().optional(),
+  approval_fields: z.record(z.string(), approvalFieldDto).optional(),
+  /** Why a ready step is not claimed (no connected worker can take it). */
+  waiting_reason: z.string().optional(),
+})
+type StepDto = z.output<typeof stepDto>
+
+export function toStepDto(s: StepRun): StepDto {
   return {
     step_name: s.name,
     action_name: s.actionName,
@@ -37,7 +95,7 @@ export function toStepDto(s: StepRun): Record<string, unknown> {
     started_at: iso(s.startedAt),
     completed_at: iso(s.completedAt),
     error_message: s.errorMessage,
-    depends_on: s.dependsOn,
+    depends_on: [...s.dependsOn],
     attempt: s.attempt,
     exit_code: s.exitCode,
     ...(s.loopSource !== null
@@ -49,7 +107,9 @@ export function toStepDto(s: StepRun): Record<string, unknown> {
 }
 
 /** An approval step shows its message and the fields an approver fills in. */
-function approvalFields(s: StepRun): Record<string, unknown> {
+function approvalFields(
+  s: StepRun,
+): Pick<StepDto, 'suspended_at' | 'approval_message' | 'approval_fields'> {
   if (s.spec.action.type !== 'approval') return {}
   const out = s.output as { approval_message?: unknown } | null
   return {
@@ -63,7 +123,7 @@ function approvalFields(s: StepRun): Record<string, unknown> {
           required: f.required,
           ...(f.name !== null ? { name: f.name } : {}),
           ...(f.description !== null ? { description: f.description } : {}),
-          ...(f.options !== null ? { options: f.options } : {}),
+          ...(f.options !== null ? { options: [...f.options] } : {}),
           ...(f.default !== undefined ? { default: f.default } : {}),
         },
       ]),
@@ -93,6 +153,15 @@ function maskInput(
   return out
 }
 
+export const jobDetailDto = jobSummaryDto.extend({
+  input: z.record(z.string(), jsonDto),
+  output: jsonDto,
+  revision: z.string(),
+  cancel_requested_at: timestampDto.nullable(),
+  error_message: z.string().nullable(),
+  steps: z.array(stepDto),
+})
+
 /**
  * The job detail with secrets masked (API.md §5.2): secret input fields read `******` whole, so
  * do step input fields that hold the value of a secret job input (short ones included), and
@@ -104,14 +173,14 @@ export function toJobDetailDto(
   mask: JobMask,
   /** Why ready steps are not claimed, by step name (workers/waiting-reason.ts). */
   waiting: ReadonlyMap<string, string> = new Map(),
-): Record<string, unknown> {
+): z.output<typeof jobDetailDto> {
   const input = maskInput(j.input, mask.inputSchema, new Set()) as Record<string, unknown>
   const hidden = new Set(
     Object.keys(j.input)
       .filter((k) => input[k] === SECRET_MASK && j.input[k] !== SECRET_MASK)
       .map((k) => j.input[k]),
   )
-  const body = {
+  const body: z.output<typeof jobDetailDto> = {
     ...toJobSummaryDto(j),
     input,
     output: j.output ?? null,
@@ -124,5 +193,5 @@ export function toJobDetailDto(
       ...(waiting.has(s.name) ? { waiting_reason: waiting.get(s.name) } : {}),
     })),
   }
-  return maskJsonStrings(body, mask.scrubber) as Record<string, unknown>
+  return maskJsonStrings(body, mask.scrubber) as typeof body
 }

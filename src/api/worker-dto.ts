@@ -1,32 +1,66 @@
-/** Workers (API.md §7.2) and claims (§11.3) as JSON. */
+/** Workers (API.md §7.2) and claims (§11.3) as JSON, with their schemas (see dto.ts). */
+import { z } from 'zod'
 import type { ClaimedRender } from '../dispatch/claim-steps.ts'
 import type { HeartbeatResult } from '../workers/worker-lifecycle.ts'
+import { WORKER_STATUSES } from '../shared/statuses.ts'
 import type { WorkerRecord, WorkerStepRecord } from '../workers/worker-record.ts'
-import { iso } from './dto.ts'
+import { iso, jsonDto, timestampDto } from './dto.ts'
 
-export function toWorkerDto(w: WorkerRecord): Record<string, unknown> {
+export const workerDto = z.object({
+  worker_id: z.string(),
+  name: z.string(),
+  kind: z.enum(['remote', 'embedded']),
+  status: z.enum(WORKER_STATUSES),
+  tags: z.array(z.string()),
+  capabilities: z.array(z.string()),
+  version: z.string().nullable(),
+  hostname: z.string().nullable(),
+  max_concurrency: z.int(),
+  running_steps: z.int(),
+  last_heartbeat: timestampDto.nullable(),
+  registered_at: timestampDto,
+  draining_since: timestampDto.nullable(),
+  drain_reason: z.string().nullable(),
+})
+
+export function toWorkerDto(w: WorkerRecord): z.output<typeof workerDto> {
   return {
     worker_id: w.id,
     name: w.name,
     kind: w.kind,
     status: w.status,
-    tags: w.tags,
-    capabilities: w.capabilities,
+    tags: [...w.tags],
+    capabilities: [...w.capabilities],
     version: w.version,
     hostname: w.hostname,
     max_concurrency: w.maxConcurrency,
     running_steps: w.runningSteps,
     last_heartbeat: iso(w.lastHeartbeat),
-    registered_at: iso(w.registeredAt),
+    registered_at: w.registeredAt.toISOString(),
     draining_since: iso(w.drainingSince),
     drain_reason: w.drainReason,
   }
 }
 
+export const workerDetailDto = workerDto.extend({
+  recent_jobs: z.array(
+    z.object({
+      job_id: z.string(),
+      workspace: z.string(),
+      task_name: z.string(),
+      job_status: z.string(),
+      step_name: z.string(),
+      step_status: z.string(),
+      started_at: timestampDto.nullable(),
+      completed_at: timestampDto.nullable(),
+    }),
+  ),
+})
+
 export function toWorkerDetailDto(
   w: WorkerRecord,
   recent: ReadonlyArray<WorkerStepRecord>,
-): Record<string, unknown> {
+): z.output<typeof workerDetailDto> {
   return {
     ...toWorkerDto(w),
     recent_jobs: recent.map((r) => ({
@@ -42,7 +76,17 @@ export function toWorkerDetailDto(
   }
 }
 
-export function toHeartbeatDto(h: HeartbeatResult): Record<string, unknown> {
+export const heartbeatDto = z.object({
+  status: z.enum(WORKER_STATUSES),
+  /** The leases the server holds for this worker, renewed by the heartbeat. */
+  leases: z.array(
+    z.object({ job_id: z.string(), step_name: z.string(), expires_at: timestampDto }),
+  ),
+  /** Steps the worker should stop (cancelled, lost elsewhere), with why. */
+  stop: z.array(z.object({ job_id: z.string(), step_name: z.string(), reason: z.string() })),
+})
+
+export function toHeartbeatDto(h: HeartbeatResult): z.output<typeof heartbeatDto> {
   return {
     status: h.status,
     leases: h.leases.map((l) => ({
@@ -72,6 +116,24 @@ function containerFields(c: ClaimedRender['rendered']['action']['container']) {
     },
   }
 }
+
+/** A claimed step (API.md §11.3); the action's fields depend on its type, so it is left open. */
+export const claimDto = z.looseObject({
+  lease: z.object({ token: z.string(), expires_at: timestampDto.nullable() }),
+  job_id: z.string(),
+  workspace: z.string(),
+  revision: z.string(),
+  task_name: z.string(),
+  step_name: z.string(),
+  attempt: z.int(),
+  action_name: z.string(),
+  action_type: z.string(),
+  runner: z.string(),
+  action: z.looseObject({ type: z.string() }),
+  input: jsonDto,
+  timeout_secs: z.number().nullable(),
+  env: z.record(z.string(), z.string()),
+})
 
 /** A claimed step for a remote worker: the rendered action, input and environment. */
 export function toClaimDto(c: ClaimedRender): Record<string, unknown> {

@@ -1,11 +1,21 @@
 /**
  * Mounted first: every error leaves as `{"error", "code", "field"?}` (API.md §1.4). AppErrors keep
- * their status; http-errors from koa-body keep theirs; anything else is a 500 that leaks nothing
- * and is logged with the request id.
+ * their status; http-errors from koa-body keep theirs; an error that says the database cannot be
+ * reached (shared/database-unavailable.ts) is a 503 `unavailable` with Retry-After, whatever the
+ * route; anything else is a 500 that leaks nothing and is logged with the request id.
  */
 import type { Context, Next } from 'koa'
+import { isDatabaseUnavailable } from '../../shared/database-unavailable.ts'
 import { coerceError, isAppError, type ErrorCode } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
+
+/** Retry-After of a 503, in seconds: a restarting PostgreSQL is usually back within that. */
+export const UNAVAILABLE_RETRY_AFTER_SECS = 2
+
+const UNAVAILABLE = {
+  error: 'the database cannot be reached right now; retry shortly',
+  code: 'unavailable',
+} as const
 
 const INTERNAL = { error: 'Internal server error', code: 'internal' } as const
 
@@ -55,6 +65,25 @@ export function errorHandler(logger: Logger) {
     try {
       await next()
     } catch (thrown) {
+      // A 4xx says what is wrong with the request; anything worse is first checked for a
+      // database that cannot be reached (also as the cause of an AppError), which is a 503.
+      const clientError =
+        (isAppError(thrown) || isHttpError(thrown)) && thrown.status >= 400 && thrown.status < 500
+      if (!clientError && isDatabaseUnavailable(thrown)) {
+        logger.warn(
+          {
+            err: coerceError(thrown),
+            requestId: requestIdOf(ctx),
+            method: ctx.method,
+            path: ctx.path,
+          },
+          'request failed: database unavailable',
+        )
+        ctx.status = 503
+        ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECS))
+        ctx.body = { ...UNAVAILABLE }
+        return
+      }
       if (isAppError(thrown)) {
         ctx.status = thrown.status
         ctx.body = {
@@ -62,6 +91,7 @@ export function errorHandler(logger: Logger) {
           code: thrown.expose ? thrown.code : INTERNAL.code,
           ...(thrown.field !== undefined ? { field: thrown.field } : {}),
         }
+        if (thrown.status === 503) ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECS))
         if (thrown.status >= 500) logError(ctx, logger, thrown)
         return
       }
@@ -80,7 +110,13 @@ export function errorHandler(logger: Logger) {
   }
 }
 
+function requestIdOf(ctx: Context): string | undefined {
+  return (ctx.state as { requestId?: string }).requestId
+}
+
 function logError(ctx: Context, logger: Logger, err: Error): void {
-  const requestId = (ctx.state as { requestId?: string }).requestId
-  logger.error({ err, requestId, method: ctx.method, path: ctx.path }, 'request failed')
+  logger.error(
+    { err, requestId: requestIdOf(ctx), method: ctx.method, path: ctx.path },
+    'request failed',
+  )
 }

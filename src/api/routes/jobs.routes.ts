@@ -88,14 +88,14 @@ export const jobListQuerySchema = z
   }))
 
 /** An approver's decision (STROEM-REFERENCE.md §3.3). */
-const approveBodySchema = z.strictObject({
+export const approveBodySchema = z.strictObject({
   approved: z.boolean(),
   input: z.record(z.string(), z.unknown()).nullish(),
   rejection_reason: z.string().nullish(),
 })
 
 /** Cancel and retry take no parameters; a body, if sent, is ignored as long as it is an object. */
-const noParamsBodySchema = z.object({})
+export const noParamsBodySchema = z.object({})
 
 /** Why the job's ready steps wait, when no connected worker can take them (read only then). */
 async function waitingReasons(

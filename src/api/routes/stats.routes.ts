@@ -9,10 +9,10 @@ import type { ApiDeps } from '../api-deps.ts'
 import { intParam } from '../query-params.ts'
 import { parseQuery } from '../zod-issues.ts'
 
-const statsQuery = z.strictObject({ workspace: z.string().min(1).optional() })
+export const statsQuery = z.strictObject({ workspace: z.string().min(1).optional() })
 
 /** `limit`: how many of the task's last completed jobs (1–500, default 50). */
-const taskStatsQuery = z.strictObject({
+export const taskStatsQuery = z.strictObject({
   limit: intParam('limit', 1)
     .transform((n) => Math.min(n, 500))
     .default(50),

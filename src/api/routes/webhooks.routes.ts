@@ -181,7 +181,7 @@ export function webhookRoutes(router: Router, deps: ApiDeps): void {
 }
 
 /** `wait=true` holds the request until the job ends or `timeout` seconds (1–300, default 30); `secret` may sit beside them. */
-const jobWaitQuery = z.object({
+export const jobWaitQuery = z.object({
   wait: boolParam('wait', false),
   timeout: intParam('timeout', 1)
     .refine((n) => n <= 300, {

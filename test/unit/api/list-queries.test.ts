@@ -69,7 +69,7 @@ describe('list query strings', () => {
       ],
       [
         { source_type: 'x' },
-        "unknown source_type 'x' (expected api, user, trigger, webhook, hook, task, rerun)",
+        "unknown source_type 'x' (expected api, user, trigger, webhook, hook, task, rerun, upload)",
         'source_type',
       ],
       [{ cursor: 'zz' }, "invalid cursor 'zz'", 'cursor'],
