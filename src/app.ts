@@ -53,8 +53,10 @@ import { createArtifacts, type Artifacts } from './artifacts/create-artifacts.ts
 import { createRetention } from './retention/create-retention.ts'
 import type { RetentionReport } from './retention/retention-policy.ts'
 import { createState, type State } from './state/create-state.ts'
+import { LibrarySet } from './workspace/library-set.ts'
 import { loadWorkspace } from './workspace/load-workspace.ts'
 import { WorkspaceRegistry } from './workspace/workspace-registry.ts'
+import { librarySources, workspaceSources } from './workspace/workspace-sources.ts'
 import { WorkspaceWatcher } from './workspace/workspace-watcher.ts'
 import type { Workspace } from './workspace/workspace.ts'
 
@@ -155,10 +157,14 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
   let started = false
   let shuttingDown = false
   let built: Built | null = null
+  const wsLogger = logger.child({ component: 'workspaces' })
+  const git = { cacheDir: config.workspace_cache_dir, env: opts.env ?? {} }
   const registry = new WorkspaceRegistry({
-    sources: config.workspaces,
-    loader: (name, root) => loadWorkspace(name, root, { clock }),
-    logger: logger.child({ component: 'workspaces' }),
+    sources: workspaceSources(config),
+    loader: (name, root, o) => loadWorkspace(name, root, { clock, ...o }),
+    logger: wsLogger,
+    git,
+    libraries: new LibrarySet({ sources: librarySources(config), ...git, logger: wsLogger, clock }),
   })
   const readiness = async (): Promise<ReadinessReport> => {
     const state = dbState
@@ -472,6 +478,9 @@ function apiDepsOf(root: Root, s: Services): ApiDeps {
       },
       lifecycle,
       steps,
+      files: s.workers.files,
     },
+    artifacts: s.artifacts.store,
+    state: s.state?.store ?? null,
   }
 }

@@ -16,7 +16,7 @@ import { AfterCommit } from '../flow/after-commit.ts'
 import type { StepRun } from '../flow/job.ts'
 import { announceJobMove, announceStepMove, moveJob, moveStep } from '../flow/move-effects.ts'
 import { renderStep, type RenderedStep } from '../flow/render-step.ts'
-import { jobSecretValues, stepSecretValues } from '../flow/secret-values.ts'
+import { jobSecretValues, secretValues, stepSecretValues } from '../flow/secret-values.ts'
 
 export interface ClaimedRender {
   readonly step: StepRun
@@ -66,6 +66,11 @@ export async function claimAndRender(
   const started = new Set<string>()
   for (const { step, job } of claimed) {
     const ws = deps.workspaceFor(job.workspace, job.revision)
+    // Another workspace's action renders with that workspace's secrets, pinned at planning.
+    const { actionWorkspace, actionRevision } = step.spec
+    const owner = actionWorkspace
+      ? deps.workspaceFor(actionWorkspace, actionRevision ?? '')
+      : undefined
     try {
       const rendered = renderStep(step.spec, {
         jobId: job.id,
@@ -75,12 +80,17 @@ export async function claimAndRender(
         attempt: step.attempt,
         jobInput: job.input,
         secret: ws?.secrets ?? {},
+        ...(actionWorkspace ? { actionSecret: owner?.secrets ?? {} } : {}),
         outputs: job.outputs,
         state: job.state?.task?.state,
         globalState: job.state?.global?.state,
         clock: deps.clock,
       })
-      const secrets = [...jobSecretValues(ws, job), ...stepSecretValues(step.spec, rendered.input)]
+      const secrets = [
+        ...jobSecretValues(ws, job),
+        ...(owner ? secretValues(owner) : []),
+        ...stepSecretValues(step.spec, rendered.input),
+      ]
       // The stored input is for display only (a retry renders again): keep secrets out of it.
       const stored =
         secrets.length === 0

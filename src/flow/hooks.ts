@@ -9,7 +9,7 @@ import type { HookDef, TaskHooks, Workspace } from '../workspace/workspace.ts'
 import { failedStepsMessage, type StepSnapshot } from './job-status.ts'
 import { moveStep } from './move-effects.ts'
 import { planJob, type PlannedJob } from './plan-job.ts'
-import { toActionSpec } from './step-spec.ts'
+import { placementOf, toActionSpec } from './step-spec.ts'
 import { renderRecord, renderTemplate } from '../templates/render.ts'
 import { formatInputIssues, validateInput } from '../workspace/input-schema.ts'
 
@@ -263,7 +263,10 @@ function jobsOfHooks(hooks: ReadonlyArray<HookDef>, context: object, p: JobsOfHo
       continue
     }
     if (action.type !== 'task') {
-      jobs.push(hookJob(p, action.name, toActionSpec(action), action.retry, input))
+      const placement = placementOf(action, p.workspace.root)
+      jobs.push(
+        hookJob(p, action.name, toActionSpec(action), { retry: action.retry, input, placement }),
+      )
       continue
     }
     const task = p.workspace.tasks.get(action.task ?? '')
@@ -300,9 +303,13 @@ function hookJob(
   p: JobsOfHooks,
   actionName: string,
   action: ReturnType<typeof toActionSpec>,
-  retry: PlannedJob['steps'][number]['spec']['retry'],
-  input: Record<string, unknown>,
+  o: {
+    readonly retry: PlannedJob['steps'][number]['spec']['retry']
+    readonly input: Record<string, unknown>
+    readonly placement: ReturnType<typeof placementOf>
+  },
 ): PlannedJob {
+  const { retry, input } = o
   const stepId = p.newStepId()
   // Its one step has no dependencies: it is ready from the start.
   const ready = moveStep({ id: stepId, name: 'hook', attempt: 1, status: 'pending' }, 'deps_met')
@@ -340,7 +347,7 @@ function hookJob(
           continueOnFailure: false,
           timeoutSecs: p.defaultStepTimeoutSecs,
           retry,
-          root: p.workspace.root,
+          ...o.placement,
         },
         dependsOn: [],
         input,

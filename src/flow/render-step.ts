@@ -17,6 +17,8 @@ export interface RenderContext {
   readonly attempt: number
   readonly jobInput: Readonly<Record<string, unknown>>
   readonly secret: Readonly<Record<string, unknown>>
+  /** Another workspace's action renders with that workspace's secrets (default: `secret`). */
+  readonly actionSecret?: Readonly<Record<string, unknown>>
   /** Outputs of completed steps of the job, by step name. */
   readonly outputs: ReadonlyMap<string, unknown>
   /** The values of the task's and the workspace's newest state snapshots (none: `{}`). */
@@ -55,7 +57,7 @@ export function renderStep(spec: StepSpec, ctx: RenderContext): RenderedStep {
     ? { ...spec.input }
     : renderRecord(spec.input, { ...upstream, input: ctx.jobInput, secret: ctx.secret }, options)
   const input = prepareActionInput(spec, stepInput, ctx.jobInput)
-  const bodyCtx = { ...upstream, input, secret: ctx.secret }
+  const bodyCtx = { ...upstream, input, secret: ctx.actionSecret ?? ctx.secret }
   const a = spec.action
   const script = a.script === null ? null : renderTemplate(a.script, bodyCtx, options)
   const source = a.source === null ? null : renderTemplate(a.source, bodyCtx, options)

@@ -55,6 +55,34 @@ export interface StepSpec {
   readonly sequential?: boolean
   /** A loop instance: its item, index and the loop's size. */
   readonly each?: LoopItem | null
+  /**
+   * Another workspace's action: the workspace and revision (pinned when the job was created)
+   * whose secrets render the action. The step's own input renders in the job's workspace.
+   */
+  readonly actionWorkspace?: string
+  readonly actionRevision?: string
+  /** Whose files `root` holds when they are not the job's workspace's (a library, another workspace). */
+  readonly files?: {
+    readonly kind: 'workspace' | 'library'
+    readonly name: string
+    readonly revision: string
+  }
+}
+
+/** Where a step of `action` runs: its root, and the owner of its secrets and files when not the job's workspace. */
+export function placementOf(
+  action: ActionDef,
+  workspaceRoot: string,
+): Pick<StepSpec, 'root' | 'actionWorkspace' | 'actionRevision' | 'files'> {
+  const o = action.origin
+  if (!o) return { root: workspaceRoot }
+  return {
+    root: o.files.root,
+    files: { kind: o.files.kind, name: o.files.name, revision: o.files.revision },
+    ...(o.workspace
+      ? { actionWorkspace: o.workspace.name, actionRevision: o.workspace.revision }
+      : {}),
+  }
 }
 
 /**
@@ -106,7 +134,7 @@ export function stepSpecOf(
     continueOnFailure: step.continueOnFailure,
     timeoutSecs: step.timeoutSecs ?? opts.defaultTimeoutSecs,
     retry: step.retry ?? action.retry,
-    root: opts.root,
+    ...placementOf(action, opts.root),
     ...(step.forEach !== null ? { forEach: step.forEach, sequential: step.sequential } : {}),
   }
 }

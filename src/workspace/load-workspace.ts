@@ -9,7 +9,8 @@ import { systemClock, type Clock } from '../shared/clock.ts'
 import { coerceError } from '../shared/errors.ts'
 import { RevisionHash } from './revision.ts'
 import { validateWorkspace } from './validate-workspace.ts'
-import type { WorkspaceDocument } from './validate-workspace.ts'
+import type { ValidatedDefinitions, WorkspaceDocument } from './validate-workspace.ts'
+import type { ReferenceScope } from './action-refs.ts'
 import type { LoadResult, Workspace, WorkspaceIssue } from './workspace.ts'
 import { sortIssues } from './workspace.ts'
 import { ROOT_PATH, parseYamlFile } from './yaml-source.ts'
@@ -19,6 +20,10 @@ export interface LoadOptions {
   readonly secretsEnv?: Readonly<Record<string, string | undefined>>
   /** Behind `now()` in secret values. Default: the system clock. */
   readonly clock?: Pick<Clock, 'now'>
+  /** The revision to record instead of the content hash (a git workspace's commit SHA). */
+  readonly revision?: string
+  /** Libraries to import and workspaces that dotted action names may name (ValidateOptions). */
+  readonly scope?: ReferenceScope
 }
 
 const DEFINITIONS_DIR = '.workflows'
@@ -108,8 +113,10 @@ async function collect(root: string): Promise<Collected> {
 }
 
 /** Freezes a value and everything reachable from it; maps also refuse `set`/`delete`/`clear`. */
-function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
+export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
   if (typeof value !== 'object' || value === null || seen.has(value)) return value
+  // Frozen already (a linked version shares the loaded one's definitions).
+  if (Object.isFrozen(value)) return value
   seen.add(value)
   if (value instanceof Map) {
     for (const [k, v] of value) {
@@ -148,21 +155,48 @@ export async function loadWorkspace(
     files: collected.files,
     secretsEnv: opts.secretsEnv,
     clock: opts.clock ?? systemClock,
+    scope: opts.scope,
   })
+  const revision = opts.revision ?? collected.revision
   const issues = sortIssues([...collected.issues, ...result.issues])
   if (issues.some((i) => i.severity === 'error')) {
-    return { ok: false, issues, revision: collected.revision }
+    return { ok: false, issues, revision, references: result.references }
   }
   const workspace: Workspace = {
     name,
     root,
-    revision: collected.revision,
+    revision,
     actions: result.actions,
     tasks: result.tasks,
     triggers: result.triggers,
     secrets: result.secrets,
     hooks: result.hooks,
     issues,
+    ...(result.references.length > 0 ? { references: result.references } : {}),
   }
   return { ok: true, workspace: deepFreeze(workspace) }
+}
+
+/** A library's definitions, validated as a workspace of their own, or every problem with them. */
+export async function loadLibraryDefinitions(
+  root: string,
+  opts: { readonly clock?: Pick<Clock, 'now'> } = {},
+): Promise<
+  | { readonly ok: true; readonly defs: ValidatedDefinitions; readonly revision: string }
+  | { readonly ok: false; readonly issues: ReadonlyArray<WorkspaceIssue> }
+> {
+  let collected: Collected
+  try {
+    collected = await collect(root)
+  } catch (e) {
+    const msg = `cannot read library root '${root}': ${coerceError(e).message}`
+    return { ok: false, issues: [fileIssue('.', 'workspace-root', 'error', msg)] }
+  }
+  const defs = validateWorkspace(collected.documents, {
+    files: collected.files,
+    clock: opts.clock ?? systemClock,
+  })
+  const issues = sortIssues([...collected.issues, ...defs.issues])
+  if (issues.some((i) => i.severity === 'error')) return { ok: false, issues }
+  return { ok: true, defs, revision: collected.revision }
 }

@@ -168,16 +168,17 @@ function readForm(e: Entry, list: ReadonlyArray<Entry>, task: string, input: Ste
   }
   if (ref || !type) {
     const name = (ref && readString(ref.value, 'action')) ?? ''
-    let unsupported: string | null = null
     if (ref && name.trim() === '' && (isNull(ref.value) || kindOf(ref.value.node) === 'string')) {
       report(ref.value, 'error', 'step-form', "step 'action' is empty")
-    } else if (ref && name.includes('.')) {
-      unsupported = `step '${e.key}' uses action '${name}' from a library or another workspace, which Weir does not support yet`
-      report(ref.value, 'unsupported', 'unsupported', unsupported)
     }
     // With both forms the action keys are the mistake already reported, not unknown keys.
     checkKeys(list, type ? [...STEP_KEYS, ...SCRIPT_ACTION_KEYS] : STEP_KEYS, 'step')
-    return { action: name, actionSite: ref ? site(ref.value) : null, inline: null, unsupported }
+    return {
+      action: name,
+      actionSite: ref ? site(ref.value) : null,
+      inline: null,
+      unsupported: null,
+    }
   }
   const name = `_inline:${task}:${e.key}`
   const actionList = list.filter((x) => !(STEP_KEYS as ReadonlyArray<string>).includes(x.key))

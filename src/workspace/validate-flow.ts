@@ -3,28 +3,46 @@
  * the action's schema, and task names that collide once `-` becomes `_`.
  */
 import { findCycles } from '../flow/dag.ts'
+import { classifyActionName, splitQualified, type ReferenceScope } from './action-refs.ts'
 import { didYouMean } from './did-you-mean.ts'
 import { everyHook } from './schema-types.ts'
 import type { ActionDraft, HooksDraft, StepDraft, TaskDraft } from './schema-types.ts'
 import { templateStepName } from './workspace.ts'
-import type { WorkspaceIssue } from './workspace.ts'
+import type { WorkspaceIssue, WorkspaceReference } from './workspace.ts'
 import { issueAt } from './yaml-source.ts'
 
 type Actions = ReadonlyMap<string, ActionDraft>
+
+/** Dotted action names resolved so far: references to other workspaces, for the link. */
+export interface RefCollector {
+  /** Null: no server configuration, so dotted names are left unchecked (`weir validate DIR`). */
+  readonly scope: ReferenceScope | null
+  readonly references: WorkspaceReference[]
+}
 
 function checkActionRef(
   name: string,
   site: StepDraft['actionSite'],
   actions: Actions,
-  issues: WorkspaceIssue[],
-): void {
-  // An empty name was already a step-form or hook error; dotted names are [Later] (unsupported).
-  if (site === null || name === '' || name.includes('.') || actions.has(name)) return
-  const hint = didYouMean(
-    name,
-    [...actions.keys()].filter((a) => !a.startsWith('_inline:')),
-  )
-  issues.push(issueAt(site, 'error', 'unknown-action', `unknown action '${name}'${hint}`))
+  refs: RefCollector,
+  by: 'step' | 'hook',
+): WorkspaceIssue[] {
+  // An empty name was already a step-form or hook error.
+  if (site === null || name === '' || actions.has(name)) return []
+  if (refs.scope === null) {
+    if (splitQualified(name)) return []
+    const hint = didYouMean(
+      name,
+      [...actions.keys()].filter((a) => !a.startsWith('_inline:')),
+    )
+    return [issueAt(site, 'error', 'unknown-action', `unknown action '${name}'${hint}`)]
+  }
+  const verdict = classifyActionName(name, actions, refs.scope, by)
+  if (verdict.kind === 'problem') return [issueAt(site, 'error', verdict.code, verdict.message)]
+  const { workspace, action } = verdict
+  const { file, line, column, path } = site
+  refs.references.push({ workspace, action, file, line, column, path })
+  return []
 }
 
 function checkDependencies(steps: ReadonlyArray<StepDraft>, issues: WorkspaceIssue[]): void {
@@ -81,9 +99,14 @@ function checkStepInputs(task: TaskDraft, step: StepDraft, actions: Actions): Wo
   return out
 }
 
-function checkHooks(hooks: HooksDraft, actions: Actions, issues: WorkspaceIssue[]): void {
+function checkHooks(
+  hooks: HooksDraft,
+  actions: Actions,
+  refs: RefCollector,
+  issues: WorkspaceIssue[],
+): void {
   for (const hook of everyHook(hooks)) {
-    checkActionRef(hook.def.action, hook.actionSite, actions, issues)
+    issues.push(...checkActionRef(hook.def.action, hook.actionSite, actions, refs, 'hook'))
   }
 }
 
@@ -107,17 +130,18 @@ export function validateFlows(
   tasks: ReadonlyMap<string, TaskDraft>,
   workspaceHooks: HooksDraft,
   actions: Actions,
+  refs: RefCollector,
 ): WorkspaceIssue[] {
   const issues: WorkspaceIssue[] = []
   checkTaskNames(tasks, issues)
   for (const task of tasks.values()) {
     for (const step of task.steps) {
-      checkActionRef(step.def.action, step.actionSite, actions, issues)
+      issues.push(...checkActionRef(step.def.action, step.actionSite, actions, refs, 'step'))
       issues.push(...checkStepInputs(task, step, actions))
     }
     checkDependencies(task.steps, issues)
-    checkHooks(task.hooks, actions, issues)
+    checkHooks(task.hooks, actions, refs, issues)
   }
-  checkHooks(workspaceHooks, actions, issues)
+  checkHooks(workspaceHooks, actions, refs, issues)
   return issues
 }

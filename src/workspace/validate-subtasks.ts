@@ -80,6 +80,8 @@ export function subtaskUses(
 /** `unknown-task` for every task action, used or not, whose task does not exist. */
 function checkTargets(tasks: Tasks, actions: Actions, issues: WorkspaceIssue[]): void {
   for (const action of actions.values()) {
+    // A library's own task actions were checked with the library.
+    if (action.def.origin) continue
     const name = action.def.task
     if (action.def.type !== 'task' || name === null || !action.taskSite || tasks.has(name)) continue
     const msg = `unknown task '${name}'${didYouMean(name, tasks.keys())}`
@@ -139,13 +141,14 @@ export function validateSubtasks(
   tasks: Tasks,
   workspaceHooks: HooksDraft,
   actions: Actions,
+  imported: Tasks = new Map(),
 ): WorkspaceIssue[] {
   const issues: WorkspaceIssue[] = []
-  checkTargets(tasks, actions, issues)
+  checkTargets(imported.size === 0 ? tasks : new Map([...imported, ...tasks]), actions, issues)
   const uses = subtaskUses(tasks, workspaceHooks, actions)
   checkCycles(uses, issues)
   for (const use of uses) {
-    const target = tasks.get(use.to)
+    const target = tasks.get(use.to) ?? imported.get(use.to)
     if (target) checkInput(use, target, issues)
   }
   return issues

@@ -5,11 +5,12 @@
  * `now`.
  */
 import type { Clock } from '../shared/clock.ts'
+import type { ReferenceScope } from './action-refs.ts'
 import { everyHook } from './schema-types.ts'
 import type { ActionDraft, HookDraft, HooksDraft, TaskDraft } from './schema-types.ts'
 import type { FileDefs } from './schema-types.ts'
 import { checkSources, resolveCustomTypes } from './validate-actions.ts'
-import { validateFlows } from './validate-flow.ts'
+import { validateFlows, type RefCollector } from './validate-flow.ts'
 import { mergeFiles } from './validate-merge.ts'
 import type { MergedDefs } from './validate-merge.ts'
 import { validateSecrets } from './validate-secrets.ts'
@@ -25,6 +26,7 @@ import type {
   TaskHooks,
   TriggerDef,
   WorkspaceIssue,
+  WorkspaceReference,
 } from './workspace.ts'
 import type { YamlFile } from './yaml-source.ts'
 
@@ -37,6 +39,11 @@ export interface WorkspaceDocument {
 export interface ValidateOptions {
   /** Every file under the workspace root, relative and `/`-separated (for `source:` checks). */
   readonly files: ReadonlySet<string>
+  /**
+   * The libraries to import and the workspaces a dotted action name may name; absent (a folder
+   * validated on its own), dotted names are left unchecked.
+   */
+  readonly scope?: ReferenceScope
   /** Environment visible to `get_env` in secret values. */
   readonly secretsEnv?: Readonly<Record<string, string | undefined>>
   /** Behind `now()` in secret values. */
@@ -52,6 +59,38 @@ export interface ValidatedDefinitions {
   readonly triggers: ReadonlyMap<string, TriggerDef>
   readonly secrets: Readonly<Record<string, unknown>>
   readonly hooks: TaskHooks
+  /** Steps and hooks naming another workspace's action, to link. */
+  readonly references: ReadonlyArray<WorkspaceReference>
+  /** The workspace's own definitions with their positions (what a library import renames). */
+  readonly drafts: {
+    readonly actions: ReadonlyMap<string, ActionDraft>
+    readonly tasks: ReadonlyMap<string, TaskDraft>
+  }
+}
+
+/** The definitions the workspace imports from its libraries, merged. */
+interface Imported {
+  readonly actions: ReadonlyMap<string, ActionDef>
+  readonly tasks: ReadonlyMap<string, TaskDef>
+  readonly actionDrafts: ReadonlyMap<string, ActionDraft>
+  readonly taskDrafts: ReadonlyMap<string, TaskDraft>
+}
+
+function importedFrom(scope: ReferenceScope | undefined): Imported {
+  const out = {
+    actions: new Map<string, ActionDef>(),
+    tasks: new Map<string, TaskDef>(),
+    actionDrafts: new Map<string, ActionDraft>(),
+    taskDrafts: new Map<string, TaskDraft>(),
+  }
+  for (const lib of scope?.libraries.values() ?? []) {
+    if (!lib.ok) continue
+    for (const [k, v] of lib.actions) out.actions.set(k, v)
+    for (const [k, v] of lib.tasks) out.tasks.set(k, v)
+    for (const [k, v] of lib.actionDrafts) out.actionDrafts.set(k, v)
+    for (const [k, v] of lib.taskDrafts) out.taskDrafts.set(k, v)
+  }
+  return out
 }
 
 /** Why things cannot run in this release, by task and by action name. */
@@ -103,15 +142,22 @@ function taskUnavailable(
   return null
 }
 
-function build(merged: MergedDefs, drafts: ReadonlyMap<string, ActionDraft>, why: Unavailable) {
-  const actions = new Map<string, ActionDef>()
+function build(
+  merged: MergedDefs,
+  drafts: ReadonlyMap<string, ActionDraft>,
+  why: Unavailable,
+  imported: Imported,
+) {
+  const actions = new Map<string, ActionDef>(imported.actions)
   for (const [name, a] of drafts) {
+    if (a.def.origin) continue
     actions.set(name, { ...a.def, unsupported: a.def.unsupported ?? firstOf(why.actions, name) })
   }
-  const own = new Map([...merged.tasks].map(([n, t]) => [n, taskUnavailable(t, actions, why)]))
+  const own = new Map([...imported.tasks].map(([n, t]) => [n, t.unavailable]))
+  for (const [n, t] of merged.tasks) own.set(n, taskUnavailable(t, actions, why))
   const uses = subtaskUses(merged.tasks, merged.hooks, drafts)
   const unavailable = inheritUnavailable(own, uses)
-  const tasks = new Map<string, TaskDef>()
+  const tasks = new Map<string, TaskDef>(imported.tasks)
   for (const [name, t] of merged.tasks) {
     tasks.set(name, {
       ...t.def,
@@ -146,20 +192,31 @@ export function validateWorkspace(
 ): ValidatedDefinitions {
   const issues: WorkspaceIssue[] = []
   const merged = mergeFiles(readFiles(documents, issues), issues)
-  const drafts = allActions(merged)
-  issues.push(...validateFlows(merged.tasks, merged.hooks, drafts))
-  issues.push(...validateSubtasks(merged.tasks, merged.hooks, drafts))
-  issues.push(...checkSources(drafts.values(), opts.files))
+  const own = allActions(merged)
+  const imported = importedFrom(opts.scope)
+  // Lookups see the libraries' actions too; checks that walk definitions see only the own ones.
+  const drafts = new Map([...imported.actionDrafts, ...own])
+  const refs: RefCollector = { scope: opts.scope ?? null, references: [] }
+  issues.push(...validateFlows(merged.tasks, merged.hooks, drafts, refs))
+  issues.push(...validateSubtasks(merged.tasks, merged.hooks, drafts, imported.taskDrafts))
+  issues.push(...checkSources(own.values(), opts.files))
   const types = resolveCustomTypes(merged.customTypes, merged.connectionTypes)
   const scope = { tasks: merged.tasks, actions: drafts, workspaceHooks: merged.hooks }
   const templates = validateTemplates(merged.templates, scope)
   issues.push(...types.issues, ...templates.issues)
-  issues.push(...validateTriggers(merged.triggers, merged.tasks))
+  const triggerTasks = new Map([...imported.taskDrafts, ...merged.tasks])
+  issues.push(...validateTriggers(merged.triggers, triggerTasks))
   const secrets = validateSecrets(merged.secrets, { env: opts.secretsEnv ?? {}, clock: opts.clock })
   issues.push(...secrets.issues)
   const why: Unavailable = {
     tasks: [types.unsupportedTasks, templates.unsupportedTasks],
     actions: [types.unsupportedActions, templates.unsupportedActions],
   }
-  return { issues: sortIssues(issues), ...build(merged, drafts, why), secrets: secrets.values }
+  return {
+    issues: sortIssues(issues),
+    ...build(merged, drafts, why, imported),
+    secrets: secrets.values,
+    references: refs.references,
+    drafts: { actions: own, tasks: merged.tasks },
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * Reloads a workspace when its files change: a recursive file watcher (debounced) per folder,
- * plus a slow revision check for file systems that do not report changes. The registry keeps
- * the last good version when the new one has errors.
+ * plus a slow revision check for file systems that do not report changes; a git workspace asks
+ * its remote for a new commit every `poll_interval_secs`, and libraries are loaded again on the
+ * slow check (or their git poll, when shorter). The registry keeps the last good version when the
+ * new one has errors.
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { coerceError } from '../shared/errors.ts'
@@ -20,6 +22,7 @@ export class WorkspaceWatcher {
   readonly #o: WatcherOptions
   readonly #watchers: FSWatcher[] = []
   readonly #timers = new Map<string, NodeJS.Timeout>()
+  readonly #polls: NodeJS.Timeout[] = []
   #poll: NodeJS.Timeout | null = null
   #stopped = false
 
@@ -47,8 +50,38 @@ export class WorkspaceWatcher {
         )
       }
     }
-    this.#poll = setInterval(() => void this.#checkRevisions(), this.#o.pollMs ?? 30_000)
+    const pollMs = this.#o.pollMs ?? 30_000
+    this.#poll = setInterval(() => void this.#checkRevisions(), pollMs)
     this.#poll.unref()
+    for (const entry of this.#o.registry.list()) {
+      const git = entry.source.type === 'git' ? entry.source.git : undefined
+      if (git) this.#every(git.pollIntervalSecs * 1000, () => this.#reload(entry.name))
+    }
+    const libraries = this.#o.registry.libraries
+    if (libraries && libraries.names.length > 0) {
+      const gitMs = (libraries.pollIntervalSecs ?? Infinity) * 1000
+      this.#every(Math.min(pollMs, gitMs), () => this.#refreshLibraries())
+    }
+  }
+
+  /** Runs `task` every `ms`, never two at once. */
+  #every(ms: number, task: () => Promise<void>): void {
+    let running = false
+    const timer = setInterval(() => {
+      if (running || this.#stopped) return
+      running = true
+      void task().finally(() => (running = false))
+    }, ms)
+    timer.unref()
+    this.#polls.push(timer)
+  }
+
+  async #refreshLibraries(): Promise<void> {
+    try {
+      await this.#o.registry.refreshLibraries()
+    } catch (e) {
+      this.#o.logger.warn({ err: coerceError(e) }, 'library refresh failed')
+    }
   }
 
   #schedule(name: string): void {
@@ -92,5 +125,6 @@ export class WorkspaceWatcher {
     for (const w of this.#watchers) w.close()
     for (const t of this.#timers.values()) clearTimeout(t)
     if (this.#poll) clearInterval(this.#poll)
+    for (const p of this.#polls) clearInterval(p)
   }
 }

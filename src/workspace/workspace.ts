@@ -122,7 +122,39 @@ export interface ActionDef {
   readonly message: string | null
   /** Non-null when the action uses a feature this release does not run (its steps' tasks become unavailable). */
   readonly unsupported: string | null
+  /** Set for an action that is not the workspace's own: a library's, or another workspace's. */
+  readonly origin?: ActionOrigin
   readonly at: SourceRef
+}
+
+/** The files an action runs with: `source:` paths and the working directory resolve in `root`. */
+export interface ActionFiles {
+  readonly kind: 'workspace' | 'library'
+  readonly name: string
+  readonly revision: string
+  readonly root: string
+}
+
+/**
+ * Where an action comes from when it is not the workspace's own (STROEM-REFERENCE.md §1.1): a
+ * library imported as `<library>.<name>`, or another workspace's action named `<workspace>.<name>`,
+ * which renders with that workspace's secrets at the revision it had when the job was created.
+ */
+export interface ActionOrigin {
+  /** Another workspace's action: the workspace and revision whose secrets render it. */
+  readonly workspace: { readonly name: string; readonly revision: string } | null
+  readonly files: ActionFiles
+}
+
+/** A step (or hook) naming another workspace's action (`<workspace>.<action>`), resolved when linked. */
+export interface WorkspaceReference {
+  readonly workspace: string
+  readonly action: string
+  /** Where the step's `action:` is, for diagnostics. */
+  readonly file: string
+  readonly line: number
+  readonly column: number
+  readonly path: string
 }
 
 /** A flow step (§5.2). */
@@ -236,6 +268,8 @@ export interface Workspace {
   readonly hooks: TaskHooks
   /** Warnings and `unsupported` diagnostics of this version (errors prevent a Workspace from existing). */
   readonly issues: ReadonlyArray<WorkspaceIssue>
+  /** Steps naming another workspace's action; those actions join `actions` when linked. */
+  readonly references?: ReadonlyArray<WorkspaceReference>
 }
 
 /** The outcome of loading one workspace folder: a workspace, or the full list of problems. */
@@ -245,6 +279,8 @@ export type LoadResult =
       readonly ok: false
       readonly issues: ReadonlyArray<WorkspaceIssue>
       readonly revision: string | null
+      /** Other workspaces' actions its steps name, so they are checked along with the rest. */
+      readonly references?: ReadonlyArray<WorkspaceReference>
     }
 
 /** Formats one issue as `<file>:<line>:<column> <yaml-path>: <message>  [<code>]` (§10.1). */

@@ -17,7 +17,7 @@ describe('workspace, task and trigger routes', () => {
     const [ws] = res.body
     expect(ws).to.include({
       name: 'default',
-      tasks_count: 8,
+      tasks_count: 9,
       actions_count: 23,
       triggers_count: 2,
       error: null,
