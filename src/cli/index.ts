@@ -19,25 +19,47 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.ts')).validateCommand,
   migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
   logs: async () => (await import('./commands/logs.ts')).logsCommand,
+  run: async () => (await import('./commands/run.ts')).runCommand,
+  jobs: async () => (await import('./commands/jobs.ts')).jobsCommand,
+  job: async () => (await import('./commands/jobs.ts')).jobCommand,
+  cancel: async () => (await import('./commands/jobs.ts')).cancelCommand,
+  retry: async () => (await import('./commands/jobs.ts')).retryCommand,
+  approve: async () => (await import('./commands/approve.ts')).approveCommand,
+  tasks: async () => (await import('./commands/tasks.ts')).tasksCommand,
+  workspaces: async () => (await import('./commands/tasks.ts')).workspacesCommand,
   users: async () => (await import('./commands/users.ts')).usersCommand,
   'api-keys': async () => (await import('./commands/api-keys.ts')).apiKeysCommand,
   worker: async () => (await import('./commands/worker.ts')).workerCommand,
   'worker-token': async () => (await import('./commands/worker-token.ts')).workerTokenCommand,
+  prune: async () => (await import('./commands/prune.ts')).pruneCommand,
 }
 
 const GLOBAL_HELP = `weir — task orchestration server (Strøm-compatible workspaces)
 
 Usage: weir <command> [options]
 
-Commands:
-  serve      run the HTTP server, scheduler and embedded worker (what \`npm start\` runs)
-  validate   check workspace folders and print every problem (exit 1 on errors)
-  migrate    apply database migrations and exit
-  logs       print a job's log, or follow it live (--follow)
-  users      create or list users (in the database; no server needed)
-  api-keys   create, list or revoke users' API keys (in the database)
-  worker     run a remote worker that claims steps from a server over HTTP
-  worker-token  create, list or revoke enrollment tokens for remote workers (in the database)
+Using a server (--server URL or WEIR_SERVER, default http://127.0.0.1:8080; --token or
+WEIR_TOKEN; --json for one JSON document on stdout):
+  run          run a task: weir run <workspace>/<task> [-i key=value]… [--follow]
+               (exit 0 when the job completed); weir run --local <folder> <task> needs no server
+  jobs         list jobs (--workspace, --task, --status, --source, --limit)
+  job          show a job and its steps
+  logs         print a job's log, or follow it live (--follow)
+  cancel       cancel a job
+  retry        run a finished job again (--follow)
+  approve      approve a waiting approval step (-i key=value), or --reject it
+  tasks        list tasks (all, or one workspace's); weir tasks <ws>/<task> shows its inputs
+  workspaces   list workspaces
+
+Running Weir:
+  serve        run the HTTP server, scheduler and embedded worker (what \`npm start\` runs)
+  validate     check workspace folders and print every problem (exit 1 on errors)
+  migrate      apply database migrations and exit
+  users        create or list users (in the database; no server needed)
+  api-keys     create, list or revoke users' API keys (in the database)
+  worker       run a remote worker that claims steps from a server over HTTP
+  worker-token create, list or revoke enrollment tokens for remote workers (in the database)
+  prune        delete old jobs and gone workers now, as retention does (--dry-run: only say what)
 
 Run \`weir <command> --help\` for a command's options.
 Configuration: server-config.yaml (or --config / WEIR_CONFIG); WEIR__SECTION__KEY env overrides.

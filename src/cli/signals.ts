@@ -1,6 +1,6 @@
 /**
- * The only place that touches process signals: the first SIGTERM/SIGINT starts a graceful stop,
- * a second one forces a non-zero exit.
+ * The only place that touches process signals. Servers and workers: the first SIGTERM/SIGINT
+ * starts a graceful stop, a second one forces a non-zero exit.
  */
 export function onShutdownSignal(
   stop: (signal: string) => Promise<void>,
@@ -21,4 +21,20 @@ export function onShutdownSignal(
   }
   process.on('SIGTERM', handler)
   process.on('SIGINT', handler)
+}
+
+/**
+ * Ctrl-C and SIGTERM for a client command that has something to offer before it exits
+ * (`weir run --follow` offers to cancel the job): each signal calls `onSignal` instead of ending
+ * the process, until the returned function removes the handlers.
+ */
+export function onInterrupt(onSignal: (signal: 'SIGINT' | 'SIGTERM') => void): () => void {
+  const onInt = () => onSignal('SIGINT')
+  const onTerm = () => onSignal('SIGTERM')
+  process.on('SIGINT', onInt)
+  process.on('SIGTERM', onTerm)
+  return () => {
+    process.off('SIGINT', onInt)
+    process.off('SIGTERM', onTerm)
+  }
 }
