@@ -49,6 +49,7 @@ const MAY_IMPORT = {
     ],
   },
   metrics: { runtime: ['shared'] },
+  retention: { runtime: ['shared', 'db', 'logs'], types: ['config', 'artifacts'] },
 }
 
 /** Each feature's factory (`create-<feature>.ts`) composes its parts with the database. */
@@ -87,10 +88,13 @@ const PURE = {
     'version',
   ],
   workspace: [
+    'action-refs',
     'did-you-mean',
     'duration',
     'input-schema',
     'input-values',
+    'library-import',
+    'link-workspace',
     'revision',
     'schema-action',
     'schema-container',
@@ -120,6 +124,7 @@ const PURE = {
   state: ['state-values'],
   logs: ['log-record', 'scrubber'],
   cluster: ['log-notices', 'log-owners'],
+  retention: ['retention-policy'],
 }
 
 const PURE_GLOBALS = [
@@ -136,7 +141,7 @@ const PURE_GLOBALS = [
 /** Folders holding IO: a pure module imports nothing from them, not even types. */
 const IO_FOLDERS = [
   ...['db', 'logs', 'jobs', 'dispatch', 'runner', 'api'],
-  ...['cluster', 'events', 'auth', 'metrics', 'cli', 'artifacts', 'state'],
+  ...['cluster', 'events', 'auth', 'metrics', 'cli', 'artifacts', 'state', 'retention'],
 ]
 const IO_PACKAGES = ['kysely', 'pg', '@electric-sql/pglite', 'koa', '@koa/router', 'koa-body']
 const IO_PACKAGES_ALSO = ['ws', 'pino', 'prom-client', 'jose']

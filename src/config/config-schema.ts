@@ -227,6 +227,27 @@ export const configSchema = z
       .object({ grace_ms: z.number().int().min(0).max(600_000).default(25_000) })
       .prefault({}),
     metrics: z.object({ token: z.string().min(8).optional() }).prefault({}),
+    /** Deleting old jobs (rows, logs, artifacts) and gone workers; the leader runs it. */
+    retention: z
+      .object({
+        /** Terminal jobs older than this go (Strøm's key); 0 keeps them forever. */
+        job_days: z.number().int().min(0).max(36_500).default(30),
+        /** Lost or revoked workers unseen this long go; 0 keeps them. */
+        worker_hours: z.number().int().min(0).max(876_000).default(24),
+        /** Time between passes; the first runs a minute after the leader starts. */
+        interval_secs: positiveInt.max(604_800).default(3600),
+        /** Jobs deleted per batch (one short transaction each). */
+        batch_size: positiveInt.max(10_000).default(500),
+        /** Per workspace: its own `job_days` (0: keep its jobs forever). */
+        workspaces: z
+          .record(
+            z.string().regex(WORKSPACE_NAME_RE, 'workspace names use letters, digits, _ and -'),
+            z.object({ job_days: z.number().int().min(0).max(36_500) }).strict(),
+          )
+          .default({}),
+      })
+      .strict()
+      .prefault({}),
     docker: dockerSchema,
     artifact_storage: artifactStorageSchema,
     state_storage: stateStorageSchema,

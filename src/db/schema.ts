@@ -41,6 +41,8 @@ export interface JobsTable {
   parent_step_name: string | null
   source_job_id: string | null
   depth: Generated<number>
+  /** Set when retention starts deleting the job (its files first, then its rows). */
+  purge_started_at: NullableTimestamp
 }
 
 export interface StepRunsTable {
@@ -300,6 +302,7 @@ export const TABLE_COLUMNS = {
     'parent_step_name',
     'source_job_id',
     'depth',
+    'purge_started_at',
   ]),
   step_runs: columnsOf<StepRunsTable>()([
     'id',

@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import { openSync } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { open, rmdir, unlink, type FileHandle } from 'node:fs/promises'
 
 const NEWLINE = 0x0a
 const CHUNK_BYTES = 64 * 1024
@@ -34,6 +34,24 @@ export function logFilePath(dir: string, jobId: string, today: Date): string {
   const mm = String(d.getUTCMonth() + 1).padStart(2, '0')
   const dd = String(d.getUTCDate()).padStart(2, '0')
   return path.join(dir, yyyy, mm, dd, `${jobId}.jsonl`)
+}
+
+/**
+ * Deletes a job's log file (retention); true when there was one. Its day folder goes too once
+ * empty. The caller makes sure nothing writes the log any more (a terminal job, store closed).
+ */
+export async function removeLogFile(dir: string, jobId: string, today: Date): Promise<boolean> {
+  if (!isSafeJobId(jobId)) return false
+  const file = logFilePath(dir, jobId, today)
+  const removed = await unlink(file).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false
+      throw e
+    },
+  )
+  if (removed) await rmdir(path.dirname(file)).catch(() => undefined)
+  return removed
 }
 
 /** The seq of one stored line, or null when the line is not a log record. */

@@ -32,6 +32,8 @@ export interface Metrics {
   /** Open streaming connections by kind (`ws`, `sse`): +1 on open, -1 on close. */
   trackStream(kind: 'ws' | 'sse', delta: 1 | -1): void
   leaseLost(reason: 'expired' | 'restarted' | 'revoked'): void
+  /** What retention deleted, by kind (`jobs`, `steps`, `log_files`, `artifact_jobs`, `workers`). */
+  retentionDeleted(kind: string, n: number): void
 }
 
 export function createMetrics(opts: MetricsOptions): Metrics {
@@ -94,6 +96,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     help: 'Step leases lost by reason',
     labelNames: ['reason'] as const,
   })
+  const retained = new Counter({
+    ...on,
+    name: 'weir_retention_deleted_total',
+    help: 'Rows and files deleted by retention, by kind',
+    labelNames: ['kind'] as const,
+  })
 
   // The database gauges share one read per scrape.
   let pending: Promise<MetricsSnapshot | null> | null = null
@@ -142,6 +150,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     countLogLines: (stream, n) => logLines.inc({ stream }, n),
     trackStream: (kind, delta) => streams.inc({ kind }, delta),
     leaseLost: (reason) => leasesLost.inc({ reason }),
+    retentionDeleted: (kind, n) => retained.inc({ kind }, n),
   }
 
   function observeEvent(e: DomainEvent): void {

@@ -1,28 +1,37 @@
 /**
- * A background pass run at once and then every `intervalMs`, never two at a time (a tick while a
- * pass runs is skipped). `stop()` clears the timer and waits for a pass in flight; idempotent.
- * The pass must not throw: loops log their own errors and go on.
+ * A background pass run at once (or after `firstDelayMs`) and then every `intervalMs`, never two
+ * at a time (a tick while a pass runs is skipped). `stop()` clears the timers and waits for a pass
+ * in flight; idempotent. The pass must not throw: loops log their own errors and go on.
  */
 export class Periodic {
   readonly #pass: () => Promise<unknown>
   readonly #intervalMs: number
+  readonly #firstDelayMs: number
+  #first: NodeJS.Timeout | null = null
   #timer: NodeJS.Timeout | null = null
   #running: Promise<unknown> | null = null
   #stopping: Promise<void> | null = null
 
-  constructor(pass: () => Promise<unknown>, intervalMs: number) {
+  constructor(pass: () => Promise<unknown>, intervalMs: number, firstDelayMs = 0) {
     this.#pass = pass
     this.#intervalMs = intervalMs
+    this.#firstDelayMs = firstDelayMs
   }
 
   start(): void {
-    if (this.#timer || this.#stopping) return
+    if (this.#timer || this.#first || this.#stopping) return
     const tick = () => {
       this.#running ??= this.#pass().finally(() => (this.#running = null))
     }
-    tick()
-    this.#timer = setInterval(tick, this.#intervalMs)
-    this.#timer.unref()
+    const repeat = () => {
+      this.#first = null
+      tick()
+      this.#timer = setInterval(tick, this.#intervalMs)
+      this.#timer.unref()
+    }
+    if (this.#firstDelayMs <= 0) return repeat()
+    this.#first = setTimeout(repeat, this.#firstDelayMs)
+    this.#first.unref()
   }
 
   /** True once `stop()` was called: a long pass checks it between batches. */
@@ -32,7 +41,9 @@ export class Periodic {
 
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      if (this.#first) clearTimeout(this.#first)
       if (this.#timer) clearInterval(this.#timer)
+      this.#first = null
       this.#timer = null
       await this.#running
     })()

@@ -6,6 +6,8 @@ import * as m0003 from './0003_auth.ts'
 import * as m0004 from './0004_worker_protocol.ts'
 import * as m0005 from './0005_composed_workflows.ts'
 import * as m0006 from './0006_artifacts_state.ts'
+import * as m0007 from './0007_list_indexes.ts'
+import * as m0008 from './0008_retention.ts'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_init': m0001,
@@ -14,4 +16,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_worker_protocol': m0004,
   '0005_composed_workflows': m0005,
   '0006_artifacts_state': m0006,
+  '0007_list_indexes': m0007,
+  '0008_retention': m0008,
 }
