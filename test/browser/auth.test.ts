@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import type { Page } from 'playwright-core'
 import {
+  execute,
   launchBrowser,
   requireChromium,
   screenshot,
@@ -65,6 +66,21 @@ describe('web UI with auth on', function () {
       .locator('[data-testid="audit-table"] td', { hasText: 'auth.login' })
       .first()
       .waitFor()
+  })
+
+  it('downloads an artifact with the in-memory token', async () => {
+    const login = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    })
+    const { access_token: token } = (await login.json()) as { access_token: string }
+    const id = await execute(server, 'ui', 'report', {}, { Authorization: `Bearer ${token}` })
+    await page.goto(`${server.url}/jobs/${id}`)
+    const link = page.locator('[data-testid="artifacts"] a', { hasText: 'report.txt' })
+    await link.waitFor()
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
+    expect(download.suggestedFilename()).to.equal('report.txt')
   })
 
   it('creates an API key and shows it once', async () => {

@@ -148,6 +148,15 @@ describe('web UI in Chromium', function () {
     await page.locator('.log-view[aria-label="Server events"] .log-row').first().waitFor()
   })
 
+  it("lists a job's artifacts with download links once the step stored them", async () => {
+    const id = await execute(server, 'ui', 'report')
+    await page.goto(`${server.url}/jobs/${id}`)
+    const link = page.locator('[data-testid="artifacts"] a', { hasText: 'report.txt' })
+    await link.waitFor()
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
+    expect(download.suggestedFilename()).to.equal('report.txt')
+  })
+
   it('lists new jobs and their status changes live on the jobs page', async () => {
     await page.goto(`${server.url}/jobs?workspace=default`)
     await page.locator('[data-testid="event-stream-state"]', { hasText: 'live' }).waitFor()

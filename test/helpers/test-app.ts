@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import supertest from 'supertest'
 import { createApp, type App, type AppOptions } from '../../src/app.ts'
+import type { Config } from '../../src/config/config-schema.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { silentLogger } from '../../src/shared/logger.ts'
 import { createTestDb, truncateAll, type TestDatabase } from './test-db.ts'
@@ -38,10 +39,13 @@ export async function buildTestApp(
     listen?: string
     /** The built web UI to serve (default: the checkout's dist/ui). */
     uiDir?: string
+    /** Changes the config last (git workspaces, libraries, anything `workspaces` cannot say). */
+    configure?: (config: Config) => Config
   } = {},
 ): Promise<TestApp> {
   const database = opts.shared?.database ?? (await createTestDb())
   const logDir = opts.shared?.logDir ?? mkdtempSync(join(tmpdir(), 'weir-test-logs-'))
+  const cacheDir = mkdtempSync(join(tmpdir(), 'weir-test-cache-'))
   const workspaces = opts.workspaces ?? { default: EXAMPLE_WORKSPACE }
   const env: Record<string, string> = {
     WEIR__LOG_STORAGE__LOCAL_DIR: logDir,
@@ -51,6 +55,7 @@ export async function buildTestApp(
     WEIR__EMBEDDED_WORKER__ENABLED: String(opts.worker ?? true),
     WEIR__SHUTDOWN__GRACE_MS: '2000',
     WEIR__SCHEDULER__ENABLED: String(opts.scheduler ?? false),
+    WEIR__WORKSPACE_CACHE_DIR: cacheDir,
     ...opts.env,
   }
   const { config } = loadConfig({ env, cwd: tmpdir(), configPath: undefined, flags: {} })
@@ -60,7 +65,7 @@ export async function buildTestApp(
       Object.entries(workspaces).map(([k, p]) => [k, { type: 'folder' as const, path: p }]),
     ),
   }
-  const app = await createApp(withWs, {
+  const app = await createApp(opts.configure ? opts.configure(withWs) : withWs, {
     logger: silentLogger(),
     database,
     env: { PATH: process.env.PATH ?? '' },
@@ -82,6 +87,7 @@ export async function buildTestApp(
     },
     async close() {
       await app.stop()
+      rmSync(cacheDir, { recursive: true, force: true })
       if (opts.shared) return
       await database.close()
       rmSync(logDir, { recursive: true, force: true })

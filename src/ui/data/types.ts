@@ -144,12 +144,14 @@ export interface StepDto {
   approval_fields?: Record<string, InputFieldDef>
 }
 
-/** A file a step produced (not served by the API yet: the job page shows them once it is). */
+/** A file a step produced (GET /api/jobs/{id}/artifacts). */
 export interface ArtifactDto {
   name: string
-  size: number
+  content_type: string | null
+  size_bytes: number
+  step_name: string | null
+  created_at: string | null
   url: string
-  step_name?: string
 }
 
 export interface JobDetail extends JobSummary {

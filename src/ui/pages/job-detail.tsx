@@ -7,7 +7,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { enc, get, post } from '../data/client.ts'
 import { onServerEvent, onStreamOpen } from '../data/event-stream.ts'
 import { openLogStream, type LogStreamState } from '../data/log-stream.ts'
-import type { JobDetail, LogLine, StepDto } from '../data/types.ts'
+import type { ArtifactDto, JobDetail, LogLine, StepDto } from '../data/types.ts'
+import { authRequired, freshToken } from '../data/session.ts'
 import { durationBetween, formatBytes, formatDuration, formatTime, shortId } from '../lib/format.ts'
 import { navigate } from '../lib/router.ts'
 import { DagView, type DagNode } from '../components/dag-view.tsx'
@@ -149,19 +150,52 @@ function StepsTable(props: {
   )
 }
 
-/** The seam for artifacts: listed with download links once the API returns them. */
-function Artifacts({ job }: { job: JobDetail }) {
-  const list = job.artifacts
-  if (!list || list.length === 0) return null
+/** Downloads with the bearer token when auth is on (a plain link would carry none). */
+async function download(a: ArtifactDto): Promise<void> {
+  const token = await freshToken()
+  const res = await fetch(a.url, { headers: token ? { Authorization: `Bearer ${token}` } : {} })
+  if (!res.ok) throw new Error(`download of ${a.name} failed (${res.status})`)
+  const href = URL.createObjectURL(await res.blob())
+  const link = document.createElement('a')
+  link.href = href
+  link.download = a.name.split('/').pop() ?? a.name
+  link.click()
+  setTimeout(() => URL.revokeObjectURL(href), 60_000)
+}
+
+/** The files the job's steps produced, listed as they are stored (reloaded on step ends). */
+function Artifacts({ jobId }: { jobId: string }) {
+  const [error, setError] = useState<unknown>(null)
+  const list = useLoad(
+    () => get<ArtifactDto[]>(`/api/jobs/${enc(jobId)}/artifacts`).catch(() => []),
+    [jobId],
+    (trigger) =>
+      onServerEvent(
+        (e) =>
+          e.data.job_id === jobId &&
+          (e.type === 'step.finished' || e.type === 'job.finished') &&
+          trigger(),
+      ),
+  )
+  if (!list.data || list.data.length === 0) return null
   return (
     <Card title="Artifacts" labelledBy="artifacts-title">
-      <ul class="list">
-        {list.map((a) => (
-          <li key={a.url}>
-            <a href={a.url} download={a.name}>
+      <ErrorNotice error={error} />
+      <ul class="list" data-testid="artifacts">
+        {list.data.map((a) => (
+          <li key={a.name}>
+            <a
+              href={a.url}
+              download={a.name.split('/').pop()}
+              onClick={(ev) => {
+                if (!authRequired()) return
+                ev.preventDefault()
+                download(a).catch(setError)
+              }}
+            >
               {a.name}
             </a>
-            <span class="muted small"> {formatBytes(a.size)}</span>
+            <span class="muted small"> {formatBytes(a.size_bytes)}</span>
             {a.step_name && <span class="muted small"> from {a.step_name}</span>}
           </li>
         ))}
@@ -436,7 +470,7 @@ export function JobDetailPage({ id }: { id: string }) {
         onStepFilter={setStepFilter}
         logRef={logRef}
       />
-      <Artifacts job={j} />
+      <Artifacts jobId={j.job_id} />
       <div class="grid-2">
         <Card title="Input" labelledBy="input-title">
           <pre class="json">{JSON.stringify(j.input, null, 2)}</pre>

@@ -49,6 +49,7 @@ describe('mapping a claim onto a step to run (mapClaim)', () => {
         env: { STROEM_JOB_ID: JOB, WEIR_INPUT_NAME: 'World', WEIR_INPUT_COUNT: '3' },
         cwd: '/tmp/scratch',
         timeoutSecs: 1800,
+        state: null,
       },
     })
   })
