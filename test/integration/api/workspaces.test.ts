@@ -18,7 +18,7 @@ describe('workspace, task and trigger routes', () => {
     expect(ws).to.include({
       name: 'default',
       tasks_count: 9,
-      actions_count: 23,
+      actions_count: 25,
       triggers_count: 2,
       error: null,
     })
