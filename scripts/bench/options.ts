@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly quick: boolean
   readonly dbs: ReadonlyArray<DbKind>
   readonly only: ReadonlySet<ScenarioId>
+  /** B14's executions (default: 10,000; 2,000 with --quick). */
+  readonly b14Executions: number | null
 }
 
 export type ParsedOptions =
@@ -43,15 +45,20 @@ export function runsOn(options: BenchOptions, id: ScenarioId, db: DbKind): boole
 }
 
 export const USAGE =
-  'usage: npm run bench -- [--quick] [--db pg|pglite|both] [--only B1,B4,...,baselines]'
+  'usage: npm run bench -- [--quick] [--db pg|pglite|both] [--only B1,B4,...,baselines] [--b14-executions N]'
 
 /** Parses argv; `--only` takes ids case-insensitively and reports every unknown one at once. */
 export function parseBenchArgs(argv: ReadonlyArray<string>): ParsedOptions {
-  let values: { quick?: boolean; db?: string; only?: string }
+  let values: { quick?: boolean; db?: string; only?: string; 'b14-executions'?: string }
   try {
     values = parseArgs({
       args: [...argv],
-      options: { quick: { type: 'boolean' }, db: { type: 'string' }, only: { type: 'string' } },
+      options: {
+        quick: { type: 'boolean' },
+        db: { type: 'string' },
+        only: { type: 'string' },
+        'b14-executions': { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     }).values
@@ -64,12 +71,18 @@ export function parseBenchArgs(argv: ReadonlyArray<string>): ParsedOptions {
   }
   const only = parseOnly(values.only)
   if (!only.ok) return only
+  const rawN = values['b14-executions']
+  const b14Executions = rawN === undefined ? null : Number(rawN)
+  if (b14Executions !== null && !(Number.isInteger(b14Executions) && b14Executions > 0)) {
+    return { ok: false, error: `--b14-executions: expected a positive integer, got '${rawN}'` }
+  }
   return {
     ok: true,
     options: {
       quick: values.quick === true,
       dbs: db === 'both' ? ['pg', 'pglite'] : [db],
       only: only.ids,
+      b14Executions,
     },
   }
 }

@@ -145,7 +145,9 @@ for (const db of options.dbs) {
   if (db === 'pg' && want('B17')) await scenario('b17', db, () => runB17(ctx))
   if (runsOn(options, 'B14', db)) {
     await scenario('b14', db, async () =>
-      runB14(ctx, db, db === 'pg' ? await freshDatabase('weir_bench_b14') : null),
+      runB14(ctx, db, db === 'pg' ? await freshDatabase('weir_bench_b14') : null, {
+        executions: options.b14Executions,
+      }),
     )
   }
 }

@@ -27,6 +27,16 @@ describe('bench options', () => {
     expect([...r.options.only]).to.deep.equal(['B15', 'B16'])
   })
 
+  it('reads --b14-executions as a positive integer, default none', () => {
+    const r = parseBenchArgs(['--b14-executions', '100000'])
+    expect(r.ok && r.options.b14Executions).to.equal(100_000)
+    const d = parseBenchArgs([])
+    expect(d.ok && d.options.b14Executions).to.equal(null)
+    const bad = parseBenchArgs(['--b14-executions', '-3'])
+    expect(bad).to.deep.include({ ok: false })
+    if (!bad.ok) expect(bad.error).to.include("got '-3'")
+  })
+
   it('names every unknown scenario at once', () => {
     const r = parseBenchArgs(['--only', 'B1,B2,B99'])
     expect(r).to.deep.include({ ok: false })
