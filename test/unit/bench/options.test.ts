@@ -32,9 +32,9 @@ describe('bench options', () => {
     expect(r.ok && r.options.b14Executions).to.equal(100_000)
     const d = parseBenchArgs([])
     expect(d.ok && d.options.b14Executions).to.equal(null)
-    const bad = parseBenchArgs(['--b14-executions', '-3'])
+    const bad = parseBenchArgs(['--b14-executions', '1.5'])
     expect(bad).to.deep.include({ ok: false })
-    if (!bad.ok) expect(bad.error).to.include("got '-3'")
+    if (!bad.ok) expect(bad.error).to.include("got '1.5'")
   })
 
   it('names every unknown scenario at once', () => {
