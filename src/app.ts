@@ -466,6 +466,7 @@ function apiDepsOf(root: Root, s: Services): ApiDeps {
     renderWithSecrets: (ws, tpl) => renderTemplate(tpl, { secret: ws.secrets }, { clock }),
     metrics: root.metrics,
     metricsToken: config.metrics.token ?? null,
+    metricsPublic: config.metrics.public,
     auth: s.auth.auth,
     accounts: s.auth.accounts,
     audit: createAuditRecorder(s.auth.accounts, logger.child({ component: 'audit' })),

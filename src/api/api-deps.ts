@@ -91,6 +91,8 @@ export interface ApiDeps {
   /** Prometheus registry behind GET /metrics; `metricsToken` is config `metrics.token`. */
   readonly metrics: Metrics
   readonly metricsToken: string | null
+  /** Config `metrics.public`: no token needed, whatever `auth` and `metricsToken` say. */
+  readonly metricsPublic: boolean
   /** `audit.record(ctx, {action, targetType, targetId, details})` after an audited action. */
   readonly audit: AuditRecorder
   /** Workers as the API shows them, and the operator's actions on them (API.md §7.2, §7.3). */

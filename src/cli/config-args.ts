@@ -11,9 +11,13 @@ const CONFIG_OPTIONS = {
 
 /**
  * The config of a command that takes only `--config` and `--listen`: parsed flags, then the
- * loaded config; null (the problem printed) on a bad flag or an invalid config.
+ * loaded config; null (the problem printed) on a bad flag or an invalid config. Warnings go to
+ * stderr unless `printWarnings` is false (`weir serve` logs them instead).
  */
-export function loadConfigFromArgs(ctx: CommandContext): LoadedConfig | null {
+export function loadConfigFromArgs(
+  ctx: CommandContext,
+  opts: { printWarnings?: boolean } = {},
+): LoadedConfig | null {
   const args = tryParse(() =>
     parseArgs({
       args: [...ctx.argv],
@@ -23,7 +27,11 @@ export function loadConfigFromArgs(ctx: CommandContext): LoadedConfig | null {
     }),
   )
   if (!args) return null
-  return loadCommandConfig(ctx, { listen: args.values.listen }, args.values.config)
+  return tryLoadConfig(ctx, {
+    flags: { listen: args.values.listen },
+    configPath: args.values.config,
+    printWarnings: opts.printWarnings ?? true,
+  })
 }
 
 /** Loads the config for a command; prints every problem and returns null when it is invalid. */
@@ -32,9 +40,21 @@ export function loadCommandConfig(
   flags: Record<string, unknown>,
   configPath?: string,
 ): LoadedConfig | null {
+  return tryLoadConfig(ctx, { flags, configPath, printWarnings: true })
+}
+
+function tryLoadConfig(
+  ctx: CommandContext,
+  o: { flags: Record<string, unknown>; configPath?: string; printWarnings: boolean },
+): LoadedConfig | null {
   try {
-    const loaded = loadConfig({ env: ctx.env, cwd: ctx.cwd, configPath, flags })
-    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+    const loaded = loadConfig({
+      env: ctx.env,
+      cwd: ctx.cwd,
+      configPath: o.configPath,
+      flags: o.flags,
+    })
+    if (o.printWarnings) for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
     return loaded
   } catch (e) {
     if (e instanceof ConfigError) {

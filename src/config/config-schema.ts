@@ -1,7 +1,8 @@
 /**
  * Schema of server-config.yaml: Strøm's keys where they overlap (listen, db.url,
  * log_storage.local_dir, workspaces, worker_token, auth) plus Weir's own (ARCHITECTURE.md §8).
- * Unknown keys are kept aside as warnings so a Strøm file with extra sections still loads.
+ * Strøm's other keys are moved onto Weir's or dropped with a warning first (stroem-keys.ts);
+ * unknown top-level sections only warn, unknown keys inside a section are refused.
  */
 import { z } from 'zod'
 import { DEFAULT_DOCKER_HOST, parseDockerHost } from '../shared/docker-host.ts'
@@ -165,7 +166,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    log_storage: z.object({ local_dir: z.string().min(1).default('.weir/logs') }).prefault({}),
+    log_storage: z
+      .object({ local_dir: z.string().min(1).default('.weir/logs') })
+      .strict()
+      .prefault({}),
     workspaces: z
       .record(
         z.string().regex(WORKSPACE_NAME_RE, 'workspace names use letters, digits, _ and -'),
@@ -225,8 +229,16 @@ export const configSchema = z
       .prefault({}),
     shutdown: z
       .object({ grace_ms: z.number().int().min(0).max(600_000).default(25_000) })
+      .strict()
       .prefault({}),
-    metrics: z.object({ token: z.string().min(8).optional() }).prefault({}),
+    metrics: z
+      .object({
+        token: z.string().min(8).optional(),
+        /** Strøm's key: /metrics needs no token even with auth or a metrics token. */
+        public: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     /** Deleting old jobs (rows, logs, artifacts) and gone workers; the leader runs it. */
     retention: z
       .object({
@@ -260,9 +272,11 @@ export const configSchema = z
         initial_user: z
           .object({
             email: z.string().email(),
-            password: z.string().min(8),
+            /** Under 8 characters only warns (load-config.ts): it is the operator's own file. */
+            password: z.string().min(1),
             name: z.string().min(1).optional(),
           })
+          .strict()
           .optional(),
         access_token_ttl: durationSecs.default(15 * 60),
         refresh_token_ttl: durationSecs.default(30 * 86_400),
@@ -276,6 +290,7 @@ export const configSchema = z
           .strict()
           .prefault({}),
       })
+      .strict()
       .optional(),
   })
   .strict()

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { configSchema, KNOWN_TOP_LEVEL_KEYS, type Config } from './config-schema.ts'
+import { adoptStroemKeys } from './stroem-keys.ts'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -55,6 +56,9 @@ const STRING_KEYS = new Set([
   'docker.network',
 ])
 
+/** The rule for passwords set over the API or the CLI; the config file only warns below it. */
+const MIN_PASSWORD_LENGTH = 8
+
 type Tree = Record<string, unknown>
 type Sources = Map<string, string>
 
@@ -69,6 +73,9 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
   if (existsSync(file)) {
     configFile = file
     tree = readConfigFile(file, issues)
+    const stroem = adoptStroemKeys(tree)
+    warnings.push(...stroem.warnings)
+    issues.push(...stroem.issues.map((i) => `${i} (in ${file})`))
   } else if (explicit !== undefined) {
     issues.push(`config file ${file} does not exist`)
   }
@@ -94,6 +101,14 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     }
   } else {
     checkSources(parsed.data, issues)
+    const initial = parsed.data.auth?.initial_user
+    if (initial && initial.password.length < MIN_PASSWORD_LENGTH) {
+      warnings.push(
+        `auth.initial_user.password: shorter than ${MIN_PASSWORD_LENGTH} characters; the ` +
+          `initial admin '${initial.email}' is easy to guess: change its password after the ` +
+          `first login (passwords set through the API or the CLI need ${MIN_PASSWORD_LENGTH} or more)`,
+      )
+    }
   }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues)
   const listen = parsed.data.listen ?? defaultListen(parsed.data)
@@ -288,7 +303,7 @@ export function redactConfig(c: Config): unknown {
     git_auth: Object.fromEntries(Object.entries(c.git_auth).map(([n, a]) => [n, maskAuth(a)])),
     workspaces: maskSources(c.workspaces),
     libraries: maskSources(c.libraries),
-    metrics: { token: mask(c.metrics.token) },
+    metrics: { ...c.metrics, token: mask(c.metrics.token) },
     auth: c.auth
       ? {
           ...c.auth,

@@ -1,6 +1,6 @@
 /**
- * `GET /metrics` (API.md §9): Prometheus text. Public only when `auth` is off and no
- * `metrics.token` is set; otherwise `Authorization: Bearer` with that token or an admin's key.
+ * `GET /metrics` (API.md §9): Prometheus text. Public with `metrics.public`, or when `auth` is off
+ * and no `metrics.token` is set; otherwise `Authorization: Bearer` with that token or an admin's key.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type Router from '@koa/router'
@@ -16,7 +16,7 @@ function sameSecret(a: string, b: string): boolean {
 
 async function checkScraper(ctx: Context, deps: ApiDeps): Promise<void> {
   const token = deps.metricsToken
-  if (token === null && deps.auth === null) return
+  if (deps.metricsPublic || (token === null && deps.auth === null)) return
   const bearer = parseAuthorization(ctx.get('Authorization') || undefined)
   if (bearer.kind !== 'token') {
     throw new UnauthorizedError('metrics need Authorization: Bearer <metrics token or admin key>')

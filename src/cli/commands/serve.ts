@@ -10,13 +10,14 @@ export const serveCommand: Command = {
   summary: 'Run the Weir server: HTTP API, WebSocket log streams, scheduler and embedded worker.',
   usage: 'weir serve [--config FILE] [--listen HOST:PORT]',
   async run(ctx) {
-    const loaded = loadConfigFromArgs(ctx)
+    const loaded = loadConfigFromArgs(ctx, { printWarnings: false })
     if (!loaded) return 1
     const { config } = loaded
     const logger = createLogger({
       level: config.log_level,
       format: resolveLogFormat(config.log_format),
     })
+    for (const warning of loaded.warnings) logger.warn({ component: 'config' }, warning)
     logger.info({ config: redactConfig(config) }, 'starting weir')
     try {
       const app = await createApp(config, { logger, env: ctx.env })

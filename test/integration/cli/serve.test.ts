@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createTestDb, usingPostgres, type TestDatabase } from '../../helpers/test-db.ts'
@@ -41,7 +41,15 @@ describe('weir serve as a process', function () {
     const dataDir = usingPostgres
       ? 'memory'
       : join(mkdtempSync(join(tmpdir(), 'weir-serve-')), 'pgdata')
+    // A config with Strøm-only keys: each warning reaches the log once.
+    const configFile = join(mkdtempSync(join(tmpdir(), 'weir-serve-config-')), 'config.yaml')
+    writeFileSync(
+      configFile,
+      `workspaces: { default: { type: folder, path: ${JSON.stringify(join(ROOT, 'workspaces/default'))} } }\n` +
+        'acl: { default: deny }\nrecovery: { sweep_interval_secs: 30 }\n',
+    )
     const { child, output } = startServer({
+      WEIR_CONFIG: configFile,
       WEIR__LISTEN: '0.0.0.0:0',
       WEIR__DB__DATA_DIR: dataDir,
       WEIR__LOG_STORAGE__LOCAL_DIR: mkdtempSync(join(tmpdir(), 'weir-serve-logs-')),
@@ -71,6 +79,13 @@ describe('weir serve as a process', function () {
       expect(output()).to.match(
         /"level":40,.*"msg":"listening on 0\.0\.0\.0:0 without an auth section: anyone who can reach this address can run the workspaces' scripts/,
       )
+      for (const key of ['acl', 'recovery\\.sweep_interval_secs']) {
+        const logged = output().match(
+          new RegExp(`"level":40,.*"msg":"${key}: Strøm setting ignored by Weir \\(`, 'g'),
+        )
+        expect(logged, key).to.have.length(1)
+      }
+      expect(output()).not.to.match(/^warning: /m)
       const res = await fetch(`http://127.0.0.1:${port}/api/workspaces`)
       expect(res.status).to.equal(200)
       expect(((await res.json()) as Array<{ name: string }>)[0]!.name).to.equal('default')
