@@ -39,6 +39,11 @@ export async function buildTestApp(
     listen?: string
     /** The built web UI to serve (default: the checkout's dist/ui). */
     uiDir?: string
+    /**
+     * A server-config.yaml to load (through the real loader, under the env above); its
+     * workspaces are kept unless `workspaces` is given.
+     */
+    configFile?: string
     /** Changes the config last (git workspaces, libraries, anything `workspaces` cannot say). */
     configure?: (config: Config) => Config
   } = {},
@@ -46,7 +51,8 @@ export async function buildTestApp(
   const database = opts.shared?.database ?? (await createTestDb())
   const logDir = opts.shared?.logDir ?? mkdtempSync(join(tmpdir(), 'weir-test-logs-'))
   const cacheDir = mkdtempSync(join(tmpdir(), 'weir-test-cache-'))
-  const workspaces = opts.workspaces ?? { default: EXAMPLE_WORKSPACE }
+  const workspaces =
+    opts.workspaces ?? (opts.configFile ? undefined : { default: EXAMPLE_WORKSPACE })
   const env: Record<string, string> = {
     WEIR__LOG_STORAGE__LOCAL_DIR: logDir,
     // Artifacts and state files beside the logs: shared with a replica, removed with the logs.
@@ -58,13 +64,15 @@ export async function buildTestApp(
     WEIR__WORKSPACE_CACHE_DIR: cacheDir,
     ...opts.env,
   }
-  const { config } = loadConfig({ env, cwd: tmpdir(), configPath: undefined, flags: {} })
-  const withWs = {
-    ...config,
-    workspaces: Object.fromEntries(
-      Object.entries(workspaces).map(([k, p]) => [k, { type: 'folder' as const, path: p }]),
-    ),
-  }
+  const { config } = loadConfig({ env, cwd: tmpdir(), configPath: opts.configFile, flags: {} })
+  const withWs = workspaces
+    ? {
+        ...config,
+        workspaces: Object.fromEntries(
+          Object.entries(workspaces).map(([k, p]) => [k, { type: 'folder' as const, path: p }]),
+        ),
+      }
+    : config
   const app = await createApp(opts.configure ? opts.configure(withWs) : withWs, {
     logger: silentLogger(),
     database,
