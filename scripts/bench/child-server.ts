@@ -59,7 +59,8 @@ export interface ChildServer {
   stop(): Promise<void>
 }
 
-function readStatusKb(pid: number, key: string): number {
+/** One `<key>: <n> kB` field of /proc/<pid>/status (VmRSS, VmHWM, RssAnon, …); NaN if absent. */
+export function readStatusKb(pid: number, key: string): number {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(
     readFileSync(`/proc/${pid}/status`, 'utf8'),
   )
@@ -75,23 +76,50 @@ function childEnv(): Record<string, string> {
   return env
 }
 
-export async function startChildServer(dbUrl: string | null): Promise<ChildServer> {
+type ConfigTree = { [key: string]: unknown }
+
+function isTree(v: unknown): v is ConfigTree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** `base` with `extra` laid over it: objects merge key by key, anything else replaces. */
+export function mergeConfig(base: ConfigTree, extra: ConfigTree): ConfigTree {
+  const out: ConfigTree = { ...base }
+  for (const [k, v] of Object.entries(extra)) {
+    const old = out[k]
+    out[k] = isTree(old) && isTree(v) ? mergeConfig(old, v) : v
+  }
+  return out
+}
+
+export interface ChildServerOptions {
+  /**
+   * Settings merged over the bench's server-config.yaml (e.g. `embedded_worker: { enabled:
+   * false }`, `worker_token`, `artifact_storage`). A function gets the server's temp folder,
+   * which is removed on stop.
+   */
+  readonly config?: ConfigTree | ((dir: string) => ConfigTree)
+}
+
+export async function startChildServer(
+  dbUrl: string | null,
+  opts: ChildServerOptions = {},
+): Promise<ChildServer> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-child-'))
   const configPath = join(dir, 'server-config.yaml')
-  writeFileSync(
-    configPath,
-    stringify({
-      listen: '127.0.0.1:0',
-      log_level: 'info',
-      db: dbUrl ? { url: dbUrl } : { data_dir: 'memory' },
-      log_storage: { local_dir: join(dir, 'logs') },
-      workspaces: { bench: { type: 'folder', path: WORKSPACE } },
-      workspace_watch: false,
-      embedded_worker: { concurrency: BENCH_CONCURRENCY },
-      scheduler: { enabled: false },
-      shutdown: { grace_ms: 2000 },
-    }),
-  )
+  const base: ConfigTree = {
+    listen: '127.0.0.1:0',
+    log_level: 'info',
+    db: dbUrl ? { url: dbUrl } : { data_dir: 'memory' },
+    log_storage: { local_dir: join(dir, 'logs') },
+    workspaces: { bench: { type: 'folder', path: WORKSPACE } },
+    workspace_watch: false,
+    embedded_worker: { concurrency: BENCH_CONCURRENCY },
+    scheduler: { enabled: false },
+    shutdown: { grace_ms: 2000 },
+  }
+  const extra = typeof opts.config === 'function' ? opts.config(dir) : (opts.config ?? {})
+  writeFileSync(configPath, stringify(mergeConfig(base, extra)))
   ensureBuilt()
   const child = spawn(
     process.execPath,
