@@ -27,7 +27,7 @@ describe('a broken workspace beside a good one', () => {
     expect(broken.error.split('\n')).to.have.length(10)
     expect(broken.error).to.include("unknown action 'biuld-app' (did you mean 'build-app'?)")
     const good = res.body.find((w: { name: string }) => w.name === 'good')
-    expect(good).to.include({ tasks_count: 9, error: null })
+    expect(good).to.include({ tasks_count: 10, error: null })
     await t.request().get('/api/workspaces/good/tasks').expect(200)
   })
 

@@ -17,8 +17,8 @@ describe('workspace, task and trigger routes', () => {
     const [ws] = res.body
     expect(ws).to.include({
       name: 'default',
-      tasks_count: 9,
-      actions_count: 25,
+      tasks_count: 10,
+      actions_count: 26,
       triggers_count: 2,
       error: null,
     })
