@@ -85,8 +85,19 @@ async function seed(ctx: BenchContext, url: string, rows: number): Promise<numbe
   await c.connect()
   try {
     const t0 = performance.now()
+    // Building an index once over a million rows is many times faster than growing it row by
+    // row: the secondary indexes go before the inserts and come back, the same, after them.
+    const { rows: indexes } = await c.query<{ name: string; def: string }>(
+      `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+        WHERE schemaname = current_schema() AND tablename IN ('jobs', 'step_runs')
+          AND indexname NOT IN (SELECT conname FROM pg_constraint)`,
+    )
+    await c.query("SET maintenance_work_mem = '256MB'")
+    for (const i of indexes) await c.query(`DROP INDEX "${i.name}"`)
     await c.query(SEED_SQL, [rows])
     await c.query(SEED_STEPS_SQL)
+    for (const i of indexes) await c.query(i.def)
+    ctx.progress(`B17: ${indexes.length} indexes rebuilt`)
     await c.query('VACUUM ANALYZE jobs')
     await c.query('VACUUM ANALYZE step_runs')
     const ms = performance.now() - t0
