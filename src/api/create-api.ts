@@ -29,6 +29,7 @@ import { openApiRoutes } from './routes/openapi.routes.ts'
 import { artifactRoutes } from './routes/artifacts.routes.ts'
 import { stateRoutes } from './routes/state.routes.ts'
 import { workerFileRoutes } from './routes/worker-files.routes.ts'
+import { workerArchiveRoutes } from './routes/worker-archives.routes.ts'
 
 export type RouteRegistrar = (router: Router, deps: ApiDeps) => void
 
@@ -45,6 +46,7 @@ export const ROUTES: ReadonlyArray<RouteRegistrar> = [
   workerProtocolRoutes,
   workerStepRoutes,
   workerFileRoutes,
+  workerArchiveRoutes,
   artifactRoutes,
   stateRoutes,
   authRoutes,

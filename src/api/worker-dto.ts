@@ -133,6 +133,11 @@ export const claimDto = z.looseObject({
   input: jsonDto,
   timeout_secs: z.number().nullable(),
   env: z.record(z.string(), z.string()),
+  files: z
+    .object({ kind: z.enum(['workspace', 'library']), name: z.string(), revision: z.string() })
+    .describe(
+      'Whose files a `source:` script is in: GET /worker/{kind}s/{name}/archive?revision= sends them',
+    ),
 })
 
 /** A claimed step for a remote worker: the rendered action, input and environment. */
@@ -163,6 +168,7 @@ export function toClaimDto(c: ClaimedRender): Record<string, unknown> {
     input: rendered.input,
     timeout_secs: step.spec.timeoutSecs,
     env: rendered.env,
+    files: step.spec.files ?? { kind: 'workspace', name: job.workspace, revision: job.revision },
     state: job.state && {
       task: snapshotDto(job.state.task),
       global: snapshotDto(job.state.global),

@@ -76,6 +76,14 @@ export class LibrarySet {
     return this.#state.get(name)?.roots.get(revision) ?? null
   }
 
+  /** A configured library's source type and serving revision; undefined for an unknown name. */
+  describe(name: string): { type: 'folder' | 'git'; serving: string | null } | undefined {
+    const source = this.#o.sources[name]
+    const state = this.#state.get(name)
+    if (!source || !state) return undefined
+    return { type: source.type, serving: state.current.ok ? state.current.revision : null }
+  }
+
   /** Loads every library again; true when what workspaces import changed. */
   async refresh(): Promise<boolean> {
     const changed = await Promise.all(this.names.map((name) => this.#refreshOne(name)))

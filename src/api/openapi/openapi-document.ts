@@ -36,6 +36,7 @@ const HEADERS: Readonly<Record<ReplyHeader, Json>> = {
     description: 'inline or attachment, with the file name',
     schema: { type: 'string' },
   },
+  ETag: { description: 'The quoted revision of the content', schema: { type: 'string' } },
 }
 
 const SECURITY: Readonly<Record<Access, Json[]>> = {

@@ -17,6 +17,7 @@ export type ReplyHeader =
   | 'Retry-After'
   | 'Content-Range'
   | 'Content-Disposition'
+  | 'ETag'
 
 export interface ReplySpec {
   readonly description: string

@@ -18,10 +18,43 @@ import {
   registerBodySchema,
   seqBodySchema,
 } from '../routes/worker-protocol.schemas.ts'
+import { archiveQuerySchema } from '../routes/worker-archives.routes.ts'
 import { claimDto, heartbeatDto, workerDetailDto, workerDto } from '../worker-dto.ts'
 import type { HeaderParam, OperationSpec } from './operation-spec.ts'
 
 const WORKER = { id: 'The worker id (a UUID)' }
+const IF_NONE_MATCH: HeaderParam = {
+  name: 'If-None-Match',
+  description: 'The quoted revision the worker already has: 304 when it is this one',
+}
+
+/** The files of a workspace or library revision (a remote worker's `source:` scripts). */
+function archive(path: string, param: string, what: string): OperationSpec {
+  return {
+    method: 'GET',
+    path,
+    summary: `The files of a ${what} revision`,
+    description:
+      `A gzip tar of the ${what}'s files at \`revision\` (\`.git\` left out), streamed. ` +
+      `404 for an unknown ${what} or a revision the server no longer keeps; 409 for an older ` +
+      `revision of a folder source, whose files have changed since.`,
+    tag: 'worker protocol',
+    access: 'worker',
+    params: { [param]: `The ${what} name` },
+    query: archiveQuerySchema,
+    headers: [IF_NONE_MATCH],
+    replies: {
+      200: {
+        description: 'A gzip tar archive',
+        contentType: 'application/gzip',
+        headers: ['ETag'],
+      },
+      304: { description: 'The worker has this revision already', headers: ['ETag'] },
+      404: { description: 'Unknown, or the revision is no longer kept' },
+      409: { description: 'The folder changed since that revision' },
+    },
+  }
+}
 const STEP = { jobId: 'The job id', step: 'The step name' }
 const LEASE: HeaderParam = {
   name: 'X-Lease-Token',
@@ -174,6 +207,8 @@ export function workerOperations(maxClaimWaitSecs: number): ReadonlyArray<Operat
       body: { schema: emptyBodySchema },
       replies: { 204: { description: 'Deregistered' } },
     },
+    archive('/worker/workspaces/:ws/archive', 'ws', 'workspace'),
+    archive('/worker/libraries/:lib/archive', 'lib', 'library'),
     stepCall('start', 'The step started', {
       body: { schema: seqBodySchema, required: true, example: { seq: 1 } },
       replies: { 200: { description: 'The next lease token', schema: leaseAdvancedReply } },
