@@ -18,6 +18,7 @@ import { removeOwnedContainers } from './runner/executors/container-sweep.ts'
 import { createDirectLauncher } from './runner/executors/process-launcher.ts'
 import { createSpawnerLauncher, probePythonSpawner } from './runner/executors/spawner-launcher.ts'
 import { HttpStepSource } from './runner/http-step-source.ts'
+import { RevisionCache } from './runner/revision-cache.ts'
 import { CredentialStore, stateFilePath } from './runner/registration.ts'
 import { StepFiles } from './runner/step-files.ts'
 import { WorkerHttp } from './runner/worker-http.ts'
@@ -88,6 +89,14 @@ export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
       bootId: randomUUID(),
     })
   let source: HttpStepSource | null = null
+  // The files of workspace and library revisions that `source:` steps run in.
+  const revisionFiles = new RevisionCache({
+    dir: config.cacheDir,
+    keep: config.keepRevisions,
+    http,
+    secret: () => source?.credentials?.workerSecret ?? null,
+    logger,
+  })
   // The python posix_spawn helper when python3 is there (the fastest start here), else direct.
   const pythonPath = probePythonSpawner()
   const launcher = pythonPath ? createSpawnerLauncher({ pythonPath }) : createDirectLauncher()
@@ -149,6 +158,7 @@ export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
       shutdownFailureMessage: 'worker shutting down',
       // Each attempt's $ARTIFACTS_DIR and state folders, under the scratch folder.
       stepFiles: new StepFiles(join(scratchDir, '.steps'), logger),
+      revisionFiles,
       containers: caps.includes('docker')
         ? {
             engine,
@@ -180,6 +190,7 @@ export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
     if (worker && source) {
       logger.info({ graceSecs: config.graceSecs, running: worker.inFlight }, 'stopping')
       await worker.stop(config.graceSecs * 1000)
+      revisionFiles.close()
       await source.deregister()
     }
     source?.close()

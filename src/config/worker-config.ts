@@ -33,6 +33,10 @@ export interface WorkerConfig {
   readonly stateDir: string
   /** Workspace name -> absolute local folder, for steps that run `source:` files. */
   readonly workspaceDirs: Readonly<Record<string, string>>
+  /** Where the files of workspace and library revisions fetched from the server are kept. */
+  readonly cacheDir: string
+  /** Revisions kept there per workspace or library (besides those steps run in). */
+  readonly keepRevisions: number
   /** Running steps get this long to finish on SIGTERM/SIGINT before they are killed. */
   readonly graceSecs: number
   readonly logLevel: WorkerLogLevel
@@ -67,8 +71,13 @@ Options (each also from the environment variable shown):
                           name); default: the engine's                  WEIR_WORKER__DOCKER_NETWORK
   --state-dir DIR         where <name>.json keeps the worker id and secret (mode 0600);
                           default ~/.weir-worker                        WEIR_WORKER__STATE_DIR
-  --workspace-dir WS=DIR  local folder with the files of workspace WS, needed by steps with
-                          \`source:\` scripts; repeatable               WEIR_WORKER__WORKSPACES=WS=DIR,WS2=DIR2
+  --workspace-dir WS=DIR  local folder with the files of workspace WS for steps with \`source:\`
+                          scripts, instead of fetching each revision from the server;
+                          repeatable                                    WEIR_WORKER__WORKSPACES=WS=DIR,WS2=DIR2
+  --cache-dir DIR         where fetched workspace and library revisions are kept;
+                          default <state-dir>/cache/<name>              WEIR_WORKER__CACHE_DIR
+  --keep-revisions N      revisions kept per workspace or library, 1-100 (default 3)
+                                                                        WEIR_WORKER__KEEP_REVISIONS
   --grace-secs N          on SIGTERM/SIGINT, running steps get N s to finish (default 25)
                                                                         WEIR_WORKER__GRACE_SECS
   --log-level LEVEL       fatal|error|warn|info|debug|trace|silent      WEIR_WORKER__LOG_LEVEL
@@ -99,6 +108,8 @@ const OPTIONS = {
   'docker-network': { type: 'string' },
   'state-dir': { type: 'string' },
   'workspace-dir': { type: 'string', multiple: true },
+  'cache-dir': { type: 'string' },
+  'keep-revisions': { type: 'string' },
   'grace-secs': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -170,7 +181,16 @@ export function loadWorkerConfig(input: WorkerConfigInput): WorkerConfig | null 
   if (level.v !== undefined && !LEVELS.includes(level.v as WorkerLogLevel)) {
     issues.push(`${level.from}: '${level.v}' is not one of ${LEVELS.join(', ')}`)
   }
-  const stateDir = pick('state-dir', 'STATE_DIR', values['state-dir']).v
+  const stateDirIn = pick('state-dir', 'STATE_DIR', values['state-dir']).v
+  const stateDir = stateDirIn ? resolve(input.cwd, stateDirIn) : join(input.homeDir, '.weir-worker')
+  const cacheDirIn = pick('cache-dir', 'CACHE_DIR', values['cache-dir']).v
+  const keepRevisions = intIn(
+    pick('keep-revisions', 'KEEP_REVISIONS', values['keep-revisions']),
+    3,
+    1,
+    100,
+    issues,
+  )
   const workspaceDirs = parseWorkspaceDirs(
     values['workspace-dir'],
     env('WORKSPACES'),
@@ -187,8 +207,10 @@ export function loadWorkerConfig(input: WorkerConfigInput): WorkerConfig | null 
     capabilities: caps.length > 0 ? caps : ['script'],
     detectDocker: caps.length === 0,
     docker,
-    stateDir: stateDir ? resolve(input.cwd, stateDir) : join(input.homeDir, '.weir-worker'),
+    stateDir,
     workspaceDirs,
+    cacheDir: cacheDirIn ? resolve(input.cwd, cacheDirIn) : join(stateDir, 'cache', name),
+    keepRevisions,
     graceSecs,
     logLevel: (level.v as WorkerLogLevel | undefined) ?? 'info',
   }

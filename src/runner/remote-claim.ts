@@ -1,13 +1,14 @@
 /**
  * Turns a claim from `POST /worker/claim` (API.md §11.3) into the ClaimedStep the executor runs.
  * Pure. A remote worker has no copy of the server's workspaces: an inline `script` runs in a
- * scratch folder, while a `source:` script needs the workspace's files, which the operator maps
- * to a local folder with `--workspace-dir <ws>=<path>`. A claim this worker cannot run comes back
- * with an error to report as the attempt's failure.
+ * scratch folder, while a `source:` script needs the files of the workspace (or library) revision
+ * it belongs to: a local folder the operator maps with `--workspace-dir <ws>=<path>`, else the
+ * revision's archive, which the worker fetches before the step runs (`fetchFiles`). A claim this
+ * worker cannot run comes back with an error to report as the attempt's failure.
  */
 import { isAbsolute, normalize } from 'node:path'
 import type { ClaimReply } from './remote-wire.ts'
-import type { ClaimedStep, ClaimedStepState, ContainerStep } from './step-source.ts'
+import type { ClaimedStep, ClaimedStepState, ContainerStep, FilesRef } from './step-source.ts'
 
 export interface ClaimContext {
   /** Workspace name -> local folder holding its files (absolute paths). */
@@ -100,10 +101,30 @@ function stateOf(s: ClaimReply['state']): ClaimedStepState | null {
   return { task: of(s.task), global: of(s.global) }
 }
 
+/** Names and revisions become folder names in the worker's cache: nothing that could escape it. */
+const SAFE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,128}$/
+
+/** Whose files the step's `source:` is in: the claim says, else (an older server) the job's workspace. */
+function filesOf(claim: ClaimReply): FilesRef | null {
+  if (claim.files) return claim.files
+  if (!claim.revision) return null
+  return { kind: 'workspace', name: claim.workspace, revision: claim.revision }
+}
+
+/** The folder the operator gave for these files, if any (libraries have none). */
+function localDirOf(claim: ClaimReply, files: FilesRef | null, ctx: ClaimContext) {
+  const name = files?.kind === 'library' ? null : (files?.name ?? claim.workspace)
+  return name !== null && Object.hasOwn(ctx.workspaceDirs, name)
+    ? ctx.workspaceDirs[name]
+    : undefined
+}
+
 export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
   const { language: languageName, interpreter, script, source, args } = claim.action
   const language = LANGUAGES[languageName ?? 'shell']
-  const localDir = ctx.workspaceDirs[claim.workspace]
+  const files = filesOf(claim)
+  const localDir = localDirOf(claim, files, ctx)
+  const fetchFiles = source !== null && localDir === undefined ? files : null
   const step: ClaimedStep = {
     stepId: remoteStepId(claim.job_id, claim.step_name, claim.attempt),
     jobId: claim.job_id,
@@ -124,6 +145,7 @@ export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
     cwd: localDir ?? ctx.scratchDir,
     timeoutSecs: claim.timeout_secs ?? ctx.defaultTimeoutSecs,
     state: stateOf(claim.state),
+    fetchFiles,
   }
   const bad = unsupported(claim, language, ctx)
   if (bad !== null) return { ok: false, step, error: bad }
@@ -131,8 +153,16 @@ export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
   if (script === null && source === null) {
     return { ok: false, step, error: 'the claimed action has neither `script` nor `source`' }
   }
-  if (source !== null && localDir === undefined) {
+  if (source !== null && localDir === undefined && fetchFiles === null) {
     return { ok: false, step, error: missingFilesMessage(claim.workspace, source) }
+  }
+  if (fetchFiles && !(SAFE_NAME.test(fetchFiles.name) && SAFE_NAME.test(fetchFiles.revision))) {
+    const { kind, name, revision } = fetchFiles
+    return {
+      ok: false,
+      step,
+      error: `cannot fetch ${kind} '${name}' at revision '${revision}': not a valid name or revision`,
+    }
   }
   if (source !== null && (isAbsolute(source) || normalize(source).startsWith('..'))) {
     return { ok: false, step, error: `source '${source}' is outside the workspace folder` }
@@ -140,7 +170,7 @@ export function mapClaim(claim: ClaimReply, ctx: ClaimContext): MappedClaim {
   return { ok: true, step }
 }
 
-/** The error of a `source:` step on a worker that has no folder for its workspace. */
+/** The error of a `source:` step on a worker that has no folder for its workspace and no revision to fetch. */
 export function missingFilesMessage(workspace: string, source: string): string {
   return (
     `step needs the files of workspace '${workspace}' (source: ${source}), but this worker has ` +

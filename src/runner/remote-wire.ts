@@ -71,6 +71,15 @@ export const claimReplySchema = z.object({
   input: z.unknown().optional(),
   timeout_secs: z.number().positive().nullish(),
   env: z.record(z.string(), z.unknown()).default({}),
+  /** Whose files a `source:` script is in (absent from older servers: the job's workspace). */
+  files: z
+    .object({
+      kind: z.enum(['workspace', 'library']),
+      name: z.string().min(1),
+      revision: z.string().min(1),
+    })
+    .nullish()
+    .catch(null),
   /** Absent or null: the server keeps no task state. */
   state: z
     .object({ task: snapshotSchema.nullable(), global: snapshotSchema.nullable() })

@@ -31,6 +31,18 @@ export interface ClaimedStep {
   readonly timeoutSecs: number
   /** The task state the step starts from; null or absent when the server keeps no state. */
   readonly state?: ClaimedStepState | null
+  /**
+   * Files to fetch before the step runs, which then runs in them: a revision of a workspace or
+   * library this worker has no folder for (a remote worker's `source:` step). Absent: `cwd` holds.
+   */
+  readonly fetchFiles?: FilesRef | null
+}
+
+/** One revision of a workspace's or library's files. */
+export interface FilesRef {
+  readonly kind: 'workspace' | 'library'
+  readonly name: string
+  readonly revision: string
 }
 
 /** A state snapshot as a step receives it: its values (state.json), and whether it has files. */

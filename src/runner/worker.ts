@@ -16,6 +16,7 @@ import type { DockerEngine } from './executors/docker-engine.ts'
 import type { ProcessLauncher } from './executors/process-launcher.ts'
 import { runScript, startFailure, type ExecResult } from './executors/script-executor.ts'
 import { LogBatcher } from './log-batcher.ts'
+import type { RevisionCache, RevisionLease } from './revision-cache.ts'
 import type { AttemptFiles, StepFiles } from './step-files.ts'
 import type {
   ClaimedStep,
@@ -53,6 +54,8 @@ export interface WorkerOptions {
   readonly containers?: ContainerSupport | null
   /** Makes each attempt's artifact and state folders (used when the source keeps step files). */
   readonly stepFiles?: StepFiles | null
+  /** The files of revisions claimed steps ask to fetch (`ClaimedStep.fetchFiles`). */
+  readonly revisionFiles?: Pick<RevisionCache, 'acquire'> | null
 }
 
 interface Running {
@@ -171,36 +174,46 @@ export class Worker {
     })
     const fileSource = this.#o.source.files
     let files: AttemptFiles | null = null
+    let revision: RevisionLease | null = null
     try {
       void this.#o.source
         .start(step)
         .catch((e: unknown) => log.warn({ err: coerceError(e) }, 'start report failed'))
-      if (this.#o.stepFiles && fileSource) files = await this.#o.stepFiles.open(step, fileSource)
+      const fetched = step.fetchFiles ? await this.#fetchFiles(step, r) : null
+      if (fetched?.ok) revision = fetched.lease
+      if (this.#o.stepFiles && fileSource && fetched?.ok !== false) {
+        files = await this.#o.stepFiles.open(step, fileSource)
+      }
       const onLines = (lines: Parameters<LogBatcher['add']>[0]) => {
         files?.observe(lines)
         batcher.add(lines)
       }
-      const result = step.container
-        ? await this.#runContainer(step, step.container, r, onLines, files)
-        : await runScript(
-            {
-              language: step.action.language,
-              interpreter: step.action.interpreter,
-              script: step.action.script,
-              sourcePath:
-                step.action.source === null ? null : resolve(step.cwd, step.action.source),
-              args: step.action.args,
-              cwd: step.cwd,
-              env: { ...this.#o.baseEnv, ...step.env, ...files?.env },
-              timeoutMs: step.timeoutSecs * 1000,
-              killGraceMs: this.#o.killGraceMs,
-            },
-            {
-              signal: r.abort.signal,
-              onLines,
-              launcher: this.#o.launcher,
-            },
-          )
+      // The step runs in the fetched revision's folder when it needed one.
+      const run = revision ? { ...step, cwd: revision.dir } : step
+      const result =
+        fetched && !fetched.ok
+          ? fetched.result
+          : run.container
+            ? await this.#runContainer(run, run.container, r, onLines, files)
+            : await runScript(
+                {
+                  language: run.action.language,
+                  interpreter: run.action.interpreter,
+                  script: run.action.script,
+                  sourcePath:
+                    run.action.source === null ? null : resolve(run.cwd, run.action.source),
+                  args: run.action.args,
+                  cwd: run.cwd,
+                  env: { ...this.#o.baseEnv, ...run.env, ...files?.env },
+                  timeoutMs: run.timeoutSecs * 1000,
+                  killGraceMs: this.#o.killGraceMs,
+                },
+                {
+                  signal: r.abort.signal,
+                  onLines,
+                  launcher: this.#o.launcher,
+                },
+              )
       await batcher.flush()
       if (r.stopReason === 'lease_lost') return
       const outcome = r.shutdown
@@ -223,6 +236,28 @@ export class Worker {
         )
     } finally {
       files?.dispose()
+      revision?.release()
+    }
+  }
+
+  /**
+   * The folder of the revision the step's files are in; a failure (or a stop while waiting) is
+   * the attempt's result, with a message naming the workspace or library and the revision.
+   */
+  async #fetchFiles(
+    step: ClaimedStep,
+    r: Running,
+  ): Promise<{ ok: true; lease: RevisionLease } | { ok: false; result: ExecResult }> {
+    const ref = step.fetchFiles!
+    const cache = this.#o.revisionFiles
+    if (!cache) {
+      const what = `${ref.kind} '${ref.name}' at revision '${ref.revision}'`
+      return { ok: false, result: startFailure(`this worker cannot fetch the files of ${what}`) }
+    }
+    try {
+      return { ok: true, lease: await cache.acquire(ref, r.abort.signal) }
+    } catch (e) {
+      return { ok: false, result: startFailure(coerceError(e).message, r.abort.signal.aborted) }
     }
   }
 

@@ -109,6 +109,15 @@ export class WorkerProcess {
 }
 
 export function spawnWorker(name: string, port: number, stateDir: string, extra: string[] = []) {
+  return spawnWorkerWith(name, port, stateDir, [
+    '--workspace-dir',
+    `remote=${REMOTE_FIXTURE}`,
+    ...extra,
+  ])
+}
+
+/** A `weir worker` with only the flags given: no --workspace-dir, so it fetches the revisions it needs. */
+export function spawnWorkerWith(name: string, port: number, stateDir: string, extra: string[]) {
   mkdirSync(stateDir, { recursive: true })
   const child = spawn(
     process.execPath,
@@ -129,8 +138,6 @@ export function spawnWorker(name: string, port: number, stateDir: string, extra:
       '1',
       '--state-dir',
       stateDir,
-      '--workspace-dir',
-      `remote=${REMOTE_FIXTURE}`,
       ...extra,
     ],
     {

@@ -34,6 +34,8 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
         docker: { host: 'unix:///nonexistent/docker.sock', runnerImage: 'alpine', network: null },
         stateDir,
         workspaceDirs: {},
+        cacheDir: join(stateDir, 'cache'),
+        keepRevisions: 3,
         graceSecs: 5,
         logLevel: 'debug',
         ...over,
@@ -207,7 +209,7 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
     expect(lease.completed).to.equal(null)
   })
 
-  it('fails a source: step whose workspace has no local folder, naming the option', async () => {
+  it('fails a source: step whose revision the server does not send, naming the workspace, revision and option', async () => {
     const { app } = start()
     await app.start()
     const lease = server.addClaim({
@@ -216,7 +218,10 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
     })
     await waitFor(() => lease.completed, { what: 'completion' })
     expect(lease.completed).to.include({ status: 'failed' })
-    expect(lease.completed!.error_message).to.contain('--workspace-dir ops=<path>')
+    expect(lease.completed!.error_message).to.equal(
+      "cannot fetch the files of workspace 'ops' at revision 'abc123': the server answered 404 " +
+        '(not_found): no route (or give this worker a folder for it: --workspace-dir ops=<path>)',
+    )
   })
 
   it('runs a source: step from the folder given with --workspace-dir', async () => {

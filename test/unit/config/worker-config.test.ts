@@ -45,6 +45,8 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       docker: { host: 'unix:///var/run/docker.sock', runnerImage: 'alpine:latest', network: null },
       stateDir: '/home/w/.weir-worker',
       workspaceDirs: {},
+      cacheDir: '/home/w/.weir-worker/cache/build-01',
+      keepRevisions: 3,
       graceSecs: 25,
       logLevel: 'info',
     })
@@ -65,6 +67,8 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       WEIR_WORKER__DOCKER_HOST: 'tcp://engine:2375',
       WEIR_WORKER__RUNNER_IMAGE: 'busybox:1',
       WEIR_WORKER__DOCKER_NETWORK: 'none',
+      WEIR_WORKER__CACHE_DIR: 'files',
+      WEIR_WORKER__KEEP_REVISIONS: '5',
     })
     expect(c).to.deep.equal({
       server: 'https://weir.example/base',
@@ -77,6 +81,8 @@ describe('weir worker settings (loadWorkerConfig)', () => {
       docker: { host: 'tcp://engine:2375', runnerImage: 'busybox:1', network: 'none' },
       stateDir: '/srv/state',
       workspaceDirs: { default: '/srv/ws/default', ops: '/abs/ops' },
+      cacheDir: '/srv/files',
+      keepRevisions: 5,
       graceSecs: 0,
       logLevel: 'debug',
     })
@@ -94,6 +100,19 @@ describe('weir worker settings (loadWorkerConfig)', () => {
   it('takes --workspace-dir more than once', () => {
     const c = load([...REQUIRED, '--workspace-dir', 'a=/x', '--workspace-dir', 'b=rel'])
     expect(c!.workspaceDirs).to.deep.equal({ a: '/x', b: '/srv/rel' })
+  })
+
+  it('keeps fetched revisions under the state folder by default, per worker name', () => {
+    const c = load([...REQUIRED, '--state-dir', '/var/weir', '--name', 'w2'])
+    expect(c).to.include({ cacheDir: '/var/weir/cache/w2', keepRevisions: 3 })
+    const d = load([...REQUIRED, '--cache-dir', 'c', '--keep-revisions', '1'])
+    expect(d).to.include({ cacheDir: '/srv/c', keepRevisions: 1 })
+  })
+
+  it('refuses a --keep-revisions outside 1-100', () => {
+    expect(() => load([...REQUIRED, '--keep-revisions', '0'])).to.throw(
+      "--keep-revisions: '0' must be an integer from 1 to 100",
+    )
   })
 
   it('returns null for --help', () => {

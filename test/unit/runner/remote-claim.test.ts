@@ -50,6 +50,7 @@ describe('mapping a claim onto a step to run (mapClaim)', () => {
         cwd: '/tmp/scratch',
         timeoutSecs: 1800,
         state: null,
+        fetchFiles: null,
       },
     })
   })
@@ -111,8 +112,56 @@ describe('mapping a claim onto a step to run (mapClaim)', () => {
     expect(m.step.action.source).to.equal('scripts/a.sh')
   })
 
-  it('fails a source: script whose workspace has no folder here, naming the option and variable', () => {
+  it('fetches the files of the claimed revision for a source: script whose workspace has no folder here', () => {
     const m = mapClaim(claim({ action: { type: 'script', source: 'scripts/a.sh' } }), ctx)
+    expect(m.ok).to.equal(true)
+    expect(m.step.fetchFiles).to.deep.equal({
+      kind: 'workspace',
+      name: 'default',
+      revision: '9d2c41e',
+    })
+  })
+
+  it("fetches a library's files for its action, the claim's `files` winning over the job's workspace", () => {
+    const files = { kind: 'library', name: 'common', revision: 'c0ffee' }
+    const m = mapClaim(
+      claim({ workspace: 'ops', files, action: { type: 'script', source: 'bin/x.sh' } }),
+      ctx,
+    )
+    expect(m.ok).to.equal(true)
+    expect(m.step.fetchFiles).to.deep.equal(files)
+    expect(m.step.cwd).to.equal('/tmp/scratch')
+  })
+
+  it('takes the --workspace-dir folder of the workspace whose files the claim names', () => {
+    const files = { kind: 'workspace', name: 'ops', revision: 'r1' }
+    const m = mapClaim(claim({ files, action: { type: 'script', source: 'a.sh' } }), ctx)
+    expect(m.step).to.include({ cwd: '/srv/ops', fetchFiles: null })
+  })
+
+  it('fetches nothing for an inline script', () => {
+    expect(mapClaim(claim(), ctx).step.fetchFiles).to.equal(null)
+  })
+
+  it('refuses a revision or name that could leave the cache folder', () => {
+    for (const [name, revision] of [
+      ['dev', '..'],
+      ['..', 'r1'],
+      ['dev', 'a/b'],
+    ]) {
+      const files = { kind: 'workspace', name, revision }
+      const m = mapClaim(claim({ files, action: { type: 'script', source: 'a.sh' } }), ctx)
+      expect(m.ok ? '' : m.error).to.equal(
+        `cannot fetch workspace '${name}' at revision '${revision}': not a valid name or revision`,
+      )
+    }
+  })
+
+  it('fails a source: script with no folder here and no revision to fetch, naming the option and variable', () => {
+    const m = mapClaim(
+      claim({ revision: null, action: { type: 'script', source: 'scripts/a.sh' } }),
+      ctx,
+    )
     expect(m).to.include({ ok: false })
     expect(m.ok ? '' : m.error).to.equal(
       "step needs the files of workspace 'default' (source: scripts/a.sh), but this worker has no " +
