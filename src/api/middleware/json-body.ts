@@ -1,10 +1,12 @@
 /**
  * Request bodies are JSON (API.md §1.2): at most 1 MiB, else 413; a non-empty body of another
- * media type gets 415. koa-body parses; the raw text is kept for webhook signatures.
+ * media type gets 415. koa-body parses; the raw text is kept for webhook signatures. A body whose
+ * Content-Encoding does not decode (not gzip, deflate or br at all, or cut short) is a 400: zlib
+ * throws plain errors, which would otherwise leave as 500.
  */
 import type { Context, Next } from 'koa'
 import { HttpMethodEnum, koaBody } from 'koa-body'
-import { AppError } from '../../shared/errors.ts'
+import { AppError, BadRequestError, coerceError } from '../../shared/errors.ts'
 import { hasStreamedBody } from '../streamed-body.ts'
 
 const parser = koaBody({
@@ -43,7 +45,25 @@ export async function jsonBody(ctx: Context, next: Next): Promise<void> {
       },
     )
   }
-  await parser(ctx, next)
+  let parsed = false
+  try {
+    await parser(ctx, () => {
+      parsed = true
+      return next()
+    })
+  } catch (e) {
+    if (parsed || isHttpError(e)) throw e
+    const encoding = ctx.get('Content-Encoding')
+    throw new BadRequestError(
+      `request body could not be decoded${encoding ? ` as Content-Encoding '${encoding}'` : ''}: ${coerceError(e).message}`,
+      'body',
+    )
+  }
+}
+
+/** koa-body's own errors (400 malformed JSON, 413, 415) carry their status; zlib's do not. */
+function isHttpError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'status' in e && typeof e.status === 'number'
 }
 
 /** The parsed JSON body, or undefined when the request had none. */

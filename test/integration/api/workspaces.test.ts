@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { gzipSync } from 'node:zlib'
 import { buildTestApp, type TestApp } from '../../helpers/test-app.ts'
 
 describe('workspace, task and trigger routes', () => {
@@ -121,6 +122,32 @@ describe('workspace, task and trigger routes', () => {
       code: 'bad_request',
       field: 'job_id',
     })
+  })
+
+  it('answers 400 naming the body when its Content-Encoding does not decode', async () => {
+    // Found by fuzz.test.ts: zlib's errors carry no status, so these were 500s.
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const res = await t
+        .request()
+        .post('/api/workspaces/default/refresh')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send('{}')
+      expect(res.status, encoding).to.equal(400)
+      expect(res.body).to.include({ code: 'bad_request', field: 'body' })
+      expect(res.body.error).to.match(
+        new RegExp(`^request body could not be decoded as Content-Encoding '${encoding}': `),
+      )
+    }
+    const gzipped = await t
+      .request()
+      .post('/api/workspaces/default/refresh')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      // Sent as the bytes given (superagent would JSON-encode a Buffer).
+      .serialize((body: unknown) => body as string)
+      .send(gzipSync('{}'))
+    expect(gzipped.status).to.equal(200)
   })
 
   it('rejects a body over 1 MiB with 413', async () => {
