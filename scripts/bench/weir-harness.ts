@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createApp, type App, type Services } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
-import { silentLogger } from '../../src/shared/logger.ts'
+import { silentLogger, type Logger } from '../../src/shared/logger.ts'
 import { createNoopLauncher, createSwitchLauncher, type SwitchLauncher } from './noop-launcher.ts'
 
 export const WORKSPACE = resolve(import.meta.dirname, 'workspace')
@@ -80,6 +80,8 @@ export interface StartOptions {
   readonly dbUrl: string | null
   /** Extra `WEIR__*` settings (e.g. the embedded worker off and a worker token). */
   readonly env?: Readonly<Record<string, string>>
+  /** The server's logger (default: silent). */
+  readonly logger?: Logger
 }
 
 export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
@@ -100,7 +102,7 @@ export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
   const app = await createApp(
     { ...config, workspaces: { bench: { type: 'folder', path: WORKSPACE } } },
     {
-      logger: silentLogger(),
+      logger: opts.logger ?? silentLogger(),
       env: { PATH: process.env.PATH ?? '' },
       launcherOverride: (configured) => (holder.launcher = createSwitchLauncher(configured)),
     },

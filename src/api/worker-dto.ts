@@ -119,7 +119,12 @@ function containerFields(c: ClaimedRender['rendered']['action']['container']) {
 
 /** A claimed step (API.md §11.3); the action's fields depend on its type, so it is left open. */
 export const claimDto = z.looseObject({
-  lease: z.object({ token: z.string(), expires_at: timestampDto.nullable() }),
+  lease: z.object({
+    token: z.string(),
+    expires_at: timestampDto.nullable(),
+    /** The optional fields this server's `complete` takes (the worker sends no others). */
+    complete_fields: z.array(z.string()),
+  }),
   job_id: z.string(),
   workspace: z.string(),
   revision: z.string(),
@@ -141,11 +146,18 @@ export const claimDto = z.looseObject({
 })
 
 /** A claimed step for a remote worker: the rendered action, input and environment. */
+/** What `complete` takes beyond the result: the last log lines, and a claim of the next step. */
+const COMPLETE_FIELDS = ['lines', 'claim_next']
+
 export function toClaimDto(c: ClaimedRender): Record<string, unknown> {
   const { step, job, rendered } = c
   const a = step.spec.action
   return {
-    lease: { token: step.leaseToken, expires_at: iso(step.leaseExpiresAt) },
+    lease: {
+      token: step.leaseToken,
+      expires_at: iso(step.leaseExpiresAt),
+      complete_fields: COMPLETE_FIELDS,
+    },
     job_id: job.id,
     workspace: job.workspace,
     revision: job.revision,

@@ -14,6 +14,7 @@ import type { ExecLine } from '../runner/executors/script-executor.ts'
 import type {
   ClaimedStep,
   ClaimedStepState,
+  CompleteOptions,
   StepFileSource,
   StepSnapshot,
   ContainerStep,
@@ -300,7 +301,12 @@ export class LocalStepSource implements StepSource {
     return stops
   }
 
-  async complete(step: ClaimedStep, outcome: WorkerOutcome): Promise<void> {
+  async complete(
+    step: ClaimedStep,
+    outcome: WorkerOutcome,
+    opts?: CompleteOptions,
+  ): Promise<ClaimedStep | null> {
+    if (opts?.lines?.length) await this.appendStepLines(step.jobId, step.stepName, opts.lines)
     for (const w of outcome.warnings)
       this.#d.jobLogs.server(step.jobId, `step ${step.stepName}: ${w}`, 'stderr')
     const inputWrite = this.#inputWrites.get(step.stepId)
@@ -327,6 +333,7 @@ export class LocalStepSource implements StepSource {
         { jobId: step.jobId, step: step.stepName },
         'result discarded: the lease is no longer current',
       )
+    return null
   }
 
   onStop(listener: (req: StopRequest) => void): () => void {

@@ -18,6 +18,7 @@ import { mapClaim, type ClaimContext } from './remote-claim.ts'
 import {
   chainReplySchema,
   claimReplySchema,
+  completeReplySchema,
   errorOf,
   heartbeatReplySchema,
   toStopReason,
@@ -25,6 +26,7 @@ import {
 import type { CredentialStore, RegisterRequest, WorkerCredentials } from './registration.ts'
 import type {
   ClaimedStep,
+  CompleteOptions,
   StepSource,
   StopReason,
   StopRequest,
@@ -141,6 +143,7 @@ export class HttpStepSource implements StepSource {
     const mapped = mapClaim(parsed.data, this.#o.claimContext)
     const { step } = mapped
     const link = this.#newLink(step)
+    link.completeFields = new Set(parsed.data.lease.complete_fields)
     this.#o.logger.info(
       { jobId: step.jobId, step: step.stepName, attempt: step.attempt },
       'claimed step',
@@ -268,29 +271,50 @@ export class HttpStepSource implements StepSource {
     return stops
   }
 
-  async complete(step: ClaimedStep, outcome: WorkerOutcome): Promise<void> {
+  /**
+   * The last lines (and the outcome's warnings) ride in `complete` when the server takes them,
+   * all but the last chunk as log pushes before it; with `claimNext` the reply may carry the next
+   * step. Each saves a round trip per step (API.md §11.5, `lease.complete_fields`).
+   */
+  async complete(
+    step: ClaimedStep,
+    outcome: WorkerOutcome,
+    opts?: CompleteOptions,
+  ): Promise<ClaimedStep | null> {
     const link = this.#links.get(step.stepId)
-    if (!link) return
+    if (!link) return null
+    let next: unknown = null
     try {
-      if (outcome.warnings.length > 0) {
-        const ts = this.#clock.now().toISOString()
-        const lines = outcome.warnings.map((w) => ({ ts, stream: 'stderr', line: `weir: ${w}` }))
-        await link.call('logs', { lines })
-      }
+      const ts = this.#clock.now().toISOString()
+      const warnings = outcome.warnings.map((w) => ({
+        ts,
+        stream: 'stderr' as const,
+        line: `weir: ${w}`,
+      }))
+      const chunks = chunkLines([...(opts?.lines ?? []), ...warnings])
+      const carried = link.completeFields.has('lines') ? chunks.pop() : undefined
+      for (const lines of chunks) await link.call('logs', { lines })
+      const claimNext = opts?.claimNext === true && link.completeFields.has('claim_next')
       const r = await link.call('complete', {
         status: outcome.status,
         exit_code: outcome.exitCode,
         output: outcome.output,
         error_message: outcome.errorMessage,
+        ...(carried ? { lines: carried } : {}),
+        ...(claimNext ? { claim_next: true } : {}),
       })
       const fields = { jobId: step.jobId, step: step.stepName, attempt: step.attempt }
-      if (r.ok)
-        this.#o.logger.info({ ...fields, status: outcome.status, reply: r.body }, 'step reported')
-      else this.#o.logger.warn({ ...fields, why: r.why }, 'result discarded')
+      if (r.ok) {
+        const reply = completeReplySchema.safeParse(r.body)
+        next = reply.success ? (reply.data.next_claim ?? null) : null
+        this.#o.logger.info({ ...fields, status: outcome.status }, 'step reported')
+      } else this.#o.logger.warn({ ...fields, why: r.why }, 'result discarded')
     } finally {
       link.finish()
       this.#links.delete(step.stepId)
     }
+    // After the old link is gone: the next claim may be a retry of this very step.
+    return next === null ? null : this.#accept(next)
   }
 
   onStop(listener: (req: StopRequest) => void): () => void {

@@ -55,6 +55,8 @@ export class LeaseLink {
   #lastAnswerAt = monotonicMs()
   #poll: NodeJS.Timeout | null = null
   #polling = false
+  /** The optional fields the server's `complete` takes for this lease (from the claim). */
+  completeFields: ReadonlySet<string> = new Set()
 
   constructor(step: ClaimedStep, deps: LeaseLinkDeps) {
     this.step = step

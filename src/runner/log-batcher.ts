@@ -14,6 +14,8 @@ export class LogBatcher {
   #pending: ExecLine[] = []
   #timer: NodeJS.Timeout | null = null
   #inFlight: Promise<void> | null = null
+  /** drain() was called: lines are kept for the caller, never pushed. */
+  #holding = false
 
   constructor(opts: {
     push: (lines: ExecLine[]) => Promise<StopReason | null>
@@ -29,7 +31,7 @@ export class LogBatcher {
 
   add(lines: ReadonlyArray<ExecLine>): void {
     this.#pending.push(...lines)
-    if (this.#inFlight || this.#timer) return
+    if (this.#holding || this.#inFlight || this.#timer) return
     if (this.#delayMs <= 0) this.#send()
     else this.#timer = setTimeout(() => this.#send(), this.#delayMs)
   }
@@ -41,7 +43,7 @@ export class LogBatcher {
     this.#pending = []
     this.#inFlight = this.#pushWithRetry(batch).finally(() => {
       this.#inFlight = null
-      if (this.#pending.length > 0) this.#send()
+      if (this.#pending.length > 0 && !this.#holding) this.#send()
     })
   }
 
@@ -59,8 +61,23 @@ export class LogBatcher {
     }
   }
 
+  /**
+   * Waits for the push in flight, then hands back what is still buffered instead of sending it
+   * (the caller stores those lines itself, e.g. with the step's result).
+   */
+  async drain(): Promise<ExecLine[]> {
+    this.#holding = true
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = null
+    while (this.#inFlight) await this.#inFlight
+    const rest = this.#pending
+    this.#pending = []
+    return rest
+  }
+
   /** Sends everything buffered and waits until it is stored. */
   async flush(): Promise<void> {
+    this.#holding = false
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = null
     while (this.#inFlight || this.#pending.length > 0) {

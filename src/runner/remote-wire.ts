@@ -57,7 +57,12 @@ const snapshotSchema = z.object({
 })
 
 export const claimReplySchema = z.object({
-  lease: z.object({ token: z.string().min(1), expires_at: z.string().nullish() }),
+  lease: z.object({
+    token: z.string().min(1),
+    expires_at: z.string().nullish(),
+    /** The optional fields `complete` takes on this server (absent from older ones: none). */
+    complete_fields: z.array(z.string()).catch([]).default([]),
+  }),
   job_id: z.string().min(1),
   workspace: z.string(),
   revision: z.string().nullish(),
@@ -93,6 +98,9 @@ export const chainReplySchema = z.object({
   next_token: z.string().min(1).optional(),
   cancel_requested: z.union([z.boolean(), z.string()]).nullish(),
 })
+
+/** complete's reply: `next_claim` when the worker asked for its next step (null: none ready). */
+export const completeReplySchema = z.object({ next_claim: z.unknown().optional() })
 
 export const cancelCheckReplySchema = z.object({
   cancel_requested: z.boolean(),

@@ -110,6 +110,11 @@ export interface WorkerOutcome {
   readonly warnings: ReadonlyArray<string>
 }
 
+export interface CompleteOptions {
+  readonly lines?: ReadonlyArray<ExecLine>
+  readonly claimNext?: boolean
+}
+
 export interface StopRequest {
   readonly stepId: string
   readonly reason: StopReason
@@ -124,8 +129,15 @@ export interface StepSource {
   appendLogs(step: ClaimedStep, lines: ReadonlyArray<ExecLine>): Promise<StopReason | null>
   /** Extends the leases of the listed steps; answers with steps to stop. */
   heartbeat(steps: ReadonlyArray<ClaimedStep>): Promise<StopRequest[]>
-  /** Ends the attempt (logs must be flushed first). */
-  complete(step: ClaimedStep, outcome: WorkerOutcome): Promise<void>
+  /**
+   * Ends the attempt, storing `opts.lines` (output not pushed yet) before the result. With
+   * `opts.claimNext` a source may hand back the worker's next step, claimed in the same exchange.
+   */
+  complete(
+    step: ClaimedStep,
+    outcome: WorkerOutcome,
+    opts?: CompleteOptions,
+  ): Promise<ClaimedStep | null>
   /** Stop requests pushed as they happen (in-process sources); returns an unsubscribe. */
   onStop(listener: (req: StopRequest) => void): () => void
   /** Artifacts and task state; absent: the source keeps no step files. */

@@ -103,7 +103,11 @@ export class Worker {
     this.#claimAbort.abort()
     this.#slotFreed?.()
     await this.#loop
-    const all = Promise.all([...this.#running.values()].map((r) => r.done))
+    // A completion under way may still hand over a next step: wait for those too.
+    const all = (async () => {
+      while (this.#running.size > 0)
+        await Promise.all([...this.#running.values()].map((r) => r.done))
+    })()
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<'expired'>((r) => (timer = setTimeout(() => r('expired'), graceMs)))
     if ((await Promise.race([all, expired])) === 'expired') {
@@ -156,14 +160,17 @@ export class Worker {
       done: Promise.resolve(),
     }
     this.#running.set(step.stepId, entry)
-    entry.done = this.#execute(entry).finally(() => {
+    entry.done = this.#execute(entry).then((next) => {
       this.#running.delete(step.stepId)
+      // The step the completion handed over takes the slot this one leaves.
+      if (next) this.#run(next)
       this.#slotFreed?.()
       this.#slotFreed = null
     })
   }
 
-  async #execute(r: Running): Promise<void> {
+  /** Runs the step and reports it; resolves with the next step, when the source handed one. */
+  async #execute(r: Running): Promise<ClaimedStep | null> {
     const { step } = r
     const log = this.#o.logger.child({ jobId: step.jobId, step: step.stepName })
     const batcher = new LogBatcher({
@@ -175,6 +182,8 @@ export class Worker {
     const fileSource = this.#o.source.files
     let files: AttemptFiles | null = null
     let revision: RevisionLease | null = null
+    /** Lines the step printed that no push carried: they go with the result. */
+    let tail: Parameters<LogBatcher['add']>[0] = []
     try {
       void this.#o.source
         .start(step)
@@ -214,14 +223,21 @@ export class Worker {
                   launcher: this.#o.launcher,
                 },
               )
-      await batcher.flush()
-      if (r.stopReason === 'lease_lost') return
+      tail = await batcher.drain()
+      if (r.stopReason === 'lease_lost') return null
       const outcome = r.shutdown
         ? shutdownOutcome(result, this.#o.shutdownFailureMessage ?? 'worker shutting down')
         : toOutcome(result, r.stopReason)
-      await this.#o.source.complete(step, files ? await files.finish(outcome) : outcome)
+      const final = files ? await files.finish(outcome) : outcome
+      const lines = tail
+      tail = []
+      return await this.#o.source.complete(step, final, {
+        lines,
+        claimNext: !this.#claimAbort.signal.aborted,
+      })
     } catch (e) {
       log.error({ err: coerceError(e) }, 'step execution failed')
+      batcher.add(tail)
       await batcher.flush().catch(() => undefined)
       await this.#o.source
         .complete(step, {
@@ -234,6 +250,7 @@ export class Worker {
         .catch((err: unknown) =>
           log.error({ err: coerceError(err) }, 'reporting the failure failed'),
         )
+      return null
     } finally {
       files?.dispose()
       revision?.release()

@@ -48,8 +48,14 @@ export interface StepCall {
   readonly token: string
 }
 
+export type StepLine = { ts: string; stream: 'stdout' | 'stderr'; line: string }
+
 export interface CompleteRequest {
   readonly seq: number
+  /** The step's last output lines, stored before the result (none: all were pushed). */
+  readonly lines: ReadonlyArray<StepLine>
+  /** Claim the next step this worker may run and hand it back with the reply. */
+  readonly claimNext: boolean
   readonly status: 'completed' | 'failed' | 'cancelled'
   readonly exitCode: number | null
   readonly output: unknown
@@ -59,6 +65,12 @@ export interface CompleteRequest {
 export interface CompleteReply {
   readonly step_status: string
   readonly job_status: JobStatus
+}
+
+export interface CompleteResult {
+  readonly reply: CompleteReply
+  /** The step claimed for the worker when it asked (`claimNext`), else null. */
+  readonly next: ClaimedRender | null
 }
 
 function rejection(r: LeaseRejection): Error {
@@ -75,9 +87,14 @@ function rejection(r: LeaseRejection): Error {
 export class RemoteStepCalls {
   readonly #d: RemoteStepCallsDeps
   readonly #closing = new AbortController()
-  /** Calls on one step run one at a time in this process (a retried push must not interleave). */
-  /** Calls on one step's lease, one at a time. */
+  /** Calls on one step's lease run one at a time (a retried push must not interleave). */
   readonly #queues = new KeyedTurns()
+  /**
+   * Completions under way that will claim for their worker, by worker id. A long poll of that
+   * worker woken meanwhile waits for them: the step the completion made ready then goes back in
+   * its reply rather than in a second answer after it.
+   */
+  readonly #handing = new Map<string, Set<Promise<unknown>>>()
   #waiting = 0
 
   constructor(deps: RemoteStepCallsDeps) {
@@ -109,18 +126,13 @@ export class RemoteStepCalls {
       ? AbortSignal.any([this.#closing.signal, clientGone])
       : this.#closing.signal
     const deadline = d.monotonicMs() + waitSecs * 1000
-    // Status and running steps as they are now (the authenticated record may be a second old).
-    let current = await findWorkerById(d.db, worker.id)
     for (;;) {
-      if (!current) return null
       if (signal.aborted) return null
-      if (current.status !== 'active' || current.runningSteps >= current.maxConcurrency) return null
       const seen = d.wake.generation
-      // started_at is recorded with the claim: workers start the process at once, and the
-      // optional `start` call then changes nothing (it saves a round trip per step).
-      const claimed = await d.source.claimFor(claimingWorker(current), 1, true)
-      if (claimed === null) continue
-      const step = claimed[0]
+      const attempt = await this.#claimOnce(worker.id)
+      if (attempt === 'refused') return null
+      if (attempt === 'retry') continue
+      const step = attempt
       if (step) {
         if (clientGone?.aborted)
           d.logger.warn(
@@ -137,9 +149,36 @@ export class RemoteStepCalls {
       } finally {
         this.#waiting--
       }
-      // The worker may have been drained, revoked or given steps elsewhere meanwhile.
-      current = await findWorkerById(d.db, worker.id)
+      const handing = this.#handing.get(worker.id)
+      if (handing) await Promise.allSettled([...handing])
     }
+  }
+
+  /**
+   * One claim attempt for a worker as it is now (drained, revoked or busy elsewhere: 'refused');
+   * 'retry' when only steps that failed to render were claimed.
+   */
+  async #claimOnce(workerId: string): Promise<ClaimedRender | null | 'refused' | 'retry'> {
+    // Status and running steps as they are now (the authenticated record may be a second old).
+    const current = await findWorkerById(this.#d.db, workerId)
+    if (!current) return 'refused'
+    if (current.status !== 'active' || current.runningSteps >= current.maxConcurrency)
+      return 'refused'
+    // started_at is recorded with the claim: workers start the process at once, and the
+    // optional `start` call then changes nothing (it saves a round trip per step).
+    const claimed = await this.#d.source.claimFor(claimingWorker(current), 1, true)
+    if (claimed === null) return 'retry'
+    return claimed[0] ?? null
+  }
+
+  /** The claim a completion hands back: at most a few attempts, never a wait. */
+  async #claimNext(workerId: string): Promise<ClaimedRender | null> {
+    for (let i = 0; i < 3 && !this.#closing.signal.aborted; i++) {
+      const attempt = await this.#claimOnce(workerId)
+      if (attempt === 'refused') return null
+      if (attempt !== 'retry') return attempt
+    }
+    return null
   }
 
   /** `start`: records started_at the first time; returns {next_token, lease_expires_at}. */
@@ -148,11 +187,7 @@ export class RemoteStepCalls {
   }
 
   /** `logs`: appends the lines (masked), then advances the chain (append first: never lost). */
-  async logs(
-    call: StepCall,
-    seq: number,
-    lines: ReadonlyArray<{ ts: string; stream: 'stdout' | 'stderr'; line: string }>,
-  ): Promise<unknown> {
+  async logs(call: StepCall, seq: number, lines: ReadonlyArray<StepLine>): Promise<unknown> {
     return this.#advance(call, seq, false, async (lease) => {
       // The log store masks the job's secrets (and those this replica rendered into the claim).
       const { lastSeq } = await this.#d.source.appendStepLines(lease.jobId, lease.stepName, lines)
@@ -172,8 +207,30 @@ export class RemoteStepCalls {
     return { cancel_requested: lease.stopReason !== null, reason: lease.stopReason }
   }
 
-  /** `complete`: ends the attempt through the orchestrator, fenced on token and seq. */
-  async complete(call: StepCall, req: CompleteRequest): Promise<CompleteReply> {
+  /**
+   * `complete`: stores the last lines, ends the attempt through the orchestrator (fenced on token
+   * and seq), then, when asked, claims the worker's next step. A replay (the reply was lost)
+   * claims again: the step the lost reply carried comes back when its lease expires.
+   */
+  async complete(call: StepCall, req: CompleteRequest): Promise<CompleteResult> {
+    if (!req.claimNext) return { reply: await this.#complete(call, req), next: null }
+    const workerId = call.worker.id
+    const done = (async () => {
+      const reply = await this.#complete(call, req)
+      return { reply, next: await this.#claimNext(workerId) }
+    })()
+    let set = this.#handing.get(workerId)
+    if (!set) this.#handing.set(workerId, (set = new Set()))
+    set.add(done)
+    try {
+      return await done
+    } finally {
+      set.delete(done)
+      if (set.size === 0 && this.#handing.get(workerId) === set) this.#handing.delete(workerId)
+    }
+  }
+
+  async #complete(call: StepCall, req: CompleteRequest): Promise<CompleteReply> {
     return this.#serial(call, async () => {
       const lease = await this.#lease(call)
       const decision = decideMutatingCall(lease, { ...this.#who(call), seq: req.seq })
@@ -181,6 +238,9 @@ export class RemoteStepCalls {
       if (decision.kind === 'replay') return decision.reply as CompleteReply
       const bad = checkCompletionStatus(lease, req.status)
       if (bad) throw new ConflictError(bad)
+      // Lines first, as a log push does: a result is never stored without the lines before it.
+      if (req.lines.length > 0)
+        await this.#d.source.appendStepLines(lease.jobId, lease.stepName, req.lines)
       const res = await this.#d.orchestrator.finishStep(
         lease.stepId,
         lease.jobId,

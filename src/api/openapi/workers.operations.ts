@@ -228,12 +228,30 @@ export function workerOperations(maxClaimWaitSecs: number): ReadonlyArray<Operat
       replies: { 200: { description: 'Cancel requested or not', schema: cancelCheckReply } },
     }),
     stepCall('complete', 'The attempt ended', {
+      description:
+        'Optional `lines` are the last output lines of the step, stored before the result (a ' +
+        'short step needs no log push at all). With `claim_next: true` the reply carries ' +
+        '`next_claim`: the next step this worker may run, claimed as `/worker/claim` would (null ' +
+        'when none is ready). A worker sends these fields only when its claim listed them in ' +
+        '`lease.complete_fields`.',
       body: {
         schema: completeBodySchema,
         required: true,
-        example: { seq: 3, status: 'completed', exit_code: 0, output: { ok: true } },
+        example: {
+          seq: 3,
+          status: 'completed',
+          exit_code: 0,
+          output: { ok: true },
+          lines: [{ ts: '2025-01-01T00:00:00Z', stream: 'stdout', line: 'done' }],
+          claim_next: true,
+        },
       },
-      replies: { 200: { description: 'The step and job status after it', schema: completeReply } },
+      replies: {
+        200: {
+          description: 'The step and job status after it, and the next claim when asked',
+          schema: completeReply.extend({ next_claim: claimDto.nullish() }),
+        },
+      },
     }),
   ]
 }

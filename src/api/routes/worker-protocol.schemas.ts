@@ -91,6 +91,11 @@ export const logsBodySchema = z.strictObject({
   lines: z.array(logLine).min(1).max(MAX_LOG_LINES),
 })
 
+/**
+ * `lines` (the step's last output lines, stored before the result) and `claim_next` (answer with
+ * the next step this worker may run) save a log push and a claim per step; a worker sends them
+ * only to a server whose claims list them in `lease.complete_fields`.
+ */
 export const completeBodySchema = z
   .strictObject({
     seq,
@@ -98,10 +103,14 @@ export const completeBodySchema = z
     exit_code: z.int().nullish(),
     output: z.unknown().optional(),
     error_message: z.string().nullish(),
+    lines: z.array(logLine).max(MAX_LOG_LINES).nullish(),
+    claim_next: z.boolean().nullish(),
   })
   .transform((b) => ({
     seq: b.seq,
     status: b.status,
+    lines: b.lines ?? [],
+    claimNext: b.claim_next ?? false,
     exitCode: b.exit_code ?? null,
     output: b.output === undefined ? null : b.output,
     errorMessage:

@@ -10,6 +10,7 @@ import type { ApiDeps } from '../api-deps.ts'
 import { bodyOf } from '../middleware/json-body.ts'
 import { workerAuth, workerOf } from '../middleware/worker-auth.ts'
 import { parseJobId } from '../path-ids.ts'
+import { toClaimDto } from '../worker-dto.ts'
 import { parseBody } from '../zod-issues.ts'
 import {
   completeBodySchema,
@@ -59,6 +60,7 @@ export function workerStepRoutes(router: Router, deps: ApiDeps): void {
     const call = stepCall(ctx)
     const req = parseBody(completeBodySchema, bodyOf(ctx))
     const { steps } = deps.workerProtocol
-    ctx.body = await steps.complete(call, req)
+    const { reply, next } = await steps.complete(call, req)
+    ctx.body = req.claimNext ? { ...reply, next_claim: next && toClaimDto(next) } : reply
   })
 }

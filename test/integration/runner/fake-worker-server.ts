@@ -39,7 +39,11 @@ export class FakeWorkerServer {
   readonly failOnce = new Map<Call, { status: number; code: string }>()
   registrations = 0
   deregistrations = 0
+  /** The optional fields `complete` takes, listed in each claim (none: an older server). */
+  completeFields: string[] = []
   #queue: any[] = []
+  /** Claims handed out only in the reply to a `complete` with `claim_next`. */
+  #handOnComplete: any[] = []
   #waiters: Array<() => void> = []
   #server: Server | null = null
   port = 0
@@ -71,6 +75,8 @@ export class FakeWorkerServer {
     attempt?: number
     action?: any
     workspace?: string
+    /** Hand it out only in the reply to a `complete` with `claim_next`. */
+    onComplete?: boolean
   }): FakeLease {
     const lease: FakeLease = {
       jobId: c.jobId ?? randomUUID(),
@@ -87,8 +93,13 @@ export class FakeWorkerServer {
       completed: null,
     }
     this.leases.set(`${lease.jobId}/${lease.stepName}`, lease)
-    this.#queue.push({
-      lease: { token: lease.token, expires_at: new Date().toISOString() },
+    const queue = c.onComplete ? this.#handOnComplete : this.#queue
+    queue.push({
+      lease: {
+        token: lease.token,
+        expires_at: new Date().toISOString(),
+        complete_fields: this.completeFields,
+      },
       job_id: lease.jobId,
       workspace: c.workspace ?? 'default',
       revision: 'abc123',
@@ -210,9 +221,11 @@ export class FakeWorkerServer {
         cancel_requested: lease.cancel !== null,
       }
     } else {
+      lease.lines.push(...(body.lines ?? []))
       lease.completed = body
       lease.current = false
       reply = { step_status: body.status, job_status: body.status }
+      if (body.claim_next) reply.next_claim = this.#handOnComplete.shift() ?? null
     }
     lease.prevToken = token
     lease.token = next

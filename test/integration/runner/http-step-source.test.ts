@@ -129,6 +129,30 @@ describe('weir worker client against a protocol fake (HttpStepSource)', function
     expect(server.calls.map((c) => c.seq)).to.deep.equal(server.calls.map((_, i) => i + 1))
   })
 
+  it('carries the last lines in complete and runs the next step its reply hands over', async () => {
+    server.completeFields = ['lines', 'claim_next']
+    const { app } = start()
+    await app.start()
+    const next = server.addClaim({
+      stepName: 'second',
+      action: { type: 'script', script: 'echo "two $WEIR_STEP_NAME"' },
+      onComplete: true,
+    })
+    const first = server.addClaim({
+      stepName: 'first',
+      action: { type: 'script', script: 'echo one; echo \'OUTPUT: {"n": 1}\'' },
+    })
+    await waitFor(() => next.completed, { what: 'the handed step to complete' })
+    expect(first.lines.map((l) => l.line)).to.deep.equal(['one', 'OUTPUT: {"n": 1}'])
+    expect(first.completed).to.include({ status: 'completed', claim_next: true })
+    expect(first.completed!.output).to.deep.equal({ n: 1 })
+    expect(next.lines.map((l) => l.line)).to.deep.equal(['two second'])
+    // No log pushes: each step's lines went with its result.
+    expect(
+      server.calls.map((c) => `${c.key.split('/')[1]}:${c.call}#${String(c.seq)}`),
+    ).to.deep.equal(['first:complete#1', 'second:complete#1'])
+  })
+
   it('sends a log push again with the same token and seq when its reply is lost: stored once', async () => {
     const { app } = start()
     await app.start()

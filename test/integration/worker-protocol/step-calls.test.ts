@@ -133,6 +133,67 @@ describe('worker protocol: step calls under a lease', function () {
     expect((logs as string).match(/only once/g)).to.have.length(1)
   })
 
+  it('stores lines sent with complete before the result, and hands the next step back with claim_next', async () => {
+    const w = await registerWorker(t)
+    const jobId = await execute(t, 'two-steps', { text: 'chained' })
+    const c = await claim(t, w)
+    expect(c.body.lease.complete_fields).to.deep.equal(['lines', 'claim_next'])
+    const first = new Lease(t, w, c)
+    const done = await first.send('complete', {
+      status: 'completed',
+      exit_code: 0,
+      lines: [line('first out'), line('key=remote-Deploy-Key-9f3a', 'stderr')],
+      claim_next: true,
+    })
+    expect(done.status, JSON.stringify(done.body)).to.equal(200)
+    expect(done.body).to.include({ step_status: 'completed', job_status: 'running' })
+    const handed = done.body.next_claim
+    expect(handed).to.include({ job_id: jobId, step_name: 'second', attempt: 1 })
+    expect(handed.lease.token).to.match(/^wlt_/)
+    // The handed step is this worker's: its lease chain starts like a claimed one's.
+    const second = new Lease(t, w, { jobId, stepName: 'second', body: handed })
+    const last = await second.send('complete', {
+      status: 'completed',
+      exit_code: 0,
+      lines: [line('second out')],
+      claim_next: true,
+    })
+    expect(last.status, JSON.stringify(last.body)).to.equal(200)
+    expect(last.body).to.deep.equal({
+      step_status: 'completed',
+      job_status: 'completed',
+      next_claim: null,
+    })
+    const job = await waitForJob(t, jobId)
+    expect(job.status).to.equal('completed')
+    const text = (await t.request().get(`/api/jobs/${jobId}/logs`).expect(200)).body.logs as string
+    const stored = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.step !== '_server')
+    expect(stored.map((l) => [l.step, l.stream, l.line])).to.deep.equal([
+      ['first', 'stdout', 'first out'],
+      ['first', 'stderr', 'key=******'],
+      ['second', 'stdout', 'second out'],
+    ])
+  })
+
+  it('stores the lines of a replayed complete once, and refuses them with a used token', async () => {
+    const w = await registerWorker(t)
+    const jobId = await execute(t, 'one-step')
+    const lease = new Lease(t, w, await claim(t, w))
+    const token = lease.token
+    const body = { status: 'completed', exit_code: 0, lines: [line('only once')] }
+    expect((await lease.send('complete', body)).status).to.equal(200)
+    const replay = await workerPost(t, w, lease.path('complete'), { seq: 1, ...body }, token)
+    expect(replay.status).to.equal(200)
+    const late = await workerPost(t, w, lease.path('complete'), { seq: 2, ...body }, token)
+    expect(late.status).to.equal(409)
+    const logs = (await t.request().get(`/api/jobs/${jobId}/steps/only/logs`).expect(200)).body.logs
+    expect((logs as string).match(/only once/g)).to.have.length(1)
+  })
+
   it('answers 404 to another worker and to another step, and 400 without a lease token', async () => {
     const a = await registerWorker(t)
     const b = await registerWorker(t)

@@ -167,8 +167,29 @@ describe('worker protocol bodies', () => {
       check(completeBodySchema, { seq: 1, status: 'completed', exit_code: 0, output: { a: 1 } }),
     ).to.deep.equal({
       ok: true,
-      value: { seq: 1, status: 'completed', exitCode: 0, output: { a: 1 }, errorMessage: null },
+      value: {
+        seq: 1,
+        status: 'completed',
+        lines: [],
+        claimNext: false,
+        exitCode: 0,
+        output: { a: 1 },
+        errorMessage: null,
+      },
     })
+    const withLines = check(completeBodySchema, {
+      seq: 2,
+      status: 'completed',
+      lines: [{ ts: '2025-01-01T00:00:00Z', stream: 'stdout', line: 'last' }],
+      claim_next: true,
+    })
+    expect(withLines.ok && withLines.value).to.include({ claimNext: true })
+    expect(withLines.ok && withLines.value.lines).to.deep.equal([
+      { ts: '2025-01-01T00:00:00.000Z', stream: 'stdout', line: 'last' },
+    ])
+    expect(
+      issues(check(completeBodySchema, { seq: 1, status: 'completed', lines: [{ line: 1 }] })),
+    ).to.have.length.greaterThan(0)
     expect(
       issues(check(completeBodySchema, { seq: 1, status: 'done', exit_code: 1.5 })),
     ).to.deep.equal([
