@@ -95,6 +95,12 @@ export class RemoteStepCalls {
    * its reply rather than in a second answer after it.
    */
   readonly #handing = new Map<string, Set<Promise<unknown>>>()
+  /**
+   * The job as each claim left it, by step id, with the claim's token: a completion that is the
+   * lease's first call (a short step) finishes from it without reading the job again. Its write
+   * is fenced on the job's version, so a stale one costs a retry, never a wrong result.
+   */
+  readonly #snapshots = new Map<string, { token: string; snapshot: Snapshot }>()
   #waiting = 0
 
   constructor(deps: RemoteStepCallsDeps) {
@@ -168,7 +174,20 @@ export class RemoteStepCalls {
     // optional `start` call then changes nothing (it saves a round trip per step).
     const claimed = await this.#d.source.claimFor(claimingWorker(current), 1, true)
     if (claimed === null) return 'retry'
-    return claimed[0] ?? null
+    const step = claimed[0]
+    if (!step) return null
+    if (step.job.snapshot && step.step.leaseToken) {
+      this.#snapshots.set(step.step.id, {
+        token: step.step.leaseToken,
+        snapshot: step.job.snapshot,
+      })
+      // Leases that end without a completion here (lost, or completed on another replica).
+      for (const oldest of this.#snapshots.keys()) {
+        if (this.#snapshots.size <= 1000) break
+        this.#snapshots.delete(oldest)
+      }
+    }
+    return step
   }
 
   /** The claim a completion hands back: at most a few attempts, never a wait. */
@@ -241,6 +260,8 @@ export class RemoteStepCalls {
       // Lines first, as a log push does: a result is never stored without the lines before it.
       if (req.lines.length > 0)
         await this.#d.source.appendStepLines(lease.jobId, lease.stepName, req.lines)
+      const kept = this.#snapshots.get(lease.stepId)
+      this.#snapshots.delete(lease.stepId)
       const res = await this.#d.orchestrator.finishStep(
         lease.stepId,
         lease.jobId,
@@ -252,6 +273,7 @@ export class RemoteStepCalls {
           errorMessage: req.errorMessage,
         },
         { seq: req.seq },
+        kept?.token === call.token ? kept.snapshot : undefined,
       )
       if (res.ok) return { step_status: res.stepStatus, job_status: res.jobStatus }
       return (await this.#afterLostRace(call, req.seq)) as CompleteReply
@@ -312,6 +334,8 @@ export class RemoteStepCalls {
     return this.#queues.run(`${call.jobId}\u0000${call.stepName}`, fn)
   }
 }
+
+type Snapshot = NonNullable<ClaimedRender['job']['snapshot']>
 
 function claimingWorker(w: WorkerRecord): ClaimingWorker {
   return { id: w.id, name: w.name, tags: w.tags, capabilities: w.capabilities }
