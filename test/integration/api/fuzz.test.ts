@@ -800,7 +800,7 @@ describe('fuzzing every route: no 5xx, no hang', function () {
 
   it('answers every hostile request to every route with a 2xx or a 4xx error body', async function () {
     // 50 requests a route, some with large bodies: about 20 s on 2 cores (both databases).
-    this.timeout(90_000)
+    this.timeout(90_000 * Math.max(1, RUNS / 50))
     assertNone(await fuzzRoutes(t, routes, 0, { doc, known, checker }))
   })
 })
@@ -836,7 +836,7 @@ describe('fuzzing the account routes with auth on: no 5xx, no hang', function ()
   })
 
   it('answers every hostile request with a 2xx or a 4xx error body', async function () {
-    this.timeout(60_000)
+    this.timeout(60_000 * Math.max(1, RUNS / 50))
     const routes = routeTable(t.app.router).filter((r) =>
       /^\/api\/(auth|users|audit|jobs$|workspaces$)/.test(r.pattern),
     )
