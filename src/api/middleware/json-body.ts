@@ -2,7 +2,8 @@
  * Request bodies are JSON (API.md §1.2): at most 1 MiB, else 413; a non-empty body of another
  * media type gets 415. koa-body parses; the raw text is kept for webhook signatures. A body whose
  * Content-Encoding does not decode (not gzip, deflate or br at all, or cut short) is a 400: zlib
- * throws plain errors, which would otherwise leave as 500.
+ * throws plain errors, which would otherwise leave as 500. An unknown Content-Encoding is a 415
+ * that names it.
  */
 import type { Context, Next } from 'koa'
 import { HttpMethodEnum, koaBody } from 'koa-body'
@@ -52,8 +53,15 @@ export async function jsonBody(ctx: Context, next: Next): Promise<void> {
       return next()
     })
   } catch (e) {
-    if (parsed || isHttpError(e)) throw e
+    if (parsed) throw e
     const encoding = ctx.get('Content-Encoding')
+    // inflation's refusal carries a status but no `expose`, so its message would be hidden.
+    if (isHttpError(e) && e.status === 415 && /^Unsupported Content-Encoding/.test(e.message))
+      throw new AppError(
+        `Content-Encoding '${encoding}' is not supported: send the body as is, or with gzip, deflate or br`,
+        { code: 'unsupported_media_type', status: 415, field: 'body' },
+      )
+    if (isHttpError(e)) throw e
     throw new BadRequestError(
       `request body could not be decoded${encoding ? ` as Content-Encoding '${encoding}'` : ''}: ${coerceError(e).message}`,
       'body',
@@ -62,8 +70,8 @@ export async function jsonBody(ctx: Context, next: Next): Promise<void> {
 }
 
 /** koa-body's own errors (400 malformed JSON, 413, 415) carry their status; zlib's do not. */
-function isHttpError(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && 'status' in e && typeof e.status === 'number'
+function isHttpError(e: unknown): e is { status: number; message: string } {
+  return e instanceof Error && 'status' in e && typeof e.status === 'number'
 }
 
 /** The parsed JSON body, or undefined when the request had none. */

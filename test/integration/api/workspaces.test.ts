@@ -124,7 +124,7 @@ describe('workspace, task and trigger routes', () => {
     })
   })
 
-  it('answers 400 naming the body when its Content-Encoding does not decode', async () => {
+  it('answers 400 when the body does not decode as its Content-Encoding, 415 for an unknown one', async () => {
     // Found by fuzz.test.ts: zlib's errors carry no status, so these were 500s.
     for (const encoding of ['gzip', 'deflate', 'br']) {
       const res = await t
@@ -139,6 +139,19 @@ describe('workspace, task and trigger routes', () => {
         new RegExp(`^request body could not be decoded as Content-Encoding '${encoding}': `),
       )
     }
+    const unknown = await t
+      .request()
+      .post('/api/workspaces/default/refresh')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'bogus')
+      .send('{}')
+    expect(unknown.status).to.equal(415)
+    expect(unknown.body).to.deep.equal({
+      error:
+        "Content-Encoding 'bogus' is not supported: send the body as is, or with gzip, deflate or br",
+      code: 'unsupported_media_type',
+      field: 'body',
+    })
     const gzipped = await t
       .request()
       .post('/api/workspaces/default/refresh')
