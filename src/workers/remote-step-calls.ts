@@ -13,7 +13,7 @@ import { findWorkerById } from '../db/repositories/worker.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { ConflictError, NotFoundError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
-import type { JobStatus } from '../shared/statuses.ts'
+import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
 import type { WakeSignal } from '../shared/wake-signal.ts'
 import type { ClaimedRender } from '../dispatch/claim-steps.ts'
 import {
@@ -228,14 +228,17 @@ export class RemoteStepCalls {
 
   /**
    * `complete`: stores the last lines, ends the attempt through the orchestrator (fenced on token
-   * and seq), then, when asked, claims the worker's next step. A replay (the reply was lost)
-   * claims again: the step the lost reply carried comes back when its lease expires.
+   * and seq), then, when asked and the job goes on, claims the worker's next step. A replay (the
+   * reply was lost) claims again: the step the lost reply carried comes back when its lease
+   * expires.
    */
   async complete(call: StepCall, req: CompleteRequest): Promise<CompleteResult> {
     if (!req.claimNext) return { reply: await this.#complete(call, req), next: null }
     const workerId = call.worker.id
     const done = (async () => {
       const reply = await this.#complete(call, req)
+      // A job that ended made nothing ready: other jobs' steps reach the worker's long poll.
+      if (isTerminalJobStatus(reply.job_status)) return { reply, next: null }
       return { reply, next: await this.#claimNext(workerId) }
     })()
     let set = this.#handing.get(workerId)
