@@ -2,6 +2,8 @@
  * Command table of the `weir` CLI. Each command is imported lazily, so `weir worker` and
  * `weir validate` load no database code.
  */
+import { coerceError } from '../shared/errors.ts'
+
 export interface CommandContext {
   readonly argv: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string | undefined>>
@@ -84,5 +86,11 @@ export async function runCli(
     process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`)
     return 0
   }
-  return command.run({ argv: rest, env, cwd: process.cwd() })
+  // What a command could not do is said in one line (a stack trace helps nobody at a prompt).
+  try {
+    return await command.run({ argv: rest, env, cwd: process.cwd() })
+  } catch (e) {
+    process.stderr.write(`weir ${name}: ${coerceError(e).message}\n`)
+    return 1
+  }
 }
