@@ -1,12 +1,14 @@
 /**
  * Remote worker latency against the embedded worker, in the same run on the same PostgreSQL:
- * B1 (1-step echo, execute → finished) and the 20-step chain, first with the in-process worker,
- * then with the embedded worker off and one `weir worker` process on the long-poll protocol.
+ * B1 (1-step echo, execute → finished) and the 20-step chain, on two servers side by side: one
+ * with the in-process worker, one with the embedded worker off and one `weir worker` process on
+ * the long-poll protocol. Samples alternate between the two, so a shared machine's load changes
+ * weigh on both alike (measured one after the other, the ratio moved by 0.5 between runs).
  * Run: `npm run bench:remote [-- --samples 200]`.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freshDatabase } from './pg-admin.ts'
 import { fmt, summarize } from './stats.ts'
@@ -17,14 +19,18 @@ const SAMPLES = argSamples > 0 ? Number(process.argv[argSamples + 1]) : 200
 const CHAINS = Math.max(3, Math.round(SAMPLES / 20))
 const TOKEN = 'bench-enrollment-token-0123456789'
 
-async function measure(w: WeirUnderTest, label: string): Promise<Record<string, number[]>> {
-  for (let i = 0; i < 10; i++) await w.run('echo1') // warm-up
-  const echo: number[] = []
-  for (let i = 0; i < SAMPLES; i++) echo.push((await w.run('echo1')).ms)
-  const chain: number[] = []
-  for (let i = 0; i < CHAINS; i++) chain.push((await w.run('chain20')).ms)
-  process.stderr.write(`  … ${label}: done\n`)
-  return { echo, chain }
+type Samples = { echo: number[]; chain: number[] }
+
+/** Both servers, sample by sample in turn: the same load weighs on each. */
+async function measure(servers: ReadonlyArray<WeirUnderTest>): Promise<Samples[]> {
+  const out = servers.map((): Samples => ({ echo: [], chain: [] }))
+  for (const w of servers) for (let i = 0; i < 10; i++) await w.run('echo1') // warm-up
+  for (let i = 0; i < SAMPLES; i++)
+    for (const [k, w] of servers.entries()) out[k]!.echo.push((await w.run('echo1')).ms)
+  for (let i = 0; i < CHAINS; i++)
+    for (const [k, w] of servers.entries()) out[k]!.chain.push((await w.run('chain20')).ms)
+  process.stderr.write('  … done\n')
+  return out
 }
 
 async function waitForWorker(base: string): Promise<void> {
@@ -39,11 +45,8 @@ async function waitForWorker(base: string): Promise<void> {
 }
 
 const embedded = await startWeir({ dbUrl: await freshDatabase('weir_bench_remote') })
-const local = await measure(embedded, 'embedded worker')
-await embedded.stop()
-
 const remote = await startWeir({
-  dbUrl: await freshDatabase('weir_bench_remote'),
+  dbUrl: await freshDatabase('weir_bench_remote_far'),
   env: { WEIR__EMBEDDED_WORKER__ENABLED: 'false', WEIR__WORKER_TOKEN: TOKEN },
 })
 const stateDir = mkdtempSync(join(tmpdir(), 'weir-bench-worker-'))
@@ -69,10 +72,14 @@ const child = spawn(
 )
 try {
   await waitForWorker(remote.base)
-  const far = await measure(remote, 'remote worker')
+  const loadBefore = loadavg()[0]!
+  const [local, far] = (await measure([embedded, remote])) as [Samples, Samples]
+  console.log(
+    `load average (1 min) ${loadBefore.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end`,
+  )
   const rows: Array<[string, number[], number[]]> = [
-    ['B1 1-step echo, execute → finished', local.echo!, far.echo!],
-    ['B3 20-step chain, total', local.chain!, far.chain!],
+    ['B1 1-step echo, execute → finished', local.echo, far.echo],
+    ['B3 20-step chain, total', local.chain, far.chain],
   ]
   console.log(
     'scenario'.padEnd(38),
@@ -94,6 +101,7 @@ try {
   child.kill('SIGTERM')
   await new Promise((r) => child.once('exit', r))
   await remote.stop()
+  await embedded.stop()
   rmSync(stateDir, { recursive: true, force: true })
 }
 process.exit(0)
