@@ -77,6 +77,7 @@ export class Worker {
   #slotFreed: (() => void) | null = null
   #unsubscribe: (() => void) | null = null
   #beating = false
+  #graceOver = false
 
   constructor(opts: WorkerOptions) {
     this.#o = opts
@@ -111,14 +112,8 @@ export class Worker {
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<'expired'>((r) => (timer = setTimeout(() => r('expired'), graceMs)))
     if ((await Promise.race([all, expired])) === 'expired') {
-      for (const r of this.#running.values()) {
-        if (this.#o.shutdownFailureMessage === undefined) {
-          this.#requestStop(r.step.stepId, 'lease_lost')
-        } else if (!r.stopReason) {
-          r.shutdown = true
-          r.abort.abort()
-        }
-      }
+      this.#graceOver = true
+      for (const r of this.#running.values()) this.#endAtShutdown(r)
     }
     clearTimeout(timer)
     await all
@@ -151,6 +146,16 @@ export class Worker {
     }
   }
 
+  /** The stop grace ran out: the step's result is discarded, or it is reported failed. */
+  #endAtShutdown(r: Running): void {
+    if (this.#o.shutdownFailureMessage === undefined) {
+      this.#requestStop(r.step.stepId, 'lease_lost')
+    } else if (!r.stopReason) {
+      r.shutdown = true
+      r.abort.abort()
+    }
+  }
+
   #run(step: ClaimedStep): void {
     const entry: Running = {
       step,
@@ -160,6 +165,8 @@ export class Worker {
       done: Promise.resolve(),
     }
     this.#running.set(step.stepId, entry)
+    // A step a completion handed over after the grace ran out ends like the others did.
+    if (this.#graceOver) this.#endAtShutdown(entry)
     entry.done = this.#execute(entry).then((next) => {
       this.#running.delete(step.stepId)
       // The step the completion handed over takes the slot this one leaves.
