@@ -150,6 +150,7 @@ export class LogCluster {
     if (!(await this.store.ownsLog(jobId))) {
       const ts = this.#d.clock.now().toISOString()
       await this.store.forward(jobId, [{ ts, stream: 'stdout', step: '_server', line }], status)
+      this.store.ended(jobId)
       return
     }
     if (this.heartbeat.liveReplicas > 1) await this.drain.drainNow()
@@ -171,8 +172,9 @@ export class LogCluster {
     })
   }
 
-  #endLocal(jobId: string, status: string, line: string): Promise<void> {
+  async #endLocal(jobId: string, status: string, line: string): Promise<void> {
     const { inner, hub, recordLastSeq, clock } = this.#d
-    return endJobLog({ store: inner, hub, recordLastSeq, clock }, { jobId, status, line })
+    await endJobLog({ store: inner, hub, recordLastSeq, clock }, { jobId, status, line })
+    this.store.ended(jobId)
   }
 }

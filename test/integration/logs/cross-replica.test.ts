@@ -141,6 +141,29 @@ describe('logs across replicas (PostgreSQL)', function () {
     expect(JSON.parse(after.at(-1)!)).to.deep.include({ line: 'late line', seq: before + 1 })
   })
 
+  it('forgets an ended log’s owner and masking secrets on both replicas', async () => {
+    const marker = join(dir, 'forget')
+    const id = await execute(a!, 'wait-marker', { marker, count: '3' }, 'streams')
+    const clusterA = (await a!.app.ready).logs.cluster!
+    const clusterB = (await b!.app.ready).logs.cluster!
+    // B claimed the step: it keeps the job's secrets to mask forwards, and both know the owner.
+    await waitFor(() => clusterB.store.scrubberOf(id) !== undefined && clusterB.owners.cached(id), {
+      what: 'B to claim the step',
+    })
+    expect(clusterA.owners.cached(id)).to.equal(clusterA.replicaId)
+    expect(clusterB.owners.cached(id)).to.equal(clusterA.replicaId)
+    writeFileSync(marker, '')
+    expect((await waitForJob(a!, id, 15000)).status).to.equal('completed')
+    await waitFor(
+      () =>
+        clusterA.owners.cached(id) === undefined &&
+        clusterB.owners.cached(id) === undefined &&
+        clusterB.store.scrubberOf(id) === undefined,
+      { what: 'both replicas to forget the ended log' },
+    )
+    expect(await storedLines(a!, id)).to.have.length.greaterThan(3)
+  })
+
   it('when the owner goes away, the leader takes its log over and sockets still get every line once', async () => {
     const marker = join(dir, 'second')
     const id = await execute(a!, 'wait-marker', { marker, count: '20' }, 'streams')
