@@ -87,6 +87,8 @@ export interface ApiClient {
   readonly settings: ServerSettings
   get<T>(path: string, query?: Query): Promise<ApiResponse<T>>
   post<T>(path: string, body?: unknown): Promise<ApiResponse<T>>
+  /** A GET whose 2xx body is read by the caller as a stream (an artifact); errors as for `get`. */
+  download(path: string): Promise<Response>
   /** The ws:// or wss:// URL of a path (the log stream, API.md §6.3). */
   socketUrl(path: string, query?: Query): URL
   /** Headers for requests made outside `get`/`post` (the WebSocket upgrade). */
@@ -128,6 +130,17 @@ export function createApiClient(settings: ServerSettings): ApiClient {
     settings,
     get: (path, query = {}) => send('GET', path, query),
     post: (path, body) => send('POST', path, {}, body ?? {}),
+    async download(path) {
+      let res: Response
+      try {
+        res = await fetch(urlOf(path), { headers: headers() })
+      } catch (e) {
+        throw new UnreachableError(settings.server, e)
+      }
+      if (res.ok) return res
+      const text = await res.text()
+      throw apiErrorOf(res, parseJson(text), text)
+    },
     socketUrl(path, query) {
       const url = urlOf(path, query)
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'

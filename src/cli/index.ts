@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cancel: async () => (await import('./commands/jobs.ts')).cancelCommand,
   retry: async () => (await import('./commands/jobs.ts')).retryCommand,
   approve: async () => (await import('./commands/approve.ts')).approveCommand,
+  artifacts: async () => (await import('./commands/artifacts.ts')).artifactsCommand,
   tasks: async () => (await import('./commands/tasks.ts')).tasksCommand,
   workspaces: async () => (await import('./commands/tasks.ts')).workspacesCommand,
   users: async () => (await import('./commands/users.ts')).usersCommand,
@@ -50,6 +51,7 @@ WEIR_TOKEN; --json for one JSON document on stdout):
   cancel       cancel a job
   retry        run a finished job again (--follow)
   approve      approve a waiting approval step (-i key=value), or --reject it
+  artifacts    list a job's artifacts, or download one (weir artifacts <job-id> <name>)
   tasks        list tasks (all, or one workspace's); weir tasks <ws>/<task> shows its inputs
   workspaces   list workspaces
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -236,7 +236,7 @@ describe('weir client commands against a server', function () {
 
     expect(workspaces.code).to.equal(0)
     expect(workspaces.stdout).to.match(
-      /^WORKSPACE +TASKS +ACTIONS +TRIGGERS +REVISION +STATUS\ncli +6 +\d+ +0 +\S+ +ok\n$/,
+      /^WORKSPACE +TASKS +ACTIONS +TRIGGERS +REVISION +STATUS\ncli +7 +\d+ +0 +\S+ +ok\n$/,
     )
 
     expect(noToken.code).to.equal(1)
@@ -307,5 +307,40 @@ describe('weir client commands against a server', function () {
     expect(job.status).to.equal('completed')
     const step = job.steps.find((s: any) => s.step_name === 'approve')
     expect(step.output.input).to.deep.equal({ ticket: 'CHG-1', reviewers: 2 })
+  })
+
+  it("artifacts lists a job's files and downloads one, refusing to overwrite without --force", async () => {
+    const id = await execute('report')
+    expect((await finished(id)).status).to.equal('completed')
+    const dir = mkdtempSync(join(tmpdir(), 'weir-cli-artifacts-'))
+    const file = join(dir, 'r.txt')
+    const [list, json, down, none, unknown] = await Promise.all([
+      weir(['artifacts', id], env),
+      weir(['artifacts', id, '--json'], env),
+      weir(['artifacts', id, 'out/report.txt', '-o', file], env),
+      weir(['artifacts', id, 'nope.txt', '-o', join(dir, 'nope')], env),
+      weir(['artifacts', '00000000-0000-7000-8000-000000000000'], env),
+    ])
+    expect(list.code, list.stderr).to.equal(0)
+    expect(list.stdout).to.match(
+      /^NAME +SIZE +STEP +TYPE\nout\/report\.txt +12 B +write +text\/plain/,
+    )
+    expect(JSON.parse(json.stdout)).to.have.length(1)
+    expect(down.code, down.stderr).to.equal(0)
+    expect(readFileSync(file, 'utf8')).to.equal('weir report\n')
+    expect(none.code).to.equal(1)
+    expect(none.stderr).to.match(/^weir artifacts: .*nope\.txt/)
+    expect(unknown.code).to.equal(1)
+
+    const [again, forced, stdout] = await Promise.all([
+      weir(['artifacts', id, 'out/report.txt', '-o', file], env),
+      weir(['artifacts', id, 'out/report.txt', '-o', join(dir, 'r.txt'), '--force'], env),
+      weir(['artifacts', id, 'out/report.txt', '-o', '-'], env),
+    ])
+    expect(again.code).to.equal(2)
+    expect(again.stderr).to.contain('exists; pass --force to replace it')
+    expect(forced.code, forced.stderr).to.equal(0)
+    expect(stdout.code, stdout.stderr).to.equal(0)
+    expect(stdout.stdout).to.equal('weir report\n')
   })
 })
