@@ -45,6 +45,8 @@ export type EventFilterQuery = EventFilter
 /** This replica's SSE streams: `open` takes over the response (head already validated). */
 export interface EventStreamOpener {
   open(req: IncomingMessage, res: ServerResponse, r: EventStreamRequest): void
+  /** Reads the events table once: throws what the replay would throw (e.g. no database). */
+  probe(): Promise<void>
 }
 
 export interface ApiDeps {

@@ -227,6 +227,14 @@ export class EventStreams {
     if (this.#closed) stream.close()
   }
 
+  /**
+   * One read of the table the replay starts with: a resuming client is answered 503 while the
+   * database is away, instead of a stream that ends before its first event.
+   */
+  async probe(): Promise<void> {
+    await this.#deps.oldestId()
+  }
+
   count(): number {
     return this.#open.size
   }

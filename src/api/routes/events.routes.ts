@@ -1,7 +1,8 @@
 /**
  * `GET /api/events`: the domain event stream over SSE (API.md §8). Filters and the resume point are
- * checked first, so a bad request still gets a JSON 400; then the response is handed to the
- * replica's event streams, and the handler returns at once (the stream is not an in-flight request).
+ * checked first, so a bad request still gets a JSON 400, and a resume point is only taken while
+ * the events table can be read (else 503); then the response is handed to the replica's event
+ * streams, and the handler returns at once (the stream is not an in-flight request).
  */
 import type Router from '@koa/router'
 import { z } from 'zod'
@@ -76,6 +77,8 @@ export function eventRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/events', async (ctx) => {
     const { filter, lastEventId } = parseEventStreamParams(ctx.query, ctx.get('Last-Event-ID'))
     const streams = deps.events
+    // A replay needs the database: find out before the head is sent (503 rather than 200-then-end).
+    if (lastEventId !== undefined) await streams.probe()
     ctx.status = 200
     ctx.respond = false
     deps.metrics.trackStream('sse', 1)
