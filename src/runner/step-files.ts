@@ -8,7 +8,7 @@
  * that fails, what was stored is discarded and the attempt fails: nothing is half-kept.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { coerceError } from '../shared/errors.ts'
@@ -82,9 +82,9 @@ export class StepFiles {
   }
 
   /**
-   * Empties the folders for the next attempt, under a new name (one rename: a process the step
-   * left behind cannot write into the next attempt's folders by their old paths). A set that
-   * cannot be emptied is removed.
+   * Empties the folders for the next attempt (a readdir each: most steps leave them empty; a
+   * rename per attempt was tried and measured: its journal write slowed the log files' creation).
+   * A set that cannot be emptied is removed.
    */
   #release(p: Paths): void {
     try {
@@ -92,9 +92,7 @@ export class StepFiles {
         for (const name of readdirSync(dir))
           rmSync(join(dir, name), { recursive: true, force: true })
       }
-      const next = pathsOf(this.#newRoot())
-      renameSync(p.root, next.root)
-      this.#free.push(next)
+      this.#free.push(p)
     } catch (e) {
       try {
         rmSync(p.root, { recursive: true, force: true })
