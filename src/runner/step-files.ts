@@ -56,7 +56,9 @@ export class StepFiles {
    */
   async open(step: ClaimedStep, source: StepFileSource): Promise<AttemptFiles> {
     const p = this.#free.pop() ?? this.#make()
-    const files = new AttemptFiles(step, source, p, this.#logger, () => this.#release(p))
+    const files = new AttemptFiles(step, source, p, this.#logger, (clean) =>
+      this.#release(p, clean),
+    )
     try {
       if (step.state?.task) await source.loadState(step, 'task', step.state.task, p.state)
       if (step.state?.global)
@@ -86,9 +88,10 @@ export class StepFiles {
    * rename per attempt was tried and measured: its journal write slowed the log files' creation).
    * A set that cannot be emptied is removed.
    */
-  #release(p: Paths): void {
+  #release(p: Paths, clean: ReadonlySet<string>): void {
     try {
       for (const dir of subfolders(p)) {
+        if (clean.has(dir)) continue
         for (const name of readdirSync(dir))
           rmSync(join(dir, name), { recursive: true, force: true })
       }
@@ -126,13 +129,8 @@ function subfolders(p: Paths): string[] {
   return [p.artifacts, p.state, p.stateOut, p.globalState, p.globalStateOut]
 }
 
-/**
- * Regular files under `dir`, recursively, named relative to it with `/`; links are skipped. The
- * first look is synchronous: most steps leave nothing, and one readdir on the event loop costs
- * far less than a round through the thread pool.
- */
+/** Regular files under `dir`, recursively, named relative to it with `/`; links are skipped. */
 async function regularFiles(dir: string, rel = ''): Promise<FoundFile[]> {
-  if (rel === '' && readdirSync(dir).length === 0) return []
   const out: FoundFile[] = []
   for (const n of (await readdir(join(dir, rel))).sort()) {
     const name = rel === '' ? n : `${rel}/${n}`
@@ -150,7 +148,9 @@ export class AttemptFiles {
   readonly #source: StepFileSource
   readonly #p: Paths
   readonly #logger: Logger
-  readonly #release: () => void
+  readonly #release: (clean: ReadonlySet<string>) => void
+  /** Folders seen empty after the step exited (nothing to look at when released). */
+  readonly #clean = new Set<string>()
   readonly #lines = new StateLines()
   #released = false
 
@@ -159,7 +159,7 @@ export class AttemptFiles {
     source: StepFileSource,
     p: Paths,
     logger: Logger,
-    release: () => void,
+    release: (clean: ReadonlySet<string>) => void,
   ) {
     this.#step = step
     this.#source = source
@@ -203,7 +203,10 @@ export class AttemptFiles {
     const warnings = [...outcome.warnings, ...this.#lines.warnings]
     let stored = false
     try {
-      for (const f of await regularFiles(this.#p.artifacts)) {
+      // Most steps leave nothing: one readdir says so, and the folder needs no emptying later.
+      const left = readdirSync(this.#p.artifacts).length > 0
+      if (!left) this.#clean.add(this.#p.artifacts)
+      for (const f of left ? await regularFiles(this.#p.artifacts) : []) {
         stored = true
         await this.#source.putArtifact(this.#step, f)
       }
@@ -231,6 +234,7 @@ export class AttemptFiles {
 
   async #saveState(scope: StateScope, dir: string, warnings: string[]): Promise<void> {
     const names = readdirSync(dir)
+    if (names.length === 0) this.#clean.add(dir)
     const lines = this.#lines.counts[scope]
     if (names.length === 0 && lines === 0) return
     const what =
@@ -249,7 +253,7 @@ export class AttemptFiles {
   dispose(): void {
     if (this.#released) return
     this.#released = true
-    this.#release()
+    this.#release(this.#clean)
   }
 }
 

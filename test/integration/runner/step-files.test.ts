@@ -1,5 +1,13 @@
 import { expect } from 'chai'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StepFiles } from '../../../src/runner/step-files.ts'
@@ -73,6 +81,22 @@ describe('step folders (StepFiles)', () => {
     second.dispose()
     files.close()
     expect(existsSync(root)).to.equal(false)
+  })
+
+  it('empties what a step leaves besides regular files: links and empty folders', async () => {
+    const files = new StepFiles(root, silentLogger())
+    const source = recordingSource()
+    const first = await files.open(STEP, source)
+    const dir = first.env.ARTIFACTS_DIR!
+    mkdirSync(join(dir, 'empty'))
+    symlinkSync('/etc/hostname', join(dir, 'link'))
+    writeFileSync(join(first.env.STATE_DIR!, 'written-by-the-step'), 'x')
+    expect(await first.finish(COMPLETED)).to.deep.include({ status: 'completed' })
+    expect(source.stored).to.deep.equal([])
+    first.dispose()
+    const second = await files.open({ ...STEP, attempt: 2 }, source)
+    for (const d of Object.values(second.env)) expect(readdirSync(d), d).to.deep.equal([])
+    second.dispose()
   })
 
   it('keeps one folder set per attempt in flight', async () => {
