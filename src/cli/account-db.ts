@@ -3,41 +3,28 @@
  * `weir migrate` would) and hands an AccountService to the command; no server is needed.
  */
 import { AccountService, DEFAULT_API_KEY_TTL_SECS } from '../auth/account-service.ts'
-import { runMigrations } from '../db/migrate.ts'
-import { openDatabase } from '../db/create-db.ts'
 import { systemClock } from '../shared/clock.ts'
 import { isAppError } from '../shared/errors.ts'
-import { createLogger } from '../shared/logger.ts'
-import { loadCommandConfig } from './config-args.ts'
+import { withDatabase } from './command-database.ts'
 import type { CommandContext } from './index.ts'
 
 /** Audit entries written by the operator CLI name this actor. */
 export const CLI_ACTOR = { actorType: 'system', actor: 'cli', address: null } as const
 
-export async function withAccounts(
+export function withAccounts(
   ctx: CommandContext,
   configPath: string | undefined,
   fn: (accounts: AccountService) => Promise<number>,
 ): Promise<number> {
-  const loaded = loadCommandConfig(ctx, {}, configPath)
-  if (!loaded) return 1
-  const { config } = loaded
-  const database = await openDatabase(config, createLogger({ level: 'warn' }))
-  try {
-    const migrated = await runMigrations(database.db)
-    if (migrated.error) {
-      console.error(`migration failed: ${migrated.error.message}`)
-      return 1
-    }
-    const accounts = new AccountService({
-      db: database.db,
-      clock: systemClock,
-      apiKeyDefaultTtlSecs: config.auth?.api_key_default_ttl ?? DEFAULT_API_KEY_TTL_SECS,
-    })
-    return await fn(accounts)
-  } finally {
-    await database.close()
-  }
+  return withDatabase(ctx, configPath, (database, config) =>
+    fn(
+      new AccountService({
+        db: database.db,
+        clock: systemClock,
+        apiKeyDefaultTtlSecs: config.auth?.api_key_default_ttl ?? DEFAULT_API_KEY_TTL_SECS,
+      }),
+    ),
+  )
 }
 
 /** Reads all of stdin (for --password-stdin), without the final line break. */

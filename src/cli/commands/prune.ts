@@ -4,14 +4,13 @@
  */
 import { parseArgs } from 'node:util'
 import { createArtifacts } from '../../artifacts/create-artifacts.ts'
-import { openDatabase } from '../../db/create-db.ts'
-import { runMigrations } from '../../db/migrate.ts'
 import { createRetention } from '../../retention/create-retention.ts'
 import type { DryRunReport } from '../../retention/job-retention.ts'
 import { describeReport } from '../../retention/retention-policy.ts'
 import { systemClock } from '../../shared/clock.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { loadCommandConfig, tryParse } from '../config-args.ts'
+import { withDatabase } from '../command-database.ts'
+import { tryParse } from '../config-args.ts'
 import type { Command } from '../index.ts'
 
 const USAGE = 'weir prune [--dry-run] [--config FILE]'
@@ -56,18 +55,10 @@ export const pruneCommand: Command = {
       console.log(`${USAGE}\n\n${this.summary}`)
       return 0
     }
-    const loaded = loadCommandConfig(ctx, {}, args.values.config)
-    if (!loaded) return 1
-    const { config } = loaded
+    const dry = args.values['dry-run'] === true
     const logger = createLogger({ level: 'warn' })
-    const database = await openDatabase(config, logger)
-    try {
-      const migrated = await runMigrations(database.db)
-      if (migrated.error) {
-        console.error(`migration failed: ${migrated.error.message}`)
-        return 1
-      }
-      const artifacts = args.values['dry-run']
+    return withDatabase(ctx, args.values.config, async (database, config) => {
+      const artifacts = dry
         ? null
         : await createArtifacts({ config, database, clock: systemClock, logger })
       try {
@@ -79,7 +70,7 @@ export const pruneCommand: Command = {
           logStore: null,
           artifacts: artifacts?.store ?? null,
         })
-        if (args.values['dry-run']) {
+        if (dry) {
           printDryRun(await retention.dryRun())
           return 0
         }
@@ -88,8 +79,6 @@ export const pruneCommand: Command = {
       } finally {
         await artifacts?.stop()
       }
-    } finally {
-      await database.close()
-    }
+    })
   },
 }

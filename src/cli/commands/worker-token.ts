@@ -4,21 +4,18 @@
  * once. The server config's `worker_token` works alongside these.
  */
 import { parseArgs } from 'node:util'
-import { runMigrations } from '../../db/migrate.ts'
-import type { Database } from '../../db/create-db.ts'
 import {
   insertEnrollmentToken,
   listEnrollmentTokens,
   revokeEnrollmentTokens,
 } from '../../db/repositories/enrollment-token.repository.ts'
 import { hashSecret } from '../../workers/worker-credentials.ts'
-import { openDatabase } from '../../db/create-db.ts'
 import { systemClock } from '../../shared/clock.ts'
 import { newRowId, newSecret } from '../../shared/ids.ts'
-import { createLogger } from '../../shared/logger.ts'
 import { parseDuration } from '../../workspace/duration.ts'
-import { loadCommandConfig, tryParse } from '../config-args.ts'
-import type { Command, CommandContext } from '../index.ts'
+import { withDatabase } from '../command-database.ts'
+import { tryParse } from '../config-args.ts'
+import type { Command } from '../index.ts'
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -54,26 +51,6 @@ export function parseCreateOptions(v: {
     else expiresInSecs = d.seconds
   }
   return problems.length > 0 ? problems : { name: v.name!, uses, expiresInSecs }
-}
-
-async function withDatabase(
-  ctx: CommandContext,
-  configPath: string | undefined,
-  fn: (database: Database) => Promise<number>,
-): Promise<number> {
-  const loaded = loadCommandConfig(ctx, {}, configPath)
-  if (!loaded) return 1
-  const database = await openDatabase(loaded.config, createLogger({ level: 'warn' }))
-  try {
-    const migrated = await runMigrations(database.db)
-    if (migrated.error) {
-      console.error(`migration failed: ${migrated.error.message}`)
-      return 1
-    }
-    return await fn(database)
-  } finally {
-    await database.close()
-  }
 }
 
 export const workerTokenCommand: Command = {
