@@ -89,10 +89,21 @@ export async function createTestDb(): Promise<TestDatabase> {
   return { ...database, name: null, url: null }
 }
 
-/** Empties every table (migration tables excepted), for `beforeEach`. */
+/**
+ * Empties every table (migration tables excepted), for `beforeEach`. The app under test keeps
+ * running meanwhile (a previous test's job hook, a leader loop), and TRUNCATE locks every table,
+ * so PostgreSQL may pick it as a deadlock victim: it then tries again.
+ */
 export async function truncateAll(database: Database): Promise<void> {
   const tables = Object.keys(TABLE_COLUMNS).join(', ')
-  await sql.raw(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`).execute(database.db)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql.raw(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`).execute(database.db)
+      return
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err
+    }
+  }
 }
 
 /** Skips the current test or suite on PGlite, saying why. */
