@@ -7,6 +7,7 @@
 import { listStepsOfJob } from '../../../src/db/repositories/job.repository.ts'
 import type { BenchContext, ScenarioResult } from '../context.ts'
 import { closedLoop } from '../context.ts'
+import { cpuPer, sampleCpu } from '../cpu-meter.ts'
 import type { DbKind } from '../options.ts'
 import { judge, type Row } from '../report.ts'
 import { perSecond, summarize } from '../stats.ts'
@@ -45,10 +46,12 @@ export async function runB6(
     await closedLoop({ count: 200, maxMs: 500, window: THROUGHPUT_WINDOW }, () => oneJob())
     const latencies: number[] = []
     const count = ctx.quick ? 3000 : 20_000
+    const cpuBefore = sampleCpu()
     const { done, ms } = await closedLoop(
       { count, maxMs: ctx.quick ? 2000 : 20_000, window: THROUGHPUT_WINDOW },
       () => oneJob(latencies),
     )
+    const cpu = cpuPer(cpuBefore, sampleCpu(), done)
     const rate = perSecond(done, ms)
     ctx.progress(`B6 ${db}: ${done} no-op jobs in ${ms.toFixed(0)} ms`)
     const rows: Row[] = [
@@ -67,8 +70,27 @@ export async function runB6(
         db,
         latency: summarize(latencies),
       },
+      {
+        scenario: 'B6',
+        name: '  CPU per job: Weir process',
+        db,
+        value: { amount: cpu.processMs, unit: 'ms' },
+      },
+      ...(db === 'pg'
+        ? [
+            {
+              scenario: 'B6',
+              name: '  CPU per job: local PostgreSQL processes',
+              db,
+              value: { amount: cpu.postgresMs, unit: 'ms' },
+            } satisfies Row,
+          ]
+        : []),
     ]
-    return { rows, data: { jobs: done, ms, stepsPerSec: rate, window: THROUGHPUT_WINDOW } }
+    return {
+      rows,
+      data: { jobs: done, ms, stepsPerSec: rate, window: THROUGHPUT_WINDOW, cpuPerJob: cpu },
+    }
   } finally {
     weir.launcher.mode = 'real'
   }
