@@ -8,6 +8,7 @@ import * as m0005 from './0005_composed_workflows.ts'
 import * as m0006 from './0006_artifacts_state.ts'
 import * as m0007 from './0007_list_indexes.ts'
 import * as m0008 from './0008_retention.ts'
+import * as m0009 from './0009_hot_log_end.ts'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_init': m0001,
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_artifacts_state': m0006,
   '0007_list_indexes': m0007,
   '0008_retention': m0008,
+  '0009_hot_log_end': m0009,
 }

@@ -127,7 +127,8 @@ export async function deleteForwards(db: Kysely<DB>, ids: ReadonlyArray<number>)
  * missing or has not been seen for `lapseSecs`, for jobs still active or with forwards waiting.
  * Returns the jobs taken over with their status. Conditional on the owner being dead at the time
  * of the update, so a repeated or concurrent run takes nothing twice. Jobs younger than the lapse
- * are left alone: their creator may not have written its first heartbeat yet. Index: jobs_log_open.
+ * are left alone: their creator may not have written its first heartbeat yet. Indexes: jobs_active
+ * (the jobs still pending or running) and log_forward's job index.
  */
 export async function takeOverDeadOwnersLogs(
   db: Kysely<DB>,
@@ -135,16 +136,21 @@ export async function takeOverDeadOwnersLogs(
   lapseSecs: number,
 ): Promise<Array<{ jobId: string; status: string }>> {
   const { rows } = await sql<{ id: string; status: string }>`
+    WITH open AS MATERIALIZED (
+      SELECT a.id FROM jobs a WHERE a.status IN ('pending', 'running')
+      UNION
+      SELECT f.job_id FROM log_forward f
+    )
     UPDATE jobs j SET log_owner = ${to}
-    WHERE j.log_last_seq IS NULL
+    FROM open o
+    WHERE j.id = o.id
+      AND j.log_last_seq IS NULL
       AND j.log_owner IS NOT NULL AND j.log_owner <> ${to}
       AND j.created_at < now() - make_interval(secs => ${lapseSecs})
       AND NOT EXISTS (
         SELECT 1 FROM replicas r
         WHERE r.id = j.log_owner AND r.last_seen_at > now() - make_interval(secs => ${lapseSecs})
       )
-      AND (j.status IN ('pending', 'running')
-        OR EXISTS (SELECT 1 FROM log_forward f WHERE f.job_id = j.id))
     RETURNING j.id, j.status`.execute(db)
   return rows.map((r) => ({ jobId: r.id, status: r.status }))
 }
