@@ -78,6 +78,8 @@ export interface AppOptions {
     readonly ssePingMs?: number
     /** Logs across PostgreSQL replicas: heartbeats, takeover, follower and drain periods. */
     readonly cluster?: ClusterTuning
+    /** Longest wait of a parked long-poll claim without a wake-up (default 2 000 ms). */
+    readonly claimSafetyPollMs?: number
   }
   /** Node's default process metrics on /metrics (default true). */
   readonly defaultMetrics?: boolean
@@ -338,7 +340,10 @@ async function buildServices(root: Root): Promise<Built> {
     launcherOverride: opts.launcherOverride,
     files,
   })
-  const workers = createWorkers({ config, database, logger, jobs, dispatch, ready, ...files })
+  const workers = createWorkers({
+    ...{ config, database, logger, jobs, dispatch, ready, ...files },
+    safetyPollMs: opts.tuning?.claimSafetyPollMs,
+  })
   releasers.add('worker claims', () => workers.stop())
   const scheduler = createScheduler({
     config,

@@ -55,6 +55,7 @@ export async function claimAndRender(
     capabilities: ReadonlyArray<string>
     startNow: boolean
     withState?: boolean
+    gateOnWorkerRow?: boolean
   },
   deps: ClaimRenderDeps,
 ): Promise<ClaimBatch> {

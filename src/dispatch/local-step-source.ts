@@ -140,11 +140,13 @@ export class LocalStepSource implements StepSource {
    * claims and renders, then fails the steps whose templates did not render. Null when only such
    * steps were claimed (worth trying again at once). For the embedded worker (`startNow`) the
    * rendered inputs are stored while the steps start; `complete` waits for that write.
+   * `gateOnWorkerRow`: see ClaimRequest (remote workers).
    */
   async claimFor(
     worker: ClaimingWorker,
     max: number,
     startNow: boolean,
+    opts: { readonly gateOnWorkerRow?: boolean } = {},
   ): Promise<ClaimedRender[] | null> {
     const d = this.#d
     const batch = await claimAndRender(
@@ -158,6 +160,7 @@ export class LocalStepSource implements StepSource {
         capabilities: worker.capabilities,
         startNow,
         withState: d.files?.state != null,
+        gateOnWorkerRow: opts.gateOnWorkerRow === true,
       },
       {
         workspaceFor: d.workspaceFor,

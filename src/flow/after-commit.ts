@@ -18,6 +18,8 @@ export class AfterCommit {
   /** Log owners (jobs.log_owner) of jobs created or claimed: later appends need no lookup. */
   readonly logOwners = new Map<string, string | null>()
   ready = false
+  /** The steps that became claimable now (`ready` says whether there are any). */
+  readySteps: string[] = []
 
   line(jobId: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
     this.lines.push({ jobId, line, stream })
@@ -37,5 +39,6 @@ export class AfterCommit {
     this.cancelChildren.push(...other.cancelChildren)
     for (const [jobId, owner] of other.logOwners) this.logOwners.set(jobId, owner)
     this.ready ||= other.ready
+    this.readySteps.push(...other.readySteps)
   }
 }

@@ -232,7 +232,10 @@ export function announceStepMove(
       }
       case 'wake':
         if (d.retryAt) fx.wakeAt.push(d.retryAt)
-        else fx.ready = true
+        else {
+          fx.ready = true
+          fx.readySteps.push(move.stepId)
+        }
         break
       case 'start_server':
       case 'expand_loop':

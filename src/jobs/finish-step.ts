@@ -28,7 +28,13 @@ import {
 import { maskOutcome, type JobSecrets } from './job-secrets.ts'
 
 export type FinishResult =
-  | { readonly ok: true; readonly stepStatus: StepStatus; readonly jobStatus: JobStatus }
+  | {
+      readonly ok: true
+      readonly stepStatus: StepStatus
+      readonly jobStatus: JobStatus
+      /** With `chain.holdReady`: the steps this finish made claimable, whose wake-up was held. */
+      readonly heldReady: ReadonlyArray<string>
+    }
   | { readonly ok: false }
 
 export interface FinishDeps {
@@ -51,7 +57,12 @@ export interface FinishRequest {
   readonly jobId: string
   readonly leaseToken: string | null
   readonly outcome: StepOutcome
-  readonly chain?: { readonly seq: number }
+  /**
+   * A remote worker's `complete` (see finishStepAttempt). `holdReady`: the caller claims right
+   * after for the same worker, so this finish does not wake claimers for the steps it makes
+   * ready; it reports which (heldReady) and the caller wakes claimers unless it took them all.
+   */
+  readonly chain?: { readonly seq: number; readonly holdReady?: boolean }
   /** The job as the claim left it (ClaimedJobInfo.snapshot): the first try needs no read. */
   readonly snapshot?: { job: Job; steps: StepRun[]; version: string } | null
 }
@@ -80,7 +91,7 @@ export async function finishStep(d: FinishDeps, req: FinishRequest): Promise<Fin
     if (!decided) return { ok: false }
     const res = await finishStepAttempt(d.db, decided.end, decided.writes, read.version)
     if (res === 'lease_moved') return { ok: false }
-    if (res === 'applied') return committed(d, decided)
+    if (res === 'applied') return committed(d, req, decided)
   }
   return finishLocked(d, req)
 }
@@ -99,7 +110,7 @@ async function finishLocked(d: FinishDeps, req: FinishRequest): Promise<FinishRe
     if (e instanceof LeaseMoved) return null
     throw e
   })
-  return decided ? committed(d, decided) : { ok: false }
+  return decided ? committed(d, req, decided) : { ok: false }
 }
 
 interface Decision {
@@ -171,10 +182,16 @@ async function finishQuietly(d: FinishDeps, req: FinishRequest): Promise<FinishR
   }
   const res = await finishStepAttempt(d.db, decided.end, decided.writes, ctx.version)
   if (res === 'lease_moved') return { ok: false }
-  return res === 'applied' ? committed(d, decided) : null
+  return res === 'applied' ? committed(d, req, decided) : null
 }
 
-function committed(d: FinishDeps, decided: Decision): FinishResult {
-  d.onCommitted(decided.fx)
-  return { ok: true, stepStatus: decided.stepStatus, jobStatus: decided.jobStatus }
+function committed(d: FinishDeps, req: FinishRequest, decided: Decision): FinishResult {
+  const { fx } = decided
+  const heldReady = req.chain?.holdReady ? fx.readySteps : []
+  if (heldReady.length > 0) {
+    fx.ready = false
+    fx.readySteps = []
+  }
+  d.onCommitted(fx)
+  return { ok: true, stepStatus: decided.stepStatus, jobStatus: decided.jobStatus, heldReady }
 }

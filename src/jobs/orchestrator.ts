@@ -214,7 +214,7 @@ export class Orchestrator {
     jobId: string,
     leaseToken: string | null,
     outcome: StepOutcome,
-    chain?: { readonly seq: number },
+    chain?: FinishRequest['chain'],
     snapshot?: FinishRequest['snapshot'],
   ): Promise<FinishResult> {
     // Siblings ending together in this process take turns: racing each other's optimistic

@@ -34,6 +34,8 @@ export function createWorkers(d: {
   readonly ready: ReadySignal
   readonly artifacts: ArtifactStore
   readonly state: StateStore | null
+  /** Longest wait of a parked long poll without a wake-up (covers a lost NOTIFY). */
+  readonly safetyPollMs?: number
 }): Workers {
   const { config, database, logger, jobs } = d
   const lifecycle = new WorkerLifecycle({
@@ -49,8 +51,9 @@ export function createWorkers(d: {
     orchestrator: jobs.orchestrator,
     source: d.dispatch.source,
     wake: d.ready.wake,
+    notifyReady: () => d.ready.notify(),
     leaseTtlSecs: config.workers.lease_ttl_secs,
-    safetyPollMs: 2000,
+    safetyPollMs: d.safetyPollMs ?? 2000,
     logger: logger.child({ component: 'worker-protocol' }),
     monotonicMs,
   })

@@ -33,6 +33,8 @@ export interface RemoteStepCallsDeps {
   /** Claims and log appends go through the embedded worker's source: one path for both. */
   readonly source: LocalStepSource
   readonly wake: WakeSignal
+  /** Wakes claimers here and on other replicas (the ready signal behind `wake`). */
+  readonly notifyReady: () => void
   readonly leaseTtlSecs: number
   /** Longest wait between claim attempts without a wake-up (covers a lost notification). */
   readonly safetyPollMs: number
@@ -96,11 +98,13 @@ export class RemoteStepCalls {
    */
   readonly #handing = new Map<string, Set<Promise<unknown>>>()
   /**
-   * The job as each claim left it, by step id, with the claim's token: a completion that is the
-   * lease's first call (a short step) finishes from it without reading the job again. Its write
-   * is fenced on the job's version, so a stale one costs a retry, never a wrong result.
+   * What each claim made here handed out, by lease token: a completion that is the lease's first
+   * call (a short step, no push before it) is decided from it without reading the lease, and
+   * finishes from the job as the claim left it (when the claim returned it) without reading the
+   * job. Both writes are fenced (token, seq, status, the job's version), so a stale entry costs
+   * the slow path, never a wrong result.
    */
-  readonly #snapshots = new Map<string, { token: string; snapshot: Snapshot }>()
+  readonly #claims = new Map<string, ClaimRecord>()
   #waiting = 0
 
   constructor(deps: RemoteStepCallsDeps) {
@@ -135,7 +139,7 @@ export class RemoteStepCalls {
     for (;;) {
       if (signal.aborted) return null
       const seen = d.wake.generation
-      const attempt = await this.#claimOnce(worker.id)
+      const attempt = await this.#claimOnce(worker)
       if (attempt === 'refused') return null
       if (attempt === 'retry') continue
       const step = attempt
@@ -164,36 +168,45 @@ export class RemoteStepCalls {
    * One claim attempt for a worker as it is now (drained, revoked or busy elsewhere: 'refused');
    * 'retry' when only steps that failed to render were claimed.
    */
-  async #claimOnce(workerId: string): Promise<ClaimedRender | null | 'refused' | 'retry'> {
-    // Status and running steps as they are now (the authenticated record may be a second old).
-    const current = await findWorkerById(this.#d.db, workerId)
-    if (!current) return 'refused'
-    if (current.status !== 'active' || current.runningSteps >= current.maxConcurrency)
-      return 'refused'
-    // started_at is recorded with the claim: workers start the process at once, and the
-    // optional `start` call then changes nothing (it saves a round trip per step).
-    const claimed = await this.#d.source.claimFor(claimingWorker(current), 1, true)
+  async #claimOnce(worker: WorkerRecord): Promise<ClaimedRender | null | 'refused' | 'retry'> {
+    // The worker's status and running steps as they are now (the authenticated record may be a
+    // second old) are a condition of the claim statement; only an empty claim reads the row, to
+    // tell "nothing ready" from "may not take a step". Started_at is recorded with the claim:
+    // workers start the process at once, and the optional `start` call then changes nothing.
+    const claimed = await this.#d.source.claimFor(claimingWorker(worker), 1, true, {
+      gateOnWorkerRow: true,
+    })
     if (claimed === null) return 'retry'
     const step = claimed[0]
-    if (!step) return null
-    if (step.job.snapshot && step.step.leaseToken) {
-      this.#snapshots.set(step.step.id, {
-        token: step.step.leaseToken,
-        snapshot: step.job.snapshot,
+    if (!step) {
+      const current = await findWorkerById(this.#d.db, worker.id)
+      if (!current) return 'refused'
+      if (current.status !== 'active' || current.runningSteps >= current.maxConcurrency)
+        return 'refused'
+      return null
+    }
+    if (step.step.leaseToken) {
+      this.#claims.set(step.step.leaseToken, {
+        stepId: step.step.id,
+        jobId: step.job.id,
+        stepName: step.step.name,
+        workerId: worker.id,
+        atMs: this.#d.monotonicMs(),
+        snapshot: step.job.snapshot ?? undefined,
       })
       // Leases that end without a completion here (lost, or completed on another replica).
-      for (const oldest of this.#snapshots.keys()) {
-        if (this.#snapshots.size <= 1000) break
-        this.#snapshots.delete(oldest)
+      for (const oldest of this.#claims.keys()) {
+        if (this.#claims.size <= 1000) break
+        this.#claims.delete(oldest)
       }
     }
     return step
   }
 
   /** The claim a completion hands back: at most a few attempts, never a wait. */
-  async #claimNext(workerId: string): Promise<ClaimedRender | null> {
+  async #claimNext(worker: WorkerRecord): Promise<ClaimedRender | null> {
     for (let i = 0; i < 3 && !this.#closing.signal.aborted; i++) {
-      const attempt = await this.#claimOnce(workerId)
+      const attempt = await this.#claimOnce(worker)
       if (attempt === 'refused') return null
       if (attempt !== 'retry') return attempt
     }
@@ -233,13 +246,20 @@ export class RemoteStepCalls {
    * expires.
    */
   async complete(call: StepCall, req: CompleteRequest): Promise<CompleteResult> {
-    if (!req.claimNext) return { reply: await this.#complete(call, req), next: null }
+    if (!req.claimNext) return { reply: (await this.#complete(call, req, false)).reply, next: null }
     const workerId = call.worker.id
     const done = (async () => {
-      const reply = await this.#complete(call, req)
-      // A job that ended made nothing ready: other jobs' steps reach the worker's long poll.
-      if (isTerminalJobStatus(reply.job_status)) return { reply, next: null }
-      return { reply, next: await this.#claimNext(workerId) }
+      // The steps this completion makes ready wake nobody yet: the claim below most often takes
+      // the one there is, and a woken long poll would only make an empty claim beside it.
+      const { reply, heldReady } = await this.#complete(call, req, true)
+      let next: ClaimedRender | null = null
+      try {
+        // A job that ended made nothing ready: other jobs' steps reach the worker's long poll.
+        if (!isTerminalJobStatus(reply.job_status)) next = await this.#claimNext(call.worker)
+      } finally {
+        if (heldReady.some((id) => id !== next?.step.id)) this.#d.notifyReady()
+      }
+      return { reply, next }
     })()
     let set = this.#handing.get(workerId)
     if (!set) this.#handing.set(workerId, (set = new Set()))
@@ -252,35 +272,76 @@ export class RemoteStepCalls {
     }
   }
 
-  async #complete(call: StepCall, req: CompleteRequest): Promise<CompleteReply> {
+  async #complete(
+    call: StepCall,
+    req: CompleteRequest,
+    holdReady: boolean,
+  ): Promise<{ reply: CompleteReply; heldReady: ReadonlyArray<string> }> {
     return this.#serial(call, async () => {
+      const claim = this.#claims.get(call.token)
+      this.#claims.delete(call.token)
+      const lost = async () => ({
+        reply: (await this.#afterLostRace(call, req.seq)) as CompleteReply,
+        heldReady: [],
+      })
+      if (claim && this.#isFirstCall(claim, call, req)) {
+        if (req.lines.length > 0)
+          await this.#d.source.appendStepLines(call.jobId, call.stepName, req.lines)
+        const res = await this.#finish(call, req, claim.stepId, claim.snapshot, holdReady)
+        return res.ok ? replyOf(res) : lost()
+      }
       const lease = await this.#lease(call)
       const decision = decideMutatingCall(lease, { ...this.#who(call), seq: req.seq })
       if (decision.kind === 'reject') throw rejection(decision)
-      if (decision.kind === 'replay') return decision.reply as CompleteReply
+      if (decision.kind === 'replay')
+        return { reply: decision.reply as CompleteReply, heldReady: [] }
       const bad = checkCompletionStatus(lease, req.status)
       if (bad) throw new ConflictError(bad)
       // Lines first, as a log push does: a result is never stored without the lines before it.
       if (req.lines.length > 0)
         await this.#d.source.appendStepLines(lease.jobId, lease.stepName, req.lines)
-      const kept = this.#snapshots.get(lease.stepId)
-      this.#snapshots.delete(lease.stepId)
-      const res = await this.#d.orchestrator.finishStep(
-        lease.stepId,
-        lease.jobId,
-        call.token,
-        {
-          status: req.status,
-          exitCode: req.exitCode,
-          output: req.output,
-          errorMessage: req.errorMessage,
-        },
-        { seq: req.seq },
-        kept?.token === call.token ? kept.snapshot : undefined,
-      )
-      if (res.ok) return { step_status: res.stepStatus, job_status: res.jobStatus }
-      return (await this.#afterLostRace(call, req.seq)) as CompleteReply
+      const res = await this.#finish(call, req, lease.stepId, claim?.snapshot, holdReady)
+      return res.ok ? replyOf(res) : lost()
     })
+  }
+
+  /**
+   * A completion that needs no lease read: the first call on a lease this replica handed out, to
+   * the worker it went to, well inside the lease's first term (so no sweep can have taken it
+   * back and lines of a lost attempt are not appended), and not a `cancelled` (which needs the
+   * stop request read). Anything else goes the slow path, as does a fence that does not hold.
+   */
+  #isFirstCall(claim: ClaimRecord, call: StepCall, req: CompleteRequest): boolean {
+    return (
+      req.seq === 1 &&
+      req.status !== 'cancelled' &&
+      claim.workerId === call.worker.id &&
+      claim.jobId === call.jobId &&
+      claim.stepName === call.stepName &&
+      this.#d.monotonicMs() - claim.atMs < (this.#d.leaseTtlSecs * 1000) / 2
+    )
+  }
+
+  #finish(
+    call: StepCall,
+    req: CompleteRequest,
+    stepId: string,
+    snapshot: Snapshot | undefined,
+    holdReady: boolean,
+  ) {
+    return this.#d.orchestrator.finishStep(
+      stepId,
+      call.jobId,
+      call.token,
+      {
+        status: req.status,
+        exitCode: req.exitCode,
+        output: req.output,
+        errorMessage: req.errorMessage,
+      },
+      { seq: req.seq, holdReady },
+      snapshot,
+    )
   }
 
   /** One mutating call of the chain: decide, do the call's work, then advance the lease. */
@@ -339,6 +400,28 @@ export class RemoteStepCalls {
 }
 
 type Snapshot = NonNullable<ClaimedRender['job']['snapshot']>
+
+function replyOf(res: {
+  stepStatus: string
+  jobStatus: JobStatus
+  heldReady: ReadonlyArray<string>
+}) {
+  return {
+    reply: { step_status: res.stepStatus, job_status: res.jobStatus },
+    heldReady: res.heldReady,
+  }
+}
+
+/** A lease this replica handed out (see RemoteStepCalls' #claims). */
+interface ClaimRecord {
+  readonly stepId: string
+  readonly jobId: string
+  readonly stepName: string
+  readonly workerId: string
+  /** monotonicMs() at the claim. */
+  readonly atMs: number
+  readonly snapshot: Snapshot | undefined
+}
 
 function claimingWorker(w: WorkerRecord): ClaimingWorker {
   return { id: w.id, name: w.name, tags: w.tags, capabilities: w.capabilities }

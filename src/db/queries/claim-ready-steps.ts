@@ -20,6 +20,12 @@ export interface ClaimRequest {
    * job's task and of its workspace. Off, the statement is the same as without state.
    */
   readonly withState?: boolean
+  /**
+   * Claim only while the worker's row says it may take a step: `active`, and fewer running steps
+   * than its max_concurrency (a remote worker; the check costs no statement of its own). An empty
+   * result then does not say which: the caller reads the worker row to tell.
+   */
+  readonly gateOnWorkerRow?: boolean
 }
 
 /** A state snapshot as a claim hands it to the step: its values and where its files are. */
@@ -90,6 +96,16 @@ const stateColumns = sql`,
           FROM state_snapshots g WHERE g.workspace = j.workspace AND g.task_name IS NULL
           ORDER BY g.created_at DESC, g.id DESC LIMIT 1) AS j_global_state`
 
+/** The worker-row condition of `gateOnWorkerRow` (uncorrelated: evaluated once per claim). */
+function workerGate(workerId: string) {
+  return sql`AND EXISTS (
+          SELECT 1 FROM workers w
+          WHERE w.id = ${workerId} AND w.status = 'active'
+            AND (SELECT count(*) FROM step_runs r WHERE r.worker_id = w.id AND r.status = 'running')
+              < w.max_concurrency
+        )`
+}
+
 function snapshotRef(v: unknown): SnapshotRef | null {
   const o = (typeof v === 'string' ? JSON.parse(v) : v) as {
     id: string
@@ -128,6 +144,7 @@ export async function claimReadySteps(
           WHEN runner = 'docker' OR action_type = 'docker' THEN 'docker'
           WHEN runner = 'pod' OR action_type IN ('pod', 'kubernetes') THEN 'kubernetes'
           ELSE 'script' END) = ANY(${[...req.capabilities]}::text[])
+        ${req.gateOnWorkerRow ? workerGate(req.workerId) : sql``}
       ORDER BY ready_at, id
       LIMIT ${req.limit}
       FOR UPDATE SKIP LOCKED

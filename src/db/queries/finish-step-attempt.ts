@@ -37,7 +37,7 @@ export interface JobWrites {
  * retry with attempt + 1), the other steps' changes, the job row (always written, so the next
  * locker can tell its snapshot is stale: lockJobWithSteps) and the events (last, insertEvents'
  * rule: this MUST be the transaction's last statement). Fencing: nothing is applied unless the
- * token and `running` status (and a chain's seq) still match, so a late or repeated completion
+ * token and `running` status (and a chain's seq and unexpired lease) still match, so a late or repeated completion
  * changes nothing (false → the caller rolls back and answers 409 lease_expired). The caller holds
  * the job row lock (job before steps).
  */
@@ -57,7 +57,7 @@ export async function finishStepAttempt(
     sql`id = ${end.stepId}`,
     sql`status = 'running'`,
     ...(end.leaseToken !== null ? [sql`lease_token = ${end.leaseToken}`] : []),
-    ...(end.chain ? [sql`lease_seq = ${end.chain.seq - 1}`] : []),
+    ...(end.chain ? [sql`lease_seq = ${end.chain.seq - 1}`, sql`lease_expires_at > now()`] : []),
   ]
   const output =
     end.status === 'completed' && end.output !== undefined ? JSON.stringify(end.output) : null

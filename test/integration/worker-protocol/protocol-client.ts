@@ -5,6 +5,7 @@
 import { resolve } from 'node:path'
 import { expect } from 'chai'
 import type supertest from 'supertest'
+import type { AppOptions } from '../../../src/app.ts'
 import { buildTestApp, type TestApp } from '../../helpers/test-app.ts'
 import { waitFor } from '../../helpers/wait-for.ts'
 
@@ -12,9 +13,13 @@ export const ENROLLMENT_TOKEN = 'enroll-Remote-Token-0001'
 export const PROTOCOL_WORKSPACE = resolve(import.meta.dirname, '../../fixtures/worker-protocol')
 
 /** A test app with the embedded worker off and an enrollment token configured. */
-export function buildProtocolApp(env: Record<string, string> = {}): Promise<TestApp> {
+export function buildProtocolApp(
+  env: Record<string, string> = {},
+  tuning?: AppOptions['tuning'],
+): Promise<TestApp> {
   return buildTestApp({
     worker: false,
+    tuning,
     workspaces: { default: PROTOCOL_WORKSPACE },
     env: {
       WEIR__WORKER_TOKEN: ENROLLMENT_TOKEN,

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { sql } from 'kysely'
 import { execute, waitForJob, type TestApp } from '../../helpers/test-app.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import {
   buildProtocolApp,
   claim,
@@ -318,5 +319,57 @@ describe('worker protocol: step calls under a lease', function () {
     const bad = await workerPost(t, w, '/worker/heartbeat', { running: [{ job_id: 'x' }] })
     expect(bad.status).to.equal(400)
     expect(bad.body.error).to.contain('boot_id').and.contain('running[0].job_id')
+  })
+})
+
+describe('worker protocol: wake-ups around a completion that claims the next step', function () {
+  this.timeout(20000)
+  let t: TestApp
+  before(async function () {
+    this.timeout(60000)
+    // A parked long poll here waits a minute without a wake-up: only a wake-up brings it a step.
+    t = await buildProtocolApp({}, { claimSafetyPollMs: 60_000 })
+  })
+  after(async () => {
+    await t?.close()
+  })
+
+  it('wakes another worker for a step the completing worker may not take', async () => {
+    const plain = await registerWorker(t)
+    const gpu = await registerWorker(t, { tags: ['gpu'] })
+    const jobId = await execute(t, 'then-gpu')
+    const first = new Lease(t, plain, await claim(t, plain))
+    const services = await t.app.ready
+    const parked = claim(t, gpu, 30)
+    await waitFor(async () => services.workers.steps.waitingClaims === 1 || undefined, {
+      timeoutMs: 8000,
+      what: 'the gpu worker to park its long poll',
+    })
+    const done = await first.send('complete', {
+      status: 'completed',
+      exit_code: 0,
+      claim_next: true,
+    })
+    expect(done.status, JSON.stringify(done.body)).to.equal(200)
+    expect(done.body.next_claim).to.equal(null)
+    const handed = await parked
+    expect(handed).to.include({ jobId, stepName: 'second' })
+  })
+
+  it('hands the step it made ready to the completing worker, and the job runs on', async () => {
+    const w = await registerWorker(t)
+    const jobId = await execute(t, 'two-steps')
+    const first = new Lease(t, w, await claim(t, w))
+    const done = await first.send('complete', {
+      status: 'completed',
+      exit_code: 0,
+      claim_next: true,
+    })
+    expect(done.body.next_claim).to.include({ job_id: jobId, step_name: 'second' })
+    const second = new Lease(t, w, { jobId, stepName: 'second', body: done.body.next_claim })
+    expect((await second.send('complete', { status: 'completed', exit_code: 0 })).status).to.equal(
+      200,
+    )
+    expect((await waitForJob(t, jobId)).status).to.equal('completed')
   })
 })
