@@ -21,7 +21,7 @@ import { HttpStepSource } from './runner/http-step-source.ts'
 import { RevisionCache } from './runner/revision-cache.ts'
 import { CredentialStore, stateFilePath } from './runner/registration.ts'
 import { StepFiles } from './runner/step-files.ts'
-import { WorkerHttp } from './runner/worker-http.ts'
+import { WorkerHttp, type WorkerHttpOptions } from './runner/worker-http.ts'
 import { Worker } from './runner/worker.ts'
 
 export { WorkerRefusedError } from './runner/http-step-source.ts'
@@ -37,7 +37,8 @@ export interface WorkerAppOptions {
   /** The process environment: steps inherit it, minus Weir's own settings. */
   readonly env: Readonly<Record<string, string | undefined>>
   readonly hostname: string
-  readonly fetch?: typeof fetch
+  /** What the worker's HTTP client streams with, and a hook on each JSON call (tracing). */
+  readonly http?: WorkerHttpOptions
 }
 
 export interface WorkerApp {
@@ -61,7 +62,7 @@ const ENGINE_PROBE_MS = 3000
 
 export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
   const { config, logger } = o
-  const http = new WorkerHttp(config.server, o.fetch)
+  const http = new WorkerHttp(config.server, o.http)
   const scratchDir = mkdtempSync(join(tmpdir(), `weir-worker-${config.name}-`))
   const engine = new DockerEngine(config.docker.host)
   /** The label of this worker's containers: a restarted worker of the same name removes them. */
@@ -194,6 +195,7 @@ export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
       await source.deregister()
     }
     source?.close()
+    http.close()
     await launcher.close()
     try {
       rmSync(scratchDir, { recursive: true, force: true })

