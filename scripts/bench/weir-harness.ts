@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { createApp, type App, type Services } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { silentLogger, type Logger } from '../../src/shared/logger.ts'
+import { createJsonClient } from './http-client.ts'
 import { createNoopLauncher, createSwitchLauncher, type SwitchLauncher } from './noop-launcher.ts'
 
 export const WORKSPACE = resolve(import.meta.dirname, 'workspace')
@@ -125,14 +126,12 @@ export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
     }
   })
   const base = `http://127.0.0.1:${addr.port}`
+  const client = createJsonClient(base)
   const execute = async (task: string, input: Record<string, unknown> = {}) => {
-    const res = await fetch(`${base}/api/workspaces/bench/tasks/${task}/execute`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ input }),
-    })
-    const body = (await res.json()) as { job_id?: string; error?: string }
-    if (!res.ok || !body.job_id) throw new Error(`execute ${task}: ${res.status} ${body.error}`)
+    const res = await client.post(`/api/workspaces/bench/tasks/${task}/execute`, { input })
+    const body = res.body as { job_id?: string; error?: string } | null
+    if (res.status < 200 || res.status > 299 || !body?.job_id)
+      throw new Error(`execute ${task}: ${res.status} ${body?.error}`)
     return body.job_id
   }
   return {
@@ -150,9 +149,10 @@ export async function startWeir(opts: StartOptions): Promise<WeirUnderTest> {
       return { ms: end.at - t0, jobId }
     },
     async detail(jobId) {
-      return (await (await fetch(`${base}/api/jobs/${jobId}`)).json()) as JobDetail
+      return (await client.get(`/api/jobs/${jobId}`)).body as JobDetail
     },
     async stop() {
+      client.close()
       await app.stop()
       rmSync(logDir, { recursive: true, force: true })
     },
