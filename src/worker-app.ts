@@ -15,7 +15,7 @@ import { VERSION } from './shared/version.ts'
 import { stepBaseEnv } from './runner/base-env.ts'
 import { DockerEngine, engineErrorMessage } from './runner/executors/docker-engine.ts'
 import { removeOwnedContainers } from './runner/executors/container-sweep.ts'
-import { createDirectLauncher } from './runner/executors/process-launcher.ts'
+import { createDirectLauncher, type ProcessLauncher } from './runner/executors/process-launcher.ts'
 import { createSpawnerLauncher, probePythonSpawner } from './runner/executors/spawner-launcher.ts'
 import { HttpStepSource } from './runner/http-step-source.ts'
 import { RevisionCache } from './runner/revision-cache.ts'
@@ -39,6 +39,8 @@ export interface WorkerAppOptions {
   readonly hostname: string
   /** What the worker's HTTP client streams with, and a hook on each JSON call (tracing). */
   readonly http?: WorkerHttpOptions
+  /** Replaces the process launcher (benchmarks: steps that exit at once); the config cannot. */
+  readonly launcherOverride?: (configured: ProcessLauncher) => ProcessLauncher
 }
 
 export interface WorkerApp {
@@ -100,7 +102,8 @@ export function createWorkerApp(o: WorkerAppOptions): WorkerApp {
   })
   // The python posix_spawn helper when python3 is there (the fastest start here), else direct.
   const pythonPath = probePythonSpawner()
-  const launcher = pythonPath ? createSpawnerLauncher({ pythonPath }) : createDirectLauncher()
+  const configured = pythonPath ? createSpawnerLauncher({ pythonPath }) : createDirectLauncher()
+  const launcher = o.launcherOverride ? o.launcherOverride(configured) : configured
   const starting = new AbortController()
   let worker: Worker | null = null
   let stopping: Promise<void> | null = null

@@ -7,6 +7,7 @@ export const SCENARIO_IDS = [
   'B4',
   'B5',
   'B6',
+  'B6R',
   'B7',
   'B10',
   'B14',

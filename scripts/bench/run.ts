@@ -18,6 +18,7 @@ import { formatTable, type Row } from './report.ts'
 import { runB17 } from './scenarios/big-lists.ts'
 import { runB15, runB16 } from './scenarios/composition.ts'
 import { runB6 } from './scenarios/engine-throughput.ts'
+import { runB6Remote } from './scenarios/remote-throughput.ts'
 import { runB7 } from './scenarios/db-cost.ts'
 import { runB10 } from './scenarios/log-latency.ts'
 import { runB14 } from './scenarios/memory.ts'
@@ -139,6 +140,7 @@ for (const db of options.dbs) {
   } catch (e) {
     failures.push(`Weir on ${db} did not start: ${(e as Error).message}`)
   }
+  if (db === 'pg' && want('B6R')) await scenario('b6-remote', db, () => runB6Remote(ctx))
   if (db === 'pg' && want('B7')) {
     await scenario('b7', db, () => runB7(ctx, machine.postgres?.pgStatStatements === 'loaded'))
   }
