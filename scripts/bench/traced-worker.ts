@@ -3,24 +3,9 @@
  * stdout, `{path, t0, t1, status}` with times in ms since the epoch (performance.timeOrigin based,
  * comparable with the server process's). Arguments and environment as for `weir worker`.
  */
-import { homedir, hostname } from 'node:os'
-import { loadWorkerConfig } from '../../src/config/worker-config.ts'
-import { silentLogger } from '../../src/shared/logger.ts'
-import { createWorkerApp } from '../../src/worker-app.ts'
+import { runBenchWorker } from './bench-worker.ts'
 
-const config = loadWorkerConfig({
-  argv: process.argv.slice(2),
-  env: process.env,
-  cwd: process.cwd(),
-  hostname: hostname(),
-  homeDir: homedir(),
-})
-if (!config) throw new Error('no worker config')
-const app = createWorkerApp({
-  config,
-  logger: silentLogger(),
-  env: process.env,
-  hostname: hostname(),
+await runBenchWorker({
   http: {
     onCall: (c) =>
       process.stdout.write(
@@ -33,5 +18,3 @@ const app = createWorkerApp({
       ),
   },
 })
-process.once('SIGTERM', () => void app.stop().then(() => process.exit(0)))
-await app.start()
