@@ -98,11 +98,11 @@ export class RemoteStepCalls {
    */
   readonly #handing = new Map<string, Set<Promise<unknown>>>()
   /**
-   * What each claim made here handed out, by lease token: a completion that is the lease's first
-   * call (a short step, no push before it) is decided from it without reading the lease, and
-   * finishes from the job as the claim left it (when the claim returned it) without reading the
-   * job. Both writes are fenced (token, seq, status, the job's version), so a stale entry costs
-   * the slow path, never a wrong result.
+   * What each claim made here handed out, by step (job id and step name), until the step's
+   * completion: a completion that is the lease's first call (a short step, no push before it) is
+   * decided from it without reading the lease, and finishes from the job as the claim left it
+   * (when the claim returned it) without reading the job. Both writes are fenced (token, seq,
+   * status, the job's version), so a stale entry costs the slow path, never a wrong result.
    */
   readonly #claims = new Map<string, ClaimRecord>()
   #waiting = 0
@@ -186,10 +186,9 @@ export class RemoteStepCalls {
       return null
     }
     if (step.step.leaseToken) {
-      this.#claims.set(step.step.leaseToken, {
+      this.#claims.set(stepKey(step.job.id, step.step.name), {
+        token: step.step.leaseToken,
         stepId: step.step.id,
-        jobId: step.job.id,
-        stepName: step.step.name,
         workerId: worker.id,
         atMs: this.#d.monotonicMs(),
         snapshot: step.job.snapshot ?? undefined,
@@ -278,8 +277,11 @@ export class RemoteStepCalls {
     holdReady: boolean,
   ): Promise<{ reply: CompleteReply; heldReady: ReadonlyArray<string> }> {
     return this.#serial(call, async () => {
-      const claim = this.#claims.get(call.token)
-      this.#claims.delete(call.token)
+      const key = stepKey(call.jobId, call.stepName)
+      const found = this.#claims.get(key)
+      this.#claims.delete(key)
+      // Only the lease this record was made for (not an older attempt's, nor a newer one's).
+      const claim = found?.token === call.token ? found : undefined
       const lost = async () => ({
         reply: (await this.#afterLostRace(call, req.seq)) as CompleteReply,
         heldReady: [],
@@ -316,8 +318,6 @@ export class RemoteStepCalls {
       req.seq === 1 &&
       req.status !== 'cancelled' &&
       claim.workerId === call.worker.id &&
-      claim.jobId === call.jobId &&
-      claim.stepName === call.stepName &&
       this.#d.monotonicMs() - claim.atMs < (this.#d.leaseTtlSecs * 1000) / 2
     )
   }
@@ -412,11 +412,14 @@ function replyOf(res: {
   }
 }
 
+function stepKey(jobId: string, stepName: string): string {
+  return `${jobId}\u0000${stepName}`
+}
+
 /** A lease this replica handed out (see RemoteStepCalls' #claims). */
 interface ClaimRecord {
+  readonly token: string
   readonly stepId: string
-  readonly jobId: string
-  readonly stepName: string
   readonly workerId: string
   /** monotonicMs() at the claim. */
   readonly atMs: number
