@@ -13,7 +13,7 @@ import { findWorkerById } from '../db/repositories/worker.repository.ts'
 import type { DB } from '../db/schema.ts'
 import { ConflictError, NotFoundError } from '../shared/errors.ts'
 import type { Logger } from '../shared/logger.ts'
-import { isTerminalJobStatus, type JobStatus } from '../shared/statuses.ts'
+import type { JobStatus } from '../shared/statuses.ts'
 import type { WakeSignal } from '../shared/wake-signal.ts'
 import type { ClaimedRender } from '../dispatch/claim-steps.ts'
 import {
@@ -106,6 +106,10 @@ export class RemoteStepCalls {
    */
   readonly #claims = new Map<string, ClaimRecord>()
   #waiting = 0
+  /** Long polls of one worker claim in turn (see #claimTurn). */
+  readonly #claimTurns = new KeyedTurns()
+  /** The wake-up generation at which a claim for a worker last found nothing claimable. */
+  readonly #foundNothingAt = new Map<string, number>()
 
   constructor(deps: RemoteStepCallsDeps) {
     this.#d = deps
@@ -136,12 +140,18 @@ export class RemoteStepCalls {
       ? AbortSignal.any([this.#closing.signal, clientGone])
       : this.#closing.signal
     const deadline = d.monotonicMs() + waitSecs * 1000
+    // A new poll claims once whatever happened before; so does one whose wait ran out.
+    let fresh = true
     for (;;) {
       if (signal.aborted) return null
       const seen = d.wake.generation
-      const attempt = await this.#claimOnce(worker)
+      const attempt = await this.#claimTurn(worker, seen, fresh, signal)
+      fresh = false
       if (attempt === 'refused') return null
-      if (attempt === 'retry') continue
+      if (attempt === 'retry') {
+        fresh = true
+        continue
+      }
       const step = attempt
       if (step) {
         if (clientGone?.aborted)
@@ -159,16 +169,45 @@ export class RemoteStepCalls {
       } finally {
         this.#waiting--
       }
+      // No wake-up: the safety poll ran out (a lost notification is possible): claim for real.
+      if (d.wake.generation === seen) fresh = true
       const handing = this.#handing.get(worker.id)
       if (handing) await Promise.allSettled([...handing])
     }
   }
 
   /**
-   * One claim attempt for a worker as it is now (drained, revoked or busy elsewhere: 'refused');
+   * A long poll's claim, in turn with the other polls of the same worker: a worker with many free
+   * slots parks as many polls, and a wake-up wakes them all. Taking turns, the first claims; when
+   * it found nothing, the others that saw the same wake-up (`seen`) go back to waiting without a
+   * claim of their own (which was one claim statement and one worker read per parked poll, per
+   * job created). A step made ready meanwhile changes the generation, and the next poll claims.
+   */
+  #claimTurn(
+    worker: WorkerRecord,
+    seen: number,
+    fresh: boolean,
+    signal: AbortSignal,
+  ): Promise<ClaimedRender | null | 'refused' | 'retry'> {
+    return this.#claimTurns.run(worker.id, async () => {
+      // The caller left (or the server stops) while waiting its turn: claim nothing for it.
+      if (signal.aborted) return null
+      if (!fresh && this.#foundNothingAt.get(worker.id) === seen) return null
+      const attempt = await this.#claimOnce(worker)
+      if (attempt === null) this.#foundNothingAt.set(worker.id, seen)
+      return attempt
+    })
+  }
+
+  /**
+   * One claim attempt for a worker as it is now (drained, revoked or busy elsewhere: 'refused',
+   * told apart from "nothing ready" only when `why` asks: it costs a read of the worker row);
    * 'retry' when only steps that failed to render were claimed.
    */
-  async #claimOnce(worker: WorkerRecord): Promise<ClaimedRender | null | 'refused' | 'retry'> {
+  async #claimOnce(
+    worker: WorkerRecord,
+    why = true,
+  ): Promise<ClaimedRender | null | 'refused' | 'retry'> {
     // The worker's status and running steps as they are now (the authenticated record may be a
     // second old) are a condition of the claim statement; only an empty claim reads the row, to
     // tell "nothing ready" from "may not take a step". Started_at is recorded with the claim:
@@ -179,6 +218,7 @@ export class RemoteStepCalls {
     if (claimed === null) return 'retry'
     const step = claimed[0]
     if (!step) {
+      if (!why) return null
       const current = await findWorkerById(this.#d.db, worker.id)
       if (!current) return 'refused'
       if (current.status !== 'active' || current.runningSteps >= current.maxConcurrency)
@@ -205,7 +245,7 @@ export class RemoteStepCalls {
   /** The claim a completion hands back: at most a few attempts, never a wait. */
   async #claimNext(worker: WorkerRecord): Promise<ClaimedRender | null> {
     for (let i = 0; i < 3 && !this.#closing.signal.aborted; i++) {
-      const attempt = await this.#claimOnce(worker)
+      const attempt = await this.#claimOnce(worker, false)
       if (attempt === 'refused') return null
       if (attempt !== 'retry') return attempt
     }
@@ -253,8 +293,9 @@ export class RemoteStepCalls {
       const { reply, heldReady } = await this.#complete(call, req, true)
       let next: ClaimedRender | null = null
       try {
-        // A job that ended made nothing ready: other jobs' steps reach the worker's long poll.
-        if (!isTerminalJobStatus(reply.job_status)) next = await this.#claimNext(call.worker)
+        // Also when the job ended: another job's step may be waiting, and handing it back here
+        // saves the worker a long-poll exchange (1-step jobs under load: one request per step).
+        next = await this.#claimNext(call.worker)
       } finally {
         if (heldReady.some((id) => id !== next?.step.id)) this.#d.notifyReady()
       }

@@ -356,6 +356,64 @@ describe('worker protocol: wake-ups around a completion that claims the next ste
     expect(handed).to.include({ jobId, stepName: 'second' })
   })
 
+  it("lets one of a worker's parked polls claim per wake-up, not each of them", async () => {
+    const w = await registerWorker(t)
+    const services = await t.app.ready
+    const source = services.dispatch.source
+    const claimFor = source.claimFor.bind(source)
+    let claims = 0
+    source.claimFor = (...args: Parameters<typeof claimFor>) => {
+      claims++
+      return claimFor(...args)
+    }
+    try {
+      const polls = [1, 2, 3, 4].map(() => claim(t, w, 30))
+      // The three left waiting end with the test's app (no step: not a 200), unobserved.
+      for (const p of polls) p.catch(() => undefined)
+      await waitFor(async () => services.workers.steps.waitingClaims === 4 || undefined, {
+        timeoutMs: 8000,
+        what: 'four parked polls',
+      })
+      claims = 0
+      const jobId = await execute(t, 'one-step')
+      const first = await Promise.race(polls)
+      expect(first).to.include({ jobId, stepName: 'only' })
+      await waitFor(async () => services.workers.steps.waitingClaims === 3 || undefined, {
+        timeoutMs: 8000,
+        what: 'the other three polls to wait again',
+      })
+      // The one that got the step, and one more that found nothing; the other two saw that.
+      expect(claims).to.equal(2)
+      expect(
+        (await new Lease(t, w, first).send('complete', { status: 'completed' })).status,
+      ).to.equal(200)
+    } finally {
+      source.claimFor = claimFor
+      await t.reset()
+    }
+  })
+
+  it("hands back another job's waiting step with the completion that ends a job", async () => {
+    const w = await registerWorker(t)
+    const a = await execute(t, 'one-step')
+    const b = await execute(t, 'one-step')
+    const first = await claim(t, w)
+    expect(first.jobId).to.equal(a)
+    const done = await new Lease(t, w, first).send('complete', {
+      status: 'completed',
+      claim_next: true,
+    })
+    expect(done.body).to.include({ job_status: 'completed' })
+    expect(done.body.next_claim).to.include({ job_id: b, step_name: 'only' })
+    const second = new Lease(t, w, { jobId: b, stepName: 'only', body: done.body.next_claim })
+    expect(
+      (await second.send('complete', { status: 'completed', claim_next: true })).body,
+    ).to.include({
+      job_status: 'completed',
+      next_claim: null,
+    })
+  })
+
   it('hands the step it made ready to the completing worker, and the job runs on', async () => {
     const w = await registerWorker(t)
     const jobId = await execute(t, 'two-steps')
