@@ -12,7 +12,6 @@
  * process costs more than the next ones (docs/performance.md), so the second shows the steady
  * state. Prints a table and writes bench-results/artifacts-<db>-<time>.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,6 +20,14 @@ import { parseArgs } from 'node:util'
 import { readStatusKb, startChildServer, type ChildServer } from './child-server.ts'
 import { describeMachine, machineInfo } from './machine.ts'
 import { freshDatabase, loadPgInfo } from './pg-admin.ts'
+import {
+  BENCH_WORKER_TOKEN,
+  startWorkerProcess,
+  stopWorkerProcess,
+  waitForWorkers,
+} from './worker-processes.ts'
+import { positiveArg, progress } from './standalone.ts'
+import { sleep } from './context.ts'
 
 const { values } = parseArgs({
   options: {
@@ -30,32 +37,16 @@ const { values } = parseArgs({
     downloads: { type: 'string', default: '2' },
   },
 })
-const JOBS = positive(values.jobs, 'jobs')
-const DOWNLOADS = positive(values.downloads, 'downloads')
-const BYTES = positive(values.mib, 'mib') * 2 ** 20
+const JOBS = positiveArg(values.jobs, 'jobs')
+const DOWNLOADS = positiveArg(values.downloads, 'downloads')
+const BYTES = positiveArg(values.mib, 'mib') * 2 ** 20
 const DB = values.db === 'pglite' ? 'pglite' : 'pg'
 if (values.db !== 'pg' && values.db !== 'pglite') throw new Error('--db must be pg or pglite')
 const WARM_UP_BYTES = 64 * 1024
 const TARGET_MB = 20
 const SAMPLE_MS = 100
 const JOB_TIMEOUT_MS = 10 * 60_000
-const TOKEN = 'bench-enrollment-token-0123456789'
 const OUT = resolve(import.meta.dirname, '../../bench-results')
-const BIN = resolve(import.meta.dirname, '../../bin/weir.js')
-
-function positive(v: string | undefined, name: string): number {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`)
-  return n
-}
-
-function progress(msg: string): void {
-  process.stderr.write(`  … ${msg}\n`)
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}
 
 const MB = 1e6
 const rssBytes = (pid: number) => readStatusKb(pid, 'VmRSS') * 1024
@@ -221,48 +212,8 @@ function serverConfig(dir: string, remote: boolean) {
       max_file_bytes: Math.max(BYTES, 104_857_600),
       max_job_bytes: Math.max(2 * BYTES, 1_073_741_824),
     },
-    ...(remote ? { embedded_worker: { enabled: false }, worker_token: TOKEN } : {}),
+    ...(remote ? { embedded_worker: { enabled: false }, worker_token: BENCH_WORKER_TOKEN } : {}),
   }
-}
-
-async function waitForWorker(base: string): Promise<void> {
-  const deadline = performance.now() + 60_000
-  while (performance.now() < deadline) {
-    const res = await fetch(`${base}/api/workers`)
-    const list = (await res.json()) as Array<{ kind: string; status: string }>
-    if (list.some((x) => x.kind === 'remote' && x.status === 'active')) return
-    await sleep(100)
-  }
-  throw new Error('the remote worker did not register within 60 s')
-}
-
-function startWorker(base: string, stateDir: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      BIN,
-      'worker',
-      '--server',
-      base,
-      '--token',
-      TOKEN,
-      '--name',
-      'bench-artifacts',
-      '--state-dir',
-      stateDir,
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, WEIR_WORKER__CONCURRENCY: '1' },
-    },
-  )
-}
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill('SIGTERM')
-  await exited
 }
 
 async function dbUrl(): Promise<string | null> {
@@ -286,12 +237,17 @@ const embedded = await withServer(false, (s) => measure(s.base, { server: s.pid 
 progress(`remote worker: ${JOBS} × ${BYTES / 2 ** 20} MiB on ${DB}`)
 const remote = await withServer(true, async (s) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'weir-bench-worker-'))
-  const worker = startWorker(s.base, stateDir)
+  const worker = startWorkerProcess({
+    base: s.base,
+    name: 'bench-artifacts',
+    stateDir,
+    concurrency: 1,
+  })
   try {
-    await waitForWorker(s.base)
+    await waitForWorkers(s.base)
     return await measure(s.base, { server: s.pid, worker: worker.pid! }, 'remote')
   } finally {
-    await stopWorker(worker)
+    await stopWorkerProcess(worker)
     rmSync(stateDir, { recursive: true, force: true })
   }
 })

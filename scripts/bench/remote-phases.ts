@@ -5,20 +5,19 @@
  * medians of the phases between them.
  * Run: `tsx scripts/bench/remote-phases.ts [--jobs 10]`.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { freshDatabase } from './pg-admin.ts'
 import { fmt, summarize } from './stats.ts'
 import { startWeir } from './weir-harness.ts'
+import { BENCH_WORKER_TOKEN, startWorkerProcess, stopWorkerProcess } from './worker-processes.ts'
 
 const argJobs = process.argv.indexOf('--jobs')
 const JOBS = argJobs > 0 ? Number(process.argv[argJobs + 1]) : 10
-const TOKEN = 'bench-enrollment-token-0123456789'
 const now = () => performance.timeOrigin + performance.now()
 
 interface Call {
@@ -43,29 +42,20 @@ const logger = pino({ level: 'info', timestamp: () => `,"t":${now()}` }, sink)
 
 const w = await startWeir({
   dbUrl: await freshDatabase('weir_bench_remote'),
-  env: { WEIR__EMBEDDED_WORKER__ENABLED: 'false', WEIR__WORKER_TOKEN: TOKEN },
+  env: { WEIR__EMBEDDED_WORKER__ENABLED: 'false', WEIR__WORKER_TOKEN: BENCH_WORKER_TOKEN },
   logger,
 })
 const stateDir = mkdtempSync(join(tmpdir(), 'weir-bench-worker-'))
-const child = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    resolve(import.meta.dirname, 'traced-worker.ts'),
-    '--server',
-    w.base,
-    '--token',
-    TOKEN,
-    '--name',
-    'bench-remote',
-    '--state-dir',
-    stateDir,
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WEIR_WORKER__CONCURRENCY: '4' } },
-)
+const child = startWorkerProcess({
+  base: w.base,
+  name: 'bench-remote',
+  stateDir,
+  concurrency: 4,
+  script: 'traced-worker.ts',
+  stdout: 'pipe',
+})
 const calls: Call[] = []
-createInterface({ input: child.stdout }).on('line', (l) => calls.push(JSON.parse(l) as Call))
+createInterface({ input: child.stdout! }).on('line', (l) => calls.push(JSON.parse(l) as Call))
 try {
   for (let i = 0; i < 40; i++) {
     try {
@@ -165,8 +155,7 @@ try {
     console.log(k.padEnd(48), `p50 ${fmt(s.p50)}  p99 ${fmt(s.p99)}`)
   }
 } finally {
-  child.kill('SIGTERM')
-  await new Promise((r) => child.once('exit', r))
+  await stopWorkerProcess(child)
   await w.stop()
   rmSync(stateDir, { recursive: true, force: true })
 }

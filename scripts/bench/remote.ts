@@ -6,18 +6,22 @@
  * weigh on both alike (measured one after the other, the ratio moved by 0.5 between runs).
  * Run: `npm run bench:remote [-- --samples 200]`.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { freshDatabase } from './pg-admin.ts'
 import { fmt, summarize } from './stats.ts'
 import { startWeir, type WeirUnderTest } from './weir-harness.ts'
+import {
+  BENCH_WORKER_TOKEN,
+  startWorkerProcess,
+  stopWorkerProcess,
+  waitForWorkers,
+} from './worker-processes.ts'
 
 const argSamples = process.argv.indexOf('--samples')
 const SAMPLES = argSamples > 0 ? Number(process.argv[argSamples + 1]) : 200
 const CHAINS = Math.max(3, Math.round(SAMPLES / 20))
-const TOKEN = 'bench-enrollment-token-0123456789'
 
 type Samples = { echo: number[]; chain: number[] }
 
@@ -33,45 +37,20 @@ async function measure(servers: ReadonlyArray<WeirUnderTest>): Promise<Samples[]
   return out
 }
 
-async function waitForWorker(base: string): Promise<void> {
-  const deadline = performance.now() + 60_000
-  while (performance.now() < deadline) {
-    const res = await fetch(`${base}/api/workers`)
-    const list = (await res.json()) as Array<{ kind: string; status: string }>
-    if (list.some((x) => x.kind === 'remote' && x.status === 'active')) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('the remote worker did not register within 60 s')
-}
-
 const embedded = await startWeir({ dbUrl: await freshDatabase('weir_bench_remote') })
 const remote = await startWeir({
   dbUrl: await freshDatabase('weir_bench_remote_far'),
-  env: { WEIR__EMBEDDED_WORKER__ENABLED: 'false', WEIR__WORKER_TOKEN: TOKEN },
+  env: { WEIR__EMBEDDED_WORKER__ENABLED: 'false', WEIR__WORKER_TOKEN: BENCH_WORKER_TOKEN },
 })
 const stateDir = mkdtempSync(join(tmpdir(), 'weir-bench-worker-'))
-const bin = resolve(import.meta.dirname, '../../bin/weir.js')
-const child = spawn(
-  process.execPath,
-  [
-    bin,
-    'worker',
-    '--server',
-    remote.base,
-    '--token',
-    TOKEN,
-    '--name',
-    'bench-remote',
-    '--state-dir',
-    stateDir,
-  ],
-  {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, WEIR_WORKER__CONCURRENCY: '4' },
-  },
-)
+const child = startWorkerProcess({
+  base: remote.base,
+  name: 'bench-remote',
+  stateDir,
+  concurrency: 4,
+})
 try {
-  await waitForWorker(remote.base)
+  await waitForWorkers(remote.base)
   const loadBefore = loadavg()[0]!
   const [local, far] = (await measure([embedded, remote])) as [Samples, Samples]
   console.log(
@@ -98,8 +77,7 @@ try {
     )
   }
 } finally {
-  child.kill('SIGTERM')
-  await new Promise((r) => child.once('exit', r))
+  await stopWorkerProcess(child)
   await remote.stop()
   await embedded.stop()
   rmSync(stateDir, { recursive: true, force: true })

@@ -16,6 +16,7 @@ import { createApp, type App } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { createLogger, silentLogger } from '../../src/shared/logger.ts'
 import { fmt, summarize, type Summary } from './stats.ts'
+import { positiveArg, progress } from './standalone.ts'
 
 const { values } = parseArgs({
   options: {
@@ -26,8 +27,8 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
   },
 })
-const TRIGGERS = positive(values.triggers, 'triggers')
-const SECONDS = positive(values.seconds, 'seconds')
+const TRIGGERS = positiveArg(values.triggers, 'triggers')
+const SECONDS = positiveArg(values.seconds, 'seconds')
 const WORKER = values.worker !== 'off'
 const DBS: Array<'pg' | 'pglite'> =
   values.db === 'both' ? ['pg', 'pglite'] : values.db === 'pg' ? ['pg'] : ['pglite']
@@ -36,16 +37,6 @@ const BENCH_DB = 'weir_bench_triggers'
 const OUT = resolve(import.meta.dirname, '../../bench-results')
 /** Slots after the window still get this long to fire before the jobs are read. */
 const SETTLE_MS = 3000
-
-function positive(v: string | undefined, name: string): number {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`)
-  return n
-}
-
-function progress(msg: string): void {
-  process.stderr.write(`  … ${msg}\n`)
-}
 
 /** A fresh database beside the admin one (never tables in the admin database itself). */
 async function freshPgDatabase(): Promise<string> {

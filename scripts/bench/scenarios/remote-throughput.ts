@@ -5,53 +5,31 @@
  * Each worker has B6's 16 slots; on a machine with few cores the server, PostgreSQL and the
  * workers share them, which bounds what a second worker can add.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { BenchContext, ScenarioResult } from '../context.ts'
-import { closedLoop, sleep } from '../context.ts'
+import { closedLoop } from '../context.ts'
 import { cpuPer, sampleCpu } from '../cpu-meter.ts'
 import { freshDatabase } from '../pg-admin.ts'
 import { judge, type Row } from '../report.ts'
 import { perSecond } from '../stats.ts'
-import { BENCH_CONCURRENCY, startWeir, type WeirUnderTest } from '../weir-harness.ts'
+import { BENCH_CONCURRENCY, startWeir } from '../weir-harness.ts'
+import {
+  BENCH_WORKER_TOKEN,
+  startWorkerProcess,
+  stopWorkerProcess,
+  waitForWorkers,
+} from '../worker-processes.ts'
 import { THROUGHPUT_WINDOW } from './engine-throughput.ts'
 
-const TOKEN = 'bench-enrollment-token-0123456789'
 const SCALE_TARGET = 1.7
-
-function startWorker(base: string, name: string, stateDir: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      resolve(import.meta.dirname, '../noop-worker.ts'),
-      ...['--server', base, '--token', TOKEN, '--name', name, '--state-dir', stateDir],
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, WEIR_WORKER__CONCURRENCY: String(BENCH_CONCURRENCY) },
-    },
-  )
-}
-
-async function waitForWorkers(weir: WeirUnderTest, n: number): Promise<void> {
-  const deadline = performance.now() + 60_000
-  while (performance.now() < deadline) {
-    const res = await fetch(`${weir.base}/api/workers`)
-    const list = (await res.json()) as Array<{ kind: string; status: string }>
-    if (list.filter((w) => w.kind === 'remote' && w.status === 'active').length >= n) return
-    await sleep(100)
-  }
-  throw new Error(`${n} remote worker(s) did not register within 60 s`)
-}
 
 export async function runB6Remote(ctx: BenchContext): Promise<ScenarioResult> {
   const weir = await startWeir({
     dbUrl: await freshDatabase('weir_bench_remote_noop'),
-    env: { WEIR__EMBEDDED_WORKER__ENABLED: 'false', WEIR__WORKER_TOKEN: TOKEN },
+    env: { WEIR__EMBEDDED_WORKER__ENABLED: 'false', WEIR__WORKER_TOKEN: BENCH_WORKER_TOKEN },
   })
   const stateDir = mkdtempSync(join(tmpdir(), 'weir-bench-noop-workers-'))
   const workers: ChildProcess[] = []
@@ -69,8 +47,16 @@ export async function runB6Remote(ctx: BenchContext): Promise<ScenarioResult> {
     if (end.status !== 'completed') throw new Error(`no-op job ${jobId} ended ${end.status}`)
   }
   const measure = async (n: number) => {
-    workers.push(startWorker(weir.base, `bench-noop-${n}`, stateDir))
-    await waitForWorkers(weir, n)
+    workers.push(
+      startWorkerProcess({
+        base: weir.base,
+        name: `bench-noop-${n}`,
+        stateDir,
+        concurrency: BENCH_CONCURRENCY,
+        script: 'noop-worker.ts',
+      }),
+    )
+    await waitForWorkers(weir.base, n)
     await closedLoop({ count: 200, maxMs: 1000, window: THROUGHPUT_WINDOW }, oneJob)
     const before = sampleCpu()
     const { done, ms } = await closedLoop(
@@ -113,12 +99,7 @@ export async function runB6Remote(ctx: BenchContext): Promise<ScenarioResult> {
     ]
     return { rows, data: { one, two, scale } }
   } finally {
-    for (const w of workers) w.kill('SIGTERM')
-    await Promise.all(
-      workers.map((w) =>
-        w.exitCode !== null ? Promise.resolve() : new Promise((r) => w.once('exit', r)),
-      ),
-    )
+    await Promise.all(workers.map(stopWorkerProcess))
     await weir.stop()
     rmSync(stateDir, { recursive: true, force: true })
   }
