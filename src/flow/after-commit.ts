@@ -17,9 +17,12 @@ export class AfterCommit {
   readonly cancelChildren: string[] = []
   /** Log owners (jobs.log_owner) of jobs created or claimed: later appends need no lookup. */
   readonly logOwners = new Map<string, string | null>()
-  ready = false
-  /** The steps that became claimable now (`ready` says whether there are any). */
+  /** The steps that became claimable now: claimers are woken when there are any. */
   readySteps: string[] = []
+
+  get ready(): boolean {
+    return this.readySteps.length > 0
+  }
 
   line(jobId: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
     this.lines.push({ jobId, line, stream })
@@ -38,7 +41,6 @@ export class AfterCommit {
     this.childEnds.push(...other.childEnds)
     this.cancelChildren.push(...other.cancelChildren)
     for (const [jobId, owner] of other.logOwners) this.logOwners.set(jobId, owner)
-    this.ready ||= other.ready
     this.readySteps.push(...other.readySteps)
   }
 }

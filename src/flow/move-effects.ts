@@ -232,10 +232,7 @@ export function announceStepMove(
       }
       case 'wake':
         if (d.retryAt) fx.wakeAt.push(d.retryAt)
-        else {
-          fx.ready = true
-          fx.readySteps.push(move.stepId)
-        }
+        else fx.readySteps.push(move.stepId)
         break
       case 'start_server':
       case 'expand_loop':

@@ -188,10 +188,7 @@ async function finishQuietly(d: FinishDeps, req: FinishRequest): Promise<FinishR
 function committed(d: FinishDeps, req: FinishRequest, decided: Decision): FinishResult {
   const { fx } = decided
   const heldReady = req.chain?.holdReady ? fx.readySteps : []
-  if (heldReady.length > 0) {
-    fx.ready = false
-    fx.readySteps = []
-  }
+  if (heldReady.length > 0) fx.readySteps = []
   d.onCommitted(fx)
   return { ok: true, stepStatus: decided.stepStatus, jobStatus: decided.jobStatus, heldReady }
 }
